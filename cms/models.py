@@ -1,0 +1,66 @@
+"""Wagtail pages: the roundtable home page and one section page per province."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from cms.blocks import BodyBlock
+
+
+class HomePage(Page):
+    """The roundtable's home page: the five associations, the four mechanisms and the latest of each feature."""
+
+    intro = RichTextField(_("导语"), blank=True, features=["bold", "italic", "link"])
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("圆桌会议首页")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        # Each feature contributes a block of "latest items" through the hub_home_sections hook.
+        sections = []
+        for fn in hooks.get_hooks("hub_home_sections"):
+            section = fn(request)
+            if section:
+                sections.append(section)
+        context["home_sections"] = sorted(sections, key=lambda s: s.get("order", 100))
+        return context
+
+
+class ProvinceSectionPage(Page):
+    """A province's own section: everything that province publishes lives below it (its editors' subtree)."""
+
+    province = models.OneToOneField(
+        "hub.Province", on_delete=models.PROTECT, related_name="section_page", verbose_name=_("省市"),
+    )
+    intro = RichTextField(_("简介"), blank=True, features=["bold", "italic", "link"])
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    parent_page_types = ["cms.HomePage"]
+
+    class Meta:
+        verbose_name = _("省市栏目")
+        verbose_name_plural = _("省市栏目")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        sections = []
+        for fn in hooks.get_hooks("hub_province_sections"):
+            section = fn(request, self.province)
+            if section:
+                sections.append(section)
+        context["province_sections"] = sorted(sections, key=lambda s: s.get("order", 100))
+        return context

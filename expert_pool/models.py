@@ -1,0 +1,1 @@
+"""Experts, availability, requests and draws."""

@@ -1,0 +1,6 @@
+"""Each feature app mounts its URLs here, one line each, before Wagtail's catch-all page serving."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("hub.urls_core")),
+]

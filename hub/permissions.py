@@ -1,0 +1,91 @@
+"""The permission gate: the only place that turns a user into the provinces they may act on.
+
+Province groups receive guardian object permissions ``hub.<action>_province_data`` on Province rows (granted by
+``setup_roundtable``). Everything province-owned is fetched through ``restrict(user, action)``: rows outside the
+user's scope simply do not exist for them (404), and a write outside scope is refused (403).
+
+``accept_global_perms=False`` is deliberate: with guardian's default, a single model-level permission would open
+every province at once.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+
+from hub.roles import ACTIONS
+
+
+def _check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown province action {action!r}; known: {', '.join(ACTIONS)}")
+
+
+def province_ids_for(user, action: str) -> frozenset[int]:
+    """Primary keys of the provinces on which ``user`` may ``action``; memoised on the user object per request."""
+    _check_action(action)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cache = user.__dict__.setdefault("_province_scope_cache", {})
+    if action not in cache:
+        from hub.models import Province
+
+        if user.is_superuser:
+            cache[action] = frozenset(Province.objects.values_list("pk", flat=True))
+        else:
+            from guardian.shortcuts import get_objects_for_user
+
+            cache[action] = frozenset(
+                get_objects_for_user(
+                    user, f"hub.{action}_province_data", klass=Province,
+                    accept_global_perms=False, with_superuser=False,
+                ).values_list("pk", flat=True)
+            )
+    return cache[action]
+
+
+def provinces_for(user, action: str) -> QuerySet:
+    """Provinces on which the user may ``action`` province data (object permissions only)."""
+    from hub.models import Province
+
+    return Province.objects.filter(pk__in=province_ids_for(user, action))
+
+
+def can(user, action: str, province) -> bool:
+    """Whether ``user`` may ``action`` data of ``province`` (a Province or its primary key)."""
+    if province is None:
+        return False
+    province_id = province if isinstance(province, int) else province.pk
+    return province_id in province_ids_for(user, action)
+
+
+def require(user, action: str, province) -> None:
+    """Raise PermissionDenied unless ``user`` may ``action`` data of ``province``."""
+    if not can(user, action, province):
+        raise PermissionDenied
+
+
+def forget(user) -> None:
+    """Drop the memoised scope, e.g. after group membership changed during a request or a test."""
+    if user is not None:
+        user.__dict__.pop("_province_scope_cache", None)
+
+
+class ProvinceScopedQuerySet(models.QuerySet):
+    """QuerySet of a province-owned model. ``province_field`` names the lookup to the owning Province."""
+
+    province_field = "province"
+
+    def restrict(self, user, action: str = "view"):
+        _check_action(action)
+        if user is not None and user.is_active and user.is_superuser:
+            return self
+        ids = province_ids_for(user, action)
+        if not ids:
+            return self.none()
+        return self.filter(**{f"{self.province_field}__in": ids})
+
+
+def scoped_queryset(province_field: str):
+    """A ProvinceScopedQuerySet subclass for models whose province is reached through ``province_field``."""
+    return type("ScopedQuerySet", (ProvinceScopedQuerySet,), {"province_field": province_field})

@@ -1,0 +1,1 @@
+"""Writes of the roundtable core, one module per area."""

@@ -1,0 +1,19 @@
+from django import template
+from wagtail import hooks
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context):
+    """Navigation items contributed by each feature through the hub_main_menu hook: dicts of label, url, order."""
+    request = context.get("request")
+    items = []
+    for fn in hooks.get_hooks("hub_main_menu"):
+        item = fn(request)
+        if item:
+            items.append(item)
+    path = request.path if request else ""
+    for item in items:
+        item["active"] = path.startswith(item["url"]) and item["url"] != "/"
+    return sorted(items, key=lambda item: item.get("order", 100))

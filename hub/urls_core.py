@@ -1,0 +1,2 @@
+"""URLs of the roundtable core (meetings and the like are added here)."""
+urlpatterns = []

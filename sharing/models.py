@@ -1,0 +1,1 @@
+"""Shared achievements, adoption records, group standards and mutual recognition."""
