@@ -1,4 +1,6 @@
 """Fixtures shared by every test: the provisioned roundtable, users per role and province, clients."""
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -21,7 +23,23 @@ def ensure_roundtable():
     if not Group.objects.filter(name=SECRETARIAT_GROUP).exists():
         from hub.services.provisioning import setup_roundtable
 
+        restore_wagtail_roots()
         setup_roundtable()
+
+
+def restore_wagtail_roots():
+    """A flush also empties what Wagtail's own migrations created: the default locale and the root page and
+    collection, without which no page or collection can be added."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    if not Locale.objects.exists():
+        Locale.objects.create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +112,46 @@ def client_for(client):
         return c
 
     return build
+
+
+# --- Test machinery: markers, CI strictness, browser fixtures ---------------------------------------------------
+pytest_plugins = ["tests.browser"]
+
+#: Tests that need real infrastructure. Outside CI they skip when it is missing; in CI a skip is a failure,
+#: because a green CI run must mean the PostgreSQL, Redis and browser tests actually ran.
+INFRA_MARKERS = ("postgres", "redis", "browser")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    for item in items:
+        if item.get_closest_marker("postgres") and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL or use make test"))
+        if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL or use make test"))
+    # Playwright's sync API leaves its event loop marked as running in the main thread; browser tests go last so
+    # that state (and the DJANGO_ALLOW_ASYNC_UNSAFE it needs, see tests/browser.py) never reaches other tests.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    # Kept on the item so fixtures can tell in teardown whether the test failed (browser screenshots).
+    setattr(item, f"report_{report.when}", report)
+    if report.skipped and in_ci() and not hasattr(report, "wasxfail"):
+        needs = [name for name in INFRA_MARKERS if item.get_closest_marker(name)]
+        if needs:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            report.outcome = "failed"
+            report.longrepr = (f"CI=true: a test marked {', '.join(needs)} must run, but it was skipped ({reason}). "
+                               "Provide the service (make test starts PostgreSQL and Redis; Chromium is "
+                               "/usr/bin/chromium) instead of skipping.")
+    return report

@@ -111,7 +111,8 @@ def check_case(case: Case, province_lookup) -> None:
         response = getattr(client, case.method)(url, **kwargs)
         expected = _expected(case, label, code, role)
         if expected and not is_allowed(response):
-            failures.append(f"{label}: expected success, got {response.status_code} {response.headers.get('Location', '')}")
+            location = response.headers.get("Location", "")
+            failures.append(f"{label}: expected success, got {response.status_code} {location}")
         elif expected and case.written and case.method != "get" and case.written(obj) == before:
             failures.append(f"{label}: allowed, but nothing was written (form error?)")
         if not expected:

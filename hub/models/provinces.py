@@ -47,7 +47,9 @@ class Province(models.Model):
 class Association(models.Model):
     """A province's quality association; its standards code is the <code> in T/<code> numbers."""
 
-    province = models.OneToOneField(Province, on_delete=models.CASCADE, related_name="association", verbose_name=_("省市"))
+    province = models.OneToOneField(
+        Province, on_delete=models.CASCADE, related_name="association", verbose_name=_("省市")
+    )
     name_zh = models.CharField(_("中文名称"), max_length=64)
     name_en = models.CharField(_("英文名称"), max_length=128)
     short_name = models.CharField(_("简称"), max_length=16, blank=True)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run every bench/*.py with the given interpreter on a migrated, provisioned database; each prints its figures.
+set -euo pipefail
+python="$1"
+"$python" manage.py migrate --noinput -v 0
+"$python" manage.py setup_roundtable -v 0
+status=0
+shopt -s nullglob
+benches=(bench/*.py)
+if (( ${#benches[@]} == 0 )); then
+    echo "no benchmarks in bench/"
+fi
+for bench in "${benches[@]}"; do
+    echo "== $bench"
+    "$python" "$bench" || { echo "!! $bench failed" >&2; status=1; }
+done
+exit "$status"

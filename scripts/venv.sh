@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create the virtualenv if missing and install a requirements file into it, only when the file changed.
+#
+#   scripts/venv.sh PYTHON VENV REQUIREMENTS_FILE
+#
+# The stamp inside the venv holds a hash of the requirements file and every file it includes with -r, so editing
+# requirements.txt also re-installs the dev set.
+set -euo pipefail
+python="$1" venv="$2" req="$3"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "[venv] creating $venv with $("$python" --version 2>&1)" >&2
+    if ! "$python" -m venv "$venv"; then
+        rm -rf "$venv"
+        echo "[venv] '$python -m venv' failed; on Debian install python3-venv, or pass PYTHON=/path/to/python3.11+" >&2
+        exit 1
+    fi
+fi
+
+files=("$req")
+while read -r included; do
+    files+=("$(dirname "$req")/$included")
+done < <(sed -n 's/^[[:space:]]*-r[[:space:]]*\([^[:space:]]*\).*/\1/p' "$req")
+hash="$(cat "${files[@]}" | sha256sum | cut -c1-16)"
+stamp="$venv/.hub-installed-$(basename "$req")"
+
+if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$hash" ]]; then
+    echo "[venv] installing $req into $venv" >&2
+    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
+    echo "$hash" > "$stamp"
+fi
