@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "daphne",
     "hub",
     "cms",
+    "pages",
     "sharing",
     "expert_pool",
     "wagtail.contrib.forms",
