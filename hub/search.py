@@ -1,10 +1,185 @@
-"""The hub's search backend: Wagtail's database backend for the current database.
+"""The hub's search backend: Wagtail's database backend for the current database, with Chinese segmentation.
 
-Chinese segmentation (jieba) of indexed text and of queries is layered on here so that every indexed page and
-model gets it from this one place.
+PostgreSQL's text-search parser and SQLite's FTS5 ``unicode61`` tokenizer both treat an unbroken run of Chinese
+characters as one token, so a search for 互认 finds nothing in "…团体标准互认工作…". Here jieba splits indexed text
+(search mode: 质量月 is indexed as 质量 and 质量月) and queries (precise mode) into words separated by spaces, which
+both databases then tokenize as words. Every model with ``search_fields`` gets this through
+``WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "hub.search"}}``; nothing is needed per model.
+
+The segmentation is deterministic (jieba's hidden Markov model is off) so that a word is cut the same way in a
+query and in a page, whatever surrounds it; terms of the roundtable's vocabulary that jieba's dictionary lacks
+(互认, 质量月, …) are added to it.
 """
-from wagtail.search.backends.database import SearchBackend as _database_backend
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import types
+
+from django.db import connection
+from modelsearch.query import And, Boost, Not, Or, Phrase, PlainText
+
+#: Words of the roundtable that jieba's general dictionary does not know as words.
+DOMAIN_WORDS = (
+    "互认", "质量月", "团体标准", "专家库", "质协", "圆桌会议", "长三角", "QC小组", "卓越绩效", "质量奖",
+    "六西格玛", "现场管理", "质量大讲堂", "推广应用", "随机抽取", "评价认证", "质量创新", "成果分享",
+)
+
+_WORD_CHAR = re.compile(r"\w")
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def tokenizer():
+    """jieba's tokenizer, loaded on first use (about a second: the dictionary ships in the wheel) and only once."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                # jieba logs its dictionary loading at DEBUG on its own handler; keep the console quiet.
+                jieba.setLogLevel(logging.WARNING)
+                instance = jieba.Tokenizer()
+                instance.initialize()
+                for word in DOMAIN_WORDS:
+                    instance.add_word(word)
+                _tokenizer = instance
+    return _tokenizer
+
+
+def index_text(text: str) -> str:
+    """Text as stored in the search index: every word and, for long words, the shorter words inside them."""
+    if not text:
+        return text
+    return " ".join(token for token in tokenizer().cut_for_search(text, HMM=False) if _WORD_CHAR.search(token))
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of a query, punctuation dropped."""
+    return [token for token in tokenizer().cut(text or "", HMM=False) if _WORD_CHAR.search(token)]
+
+
+def segment_query(query):
+    """The same search query with its text cut into words.
+
+    The words cut out of one word the visitor typed are always all required; the query's operator applies between
+    the words the visitor separated with spaces, as it does without segmentation.
+    """
+    if isinstance(query, PlainText):
+        words = [terms for terms in (query_terms(word) for word in query.query_string.split()) if terms]
+        if not words:
+            return query
+        if query.operator == "and" or len(words) == 1:
+            return PlainText(" ".join(term for terms in words for term in terms), operator="and", boost=query.boost)
+        return Or([PlainText(" ".join(terms), operator="and", boost=query.boost) for terms in words])
+    if isinstance(query, Phrase):
+        return Phrase(" ".join(query_terms(query.query_string)) or query.query_string)
+    if isinstance(query, Boost):
+        return Boost(segment_query(query.subquery), query.boost)
+    if isinstance(query, Not):
+        return Not(segment_query(query.subquery))
+    if isinstance(query, (And, Or)):
+        return type(query)([segment_query(subquery) for subquery in query.subqueries])
+    return query  # MatchAll, Fuzzy (trigram matching works on characters already)
+
+
+class SegmentingCompilerMixin:
+    """Query compilers: segment the query before the backend turns it into a tsquery / an FTS5 MATCH."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.query = segment_query(self.query)
+
+
+class SegmentingIndexerMixin:
+    """Object indexers: every string value of a search field is segmented before it is stored."""
+
+    def prepare_value(self, value):
+        return index_text(super().prepare_value(value))
+
+
+def _building(indexer_class, add_items):
+    """``add_items`` of a modelsearch index, building ``indexer_class`` instead of the module's ObjectIndexer.
+
+    modelsearch's indexes name their indexer class as a module global rather than a class attribute; the function is
+    rebuilt over a copy of its module's globals in which that name is ours, so its code is reused unchanged and the
+    stock backend (which the tests compare against) is left as it is.
+    """
+    namespace = {**add_items.__globals__, "ObjectIndexer": indexer_class}
+    return types.FunctionType(add_items.__code__, namespace, add_items.__name__, add_items.__defaults__,
+                              add_items.__closure__)
+
+
+def _sqlite_backend_class():
+    from modelsearch.backends.database.sqlite import sqlite
+
+    class Indexer(SegmentingIndexerMixin, sqlite.ObjectIndexer):
+        pass
+
+    class Index(sqlite.SQLiteIndex):
+        add_items = _building(Indexer, sqlite.SQLiteIndex.add_items)
+
+    class QueryCompiler(SegmentingCompilerMixin, sqlite.SQLiteSearchQueryCompiler):
+        pass
+
+    class AutocompleteQueryCompiler(SegmentingCompilerMixin, sqlite.SQLiteAutocompleteQueryCompiler):
+        pass
+
+    class ChineseSQLiteSearchBackend(sqlite.SQLiteSearchBackend):
+        index_class = Index
+        query_compiler_class = QueryCompiler
+        autocomplete_query_compiler_class = AutocompleteQueryCompiler
+
+    return ChineseSQLiteSearchBackend
+
+
+def _postgres_backend_class():
+    from modelsearch.backends.database.postgres import postgres
+
+    class Indexer(SegmentingIndexerMixin, postgres.ObjectIndexer):
+        pass
+
+    class Index(postgres.PostgresIndex):
+        add_items = _building(Indexer, postgres.PostgresIndex.add_items)
+
+    class QueryCompiler(SegmentingCompilerMixin, postgres.PostgresSearchQueryCompiler):
+        pass
+
+    class AutocompleteQueryCompiler(SegmentingCompilerMixin, postgres.PostgresAutocompleteQueryCompiler):
+        pass
+
+    class ChinesePostgresSearchBackend(postgres.PostgresSearchBackend):
+        index_class = Index
+        query_compiler_class = QueryCompiler
+        autocomplete_query_compiler_class = AutocompleteQueryCompiler
+
+    return ChinesePostgresSearchBackend
+
+
+_backend_classes = {}
+
+
+def backend_class():
+    """The segmenting backend class for the default database (PostgreSQL, or SQLite with FTS5)."""
+    vendor = connection.vendor
+    if vendor not in _backend_classes:
+        if vendor == "postgresql":
+            _backend_classes[vendor] = _postgres_backend_class()
+        elif vendor == "sqlite":
+            _backend_classes[vendor] = _sqlite_backend_class()
+        else:
+            raise NotImplementedError(f"hub.search supports PostgreSQL and SQLite, not {vendor}")
+    return _backend_classes[vendor]
+
+
+def stock_backend_class():
+    """Wagtail's own database backend class for the default database, for comparison in tests and benchmarks."""
+    from modelsearch.backends.database import SearchBackend as stock
+
+    return type(stock({}))
 
 
 def SearchBackend(params):  # noqa: N802 - the name Wagtail looks up in a backend module
-    return _database_backend(params)
+    return backend_class()(params)

@@ -1,42 +1,92 @@
-"""Reusable reads of the roundtable core."""
+"""Reusable reads of the roundtable core: what a visitor may see, and the site search over it."""
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length, Substr
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from wagtail import hooks
-from wagtail.models import Page
+from wagtail.documents import get_document_model
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+
+SUMMARY_LENGTH = 120
+
+
+def _restrictions_not_passed(restrictions, user):
+    """The view restrictions ``user`` does not pass. Password restrictions always count: a password is typed per
+    visit, so those pages and documents stay out of listings and search results."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return restrictions
+    model = restrictions.model
+    return restrictions.exclude(restriction_type=model.LOGIN).exclude(
+        Q(restriction_type=model.GROUPS) & Q(groups__in=user.groups.values("pk"))
+    )
+
+
+def _under(restrictions, relation: str):
+    """Restrictions on the outer row's tree node or on one of its ancestors (treebeard paths are prefixes)."""
+    return restrictions.filter(**{f"{relation}__path": Substr(OuterRef("path"), 1, Length(f"{relation}__path"))})
 
 
 def visible_pages(user):
-    """Live pages the user may see: public ones, plus view-restricted ones they pass."""
-    from wagtail.models import PageViewRestriction
+    """Live pages the user may see: public ones, plus those under view restrictions they pass.
 
-    pages = Page.objects.live().public() if not user.is_authenticated else Page.objects.live()
-    if user.is_authenticated and not user.is_superuser:
-        hidden = Page.objects.none()
-        for restriction in PageViewRestriction.objects.select_related("page").prefetch_related("groups"):
-            if not _passes(restriction, user):
-                hidden = hidden | Page.objects.descendant_of(restriction.page, inclusive=True)
-        pages = pages.exclude(pk__in=hidden.values("pk"))
-    return pages
+    One lazy queryset, so listing it costs one query however many pages and restrictions there are.
+    """
+    pages = Page.objects.live()
+    if user is not None and user.is_active and user.is_superuser:
+        return pages
+    hidden = _under(_restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
+    return pages.filter(~Exists(hidden))
 
 
-def _passes(restriction, user) -> bool:
-    if restriction.restriction_type in (restriction.LOGIN,):
-        return True
-    if restriction.restriction_type == restriction.GROUPS:
-        user_groups = set(user.groups.values_list("pk", flat=True))
-        return any(group.pk in user_groups for group in restriction.groups.all())
-    return False  # password-protected pages stay out of search results
+def visible_documents(user):
+    """Documents the user may see: those in private collections (collection view restrictions, inherited by
+    sub-collections) only for users who pass the restriction."""
+    from wagtail.models import Collection
+
+    documents = get_document_model().objects.all()
+    if user is not None and user.is_active and user.is_superuser:
+        return documents
+    hidden = _under(_restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
+    return documents.exclude(collection__in=Collection.objects.filter(Exists(hidden)).values("pk"))
 
 
-def site_search(*, user, query: str, limit: int = 20):
-    """Search every indexed type; each feature adds its own group through the hub_search_groups hook."""
-    groups = []
-    pages = visible_pages(user).specific().search(query)[:limit]
-    if pages:
-        groups.append({"key": "pages", "label": _("网页"), "results": [
-            {"title": p.title, "url": p.url, "summary": getattr(p, "search_description", "")} for p in pages
-        ]})
+def page_summary(page) -> str:
+    """search_description, or else the page's intro text, shortened."""
+    text = page.search_description or strip_tags(str(getattr(page, "intro", "") or ""))
+    return Truncator(" ".join(text.split())).chars(SUMMARY_LENGTH)
+
+
+def search_pages(*, user, query: str, limit: int, request=None) -> list[dict]:
+    # The search backends accept filters on declared filter fields only, hence the id subquery.
+    pages = Page.objects.live().filter(id__in=visible_pages(user).values("id")).specific().search(query)[:limit]
+    return [{"title": page.title, "url": page.get_url(request), "summary": page_summary(page)} for page in pages]
+
+
+def search_documents(*, user, query: str, limit: int) -> list[dict]:
+    documents = get_document_model().objects.filter(id__in=visible_documents(user).values("id")).search(query)[:limit]
+    return [{"title": document.title, "url": document.url,
+             "summary": _("文件 · %(name)s") % {"name": document.filename}} for document in documents]
+
+
+def site_search(*, user, query: str, limit: int = 20, request=None) -> list[dict]:
+    """Search every indexed type, only what ``user`` may see; each feature adds its group through the
+    ``hub_search_groups`` hook (``fn(*, user, query, limit)`` → ``{"key", "label", "results"}``)."""
+    from hub.search import query_terms
+
+    if not query_terms(query):
+        return []
+    groups = [
+        {"key": "pages", "label": _("网页"), "order": 10,
+         "results": search_pages(user=user, query=query, limit=limit, request=request)},
+        {"key": "documents", "label": _("文件"), "order": 90,
+         "results": search_documents(user=user, query=query, limit=limit)},
+    ]
     for fn in hooks.get_hooks("hub_search_groups"):
         group = fn(user=user, query=query, limit=limit)
-        if group and group["results"]:
+        if group:
             groups.append(group)
-    return groups
+    groups = [group for group in groups if group["results"]]
+    return sorted(groups, key=lambda group: group.get("order", 50))

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "daphne",
     "hub",
     "cms",
+    "pages",
     "sharing",
     "expert_pool",
     "wagtail.contrib.forms",
@@ -199,6 +200,11 @@ WAGTAILDOCS_EXTENSIONS = [
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "txt", "csv",
     "png", "jpg", "jpeg", "gif", "webp",
 ]
+# Upload rules (hub/uploads.py): content must match the extension; HTML and SVG are refused under any name;
+# every document is downloaded as an attachment, never rendered inline.
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "hub.uploads.DocumentForm"
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False

@@ -9,7 +9,7 @@ from hub import selectors
 def search(request):
     """Site search, results grouped by type; only what the visitor may see."""
     query = request.GET.get("q", "").strip()
-    groups = selectors.site_search(user=request.user, query=query) if query else []
+    groups = selectors.site_search(user=request.user, query=query, request=request) if query else []
     return render(request, "hub/search.html", {"query": query, "groups": groups,
                                                "total": sum(len(g["results"]) for g in groups)})
 

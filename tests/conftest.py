@@ -58,6 +58,12 @@ def _roundtable_for_db_tests(request):
     ensure_roundtable()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test land in its own temporary directory, never in the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def province():
     """Province lookup by code: province("SH")."""
