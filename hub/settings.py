@@ -237,5 +237,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"hub": {"level": "INFO"}, "jieba": {"level": "WARNING"}},
+    # "django" without handlers of its own: its records reach the root handler once (Django's default adds a
+    # second console handler, which printed every runserver line twice).
+    "loggers": {"django": {"level": "INFO"}, "hub": {"level": "INFO"}, "jieba": {"level": "WARNING"}},
 }

@@ -17,16 +17,17 @@ if ! command -v npm >/dev/null; then
     fi
 fi
 
-lock=package-lock.json
-[[ -f "$lock" ]] || lock=package.json
-hash="$(sha256sum "$lock" | cut -c1-16)"
+dependencies_hash() {
+    if [[ -f package-lock.json ]]; then sha256sum package-lock.json; else sha256sum package.json; fi | cut -c1-16
+}
 stamp=node_modules/.hub-installed
-if [[ ! -d node_modules || "$(cat "$stamp" 2>/dev/null || true)" != "$hash" ]]; then
+if [[ ! -d node_modules || "$(cat "$stamp" 2>/dev/null || true)" != "$(dependencies_hash)" ]]; then
     if [[ -f package-lock.json ]]; then
         npm ci --no-audit --no-fund --loglevel=error
     else
         npm install --no-audit --no-fund --loglevel=error
     fi
-    echo "$hash" > "$stamp"
+    mkdir -p node_modules
+    dependencies_hash > "$stamp"
 fi
 npm run --silent build

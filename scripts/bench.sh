@@ -3,7 +3,7 @@
 set -euo pipefail
 python="$1"
 "$python" manage.py migrate --noinput -v 0
-"$python" manage.py setup_roundtable -v 0
+"$python" manage.py setup_roundtable > /dev/null
 status=0
 shopt -s nullglob
 benches=(bench/*.py)

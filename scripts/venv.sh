@@ -10,7 +10,15 @@ python="$1" venv="$2" req="$3"
 
 if [[ ! -x "$venv/bin/python" ]]; then
     echo "[venv] creating $venv with $("$python" --version 2>&1)" >&2
-    if ! "$python" -m venv "$venv"; then
+    if ! "$python" -m venv "$venv" && [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+        # Debian splits venv/ensurepip out of python3.
+        rm -rf "$venv"
+        echo "[venv] installing Debian's python3-venv" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$python" -m venv "$venv" || true
+    fi
+    if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
         rm -rf "$venv"
         echo "[venv] '$python -m venv' failed; on Debian install python3-venv, or pass PYTHON=/path/to/python3.11+" >&2
         exit 1

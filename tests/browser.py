@@ -30,9 +30,12 @@ DESKTOP = {"width": 1366, "height": 900}
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the whole run (launching costs about a second; contexts are cheap and isolated)."""
+    """One Chromium per test module (launching costs about a second; contexts are cheap and isolated).
+
+    Not per session: while Playwright's sync API is active no other Playwright can start in this thread, and a test
+    module may bring its own; after ``sync_playwright`` exits the thread is clean again."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
     from playwright.sync_api import sync_playwright
@@ -40,7 +43,7 @@ def chromium():
     # Playwright's sync API marks its asyncio loop as running in this (the test) thread between calls, so Django's
     # async-safety guard would refuse every ORM call a browser test makes itself (creating users, checking rows)
     # although they are ordinary synchronous calls. Browser tests run last (conftest sorts them), so lifting the
-    # guard from here on never reaches the other tests; it is restored when the browser closes.
+    # guard while a browser is open never reaches the other tests; it is restored when the browser closes.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
