@@ -1,6 +1,8 @@
 """The foundation's entries in the shared permission matrix: province section pages and the pages below them in the
 Wagtail admin, collections, documents and images, and the public site. Editors of one province never reach another
 province's material through any of these."""
+import itertools
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +19,7 @@ from tests.matrix import Case, case_id, check_case
 from tests.pages.factories import content_page, restrict
 
 Document = get_document_model()
+SLUGS = itertools.count(1)
 Image = get_image_model()
 
 
@@ -101,7 +104,7 @@ CASES = [
     Case("section add subpage", section, lambda p: f"/admin/pages/{p.pk}/add_subpage/", action="add"),
     Case("section add page form", section, lambda p: f"/admin/pages/add/pages/contentpage/{p.pk}/", action="add"),
     Case("section add page save", section, lambda p: f"/admin/pages/add/pages/contentpage/{p.pk}/", action="add",
-         method="post", data=lambda p: {**page_form(p, "新页面"), "slug": "new-page"},
+         method="post", data=lambda p: {**page_form(p, "新页面"), "slug": f"new-{next(SLUGS)}"},
          written=lambda p: Page.objects.get(pk=p.pk).get_children().count()),
     Case("section delete", section, lambda p: f"/admin/pages/{p.pk}/delete/", action=None, method="post",
          written=still_there),
