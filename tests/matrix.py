@@ -10,7 +10,8 @@ the secretariat, a plain logged-in user and an anonymous visitor, and asserts:
 * the owning province's roles that hold the action succeed (2xx, or a redirect after a successful write);
 * roles of the owning province without the action are refused.
 
-Feature tests do ``@pytest.mark.parametrize("case", CASES, ids=case_id)`` and call ``check_case(case)``.
+Feature tests do ``@pytest.mark.parametrize("case", CASES, ids=case_id)`` and call ``check_case(case, province)``.
+A case with ``action=None`` is something no province role may do (superusers only, e.g. managing collections).
 Model-level scoping (``restrict``) is checked the same way by ``check_scoped_model``.
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Case:
     id: str
     make: Callable[[Any], Any]  # make(province) -> object owned by that province
     url: Callable[[Any], str]  # url(obj) -> path
-    action: str = "view"  # the province action that grants it (hub.roles.ACTIONS)
+    action: str | None = "view"  # the province action that grants it (hub.roles.ACTIONS); None: no province role
     method: str = "get"
     data: Callable[[Any], dict] | None = None  # data(obj) -> POST body
     written: Callable[[Any], Any] | None = None  # written(obj) -> a snapshot; must not change when refused
@@ -91,6 +92,8 @@ def _expected(case: Case, label: str, code, role) -> bool:
         return True
     if case.public and case.method == "get":
         return True
+    if case.action is None:
+        return False
     return code == OWN and role in ROLE_ACTIONS and case.action in ROLE_ACTIONS[role]
 
 

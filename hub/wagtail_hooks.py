@@ -1,0 +1,43 @@
+"""The roundtable core's Wagtail hooks: province sections are structure, not content."""
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from wagtail import hooks
+
+SECTION_IS_STRUCTURE = _("省市栏目页由系统统一设置，只能修改内容，不能删除、移动、复制或下线。如需调整请联系系统管理员。")
+
+
+def _is_section(page) -> bool:
+    from cms.models import ProvinceSectionPage
+
+    return issubclass(page.specific_class, ProvinceSectionPage)
+
+
+def _refuse(request, page):
+    messages.error(request, SECTION_IS_STRUCTURE)
+    return redirect(reverse("wagtailadmin_explore", args=[page.pk]))
+
+
+def _guard_section(request, page, *args):
+    # A province section is provisioned by setup_roundtable and anchors the province's page permissions;
+    # removing or moving it would strand every editor of that province.
+    if _is_section(page) and not request.user.is_superuser:
+        return _refuse(request, page)
+    return None
+
+
+for _hook in ("before_delete_page", "before_move_page", "before_copy_page", "before_unpublish_page"):
+    hooks.register(_hook, _guard_section)
+
+
+@hooks.register("before_bulk_action")
+def guard_sections_in_bulk(request, action_type, objects, action_class_instance):
+    from wagtail.models import Page
+
+    if request.user.is_superuser or action_type not in ("delete", "move", "unpublish"):
+        return None
+    for page in objects:
+        if isinstance(page, Page) and _is_section(page):
+            return _refuse(request, page)
+    return None
