@@ -40,6 +40,7 @@ lint: venv-dev
 
 test: venv-dev assets lint
 	$(PY) -m pip check
+	$(PY) manage.py check --fail-level WARNING
 	$(SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-sqlite: venv-dev assets
