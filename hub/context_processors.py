@@ -2,10 +2,11 @@ from django.conf import settings
 
 
 def roundtable(request):
-    """Site-wide template context: the provinces for navigation and footer (one query, cached per request)."""
+    """Site-wide template context: the provinces for navigation and footer, with their association and section page
+    joined in (one query per page, evaluated only when a template uses it)."""
     from hub.models import Province
 
     return {
-        "ROUNDTABLE_PROVINCES": Province.objects.select_related("association").ordered(),
+        "ROUNDTABLE_PROVINCES": Province.objects.select_related("association", "section_page").ordered(),
         "SITE_NAME": settings.WAGTAIL_SITE_NAME,
     }

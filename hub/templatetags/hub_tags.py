@@ -17,3 +17,16 @@ def main_menu(context):
     for item in items:
         item["active"] = path.startswith(item["url"]) and item["url"] != "/"
     return sorted(items, key=lambda item: item.get("order", 100))
+
+
+@register.simple_tag(takes_context=True)
+def visible_children(context, page, content_type: str = "pages.ContentPage"):
+    """Live children of ``page`` of one page type that the visitor may see (view restrictions respected)."""
+    from django.apps import apps
+
+    from hub.selectors import visible_pages
+
+    request = context.get("request")
+    model = apps.get_model(content_type)
+    user = getattr(request, "user", None)
+    return visible_pages(user).child_of(page).type(model).specific().order_by("-first_published_at")

@@ -1,0 +1,47 @@
+"""seed_demo refuses to touch a database with real content, and --if-empty makes it safe to run at every start."""
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from wagtail.models import Page
+
+from hub.demo import DEMO_EMAIL_DOMAIN
+
+User = get_user_model()
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def demo_accounts():
+    return User.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN).count()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_database_with_a_real_account(user_factory):
+    user_factory(username="wang.li")
+    with pytest.raises(CommandError, match="wang.li"):
+        seed()
+    assert demo_accounts() == 0
+
+
+@pytest.mark.django_db
+def test_force_seeds_anyway(user_factory):
+    user_factory(username="wang.li")
+    seed("--force")
+    assert User.objects.filter(username="sh-editor").exists()
+    assert User.objects.filter(username="wang.li").exists()
+
+
+@pytest.mark.django_db
+def test_if_empty_seeds_once_then_does_nothing():
+    seed("--if-empty")
+    accounts, pages = demo_accounts(), Page.objects.count()
+    assert accounts > 0
+    assert "already present" in seed("--if-empty")
+    assert (demo_accounts(), Page.objects.count()) == (accounts, pages)
