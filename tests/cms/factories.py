@@ -46,7 +46,7 @@ def event(province, *, publish=True, co_organisers=(), days_ahead=30, length_day
         mode=fields.pop("mode", EventPage.IN_PERSON), place=fields.pop("place", "上海市质量协会报告厅"),
     )
     values.update(fields)
-    page = EventPage(**values)
+    page = EventPage(live=publish, **values)
     province.section_page.add_child(instance=page)
     if co_organisers:
         page.co_organisers.set(co_organisers)
@@ -77,7 +77,7 @@ def achievement(province, *, publish=True, visibility="public", tags=(), **field
         organisation=fields.pop("organisation", "上海某机械制造有限公司"),
         achievement_type=fields.pop("achievement_type", None) or achievement_type(),
         year=fields.pop("year", 2025), summary=fields.pop("summary", "运用PDCA循环将焊接一次合格率提升到99.2%。"),
-        visibility=visibility, **fields)
+        visibility=visibility, live=publish, **fields)
     province.section_page.add_child(instance=page)
     if tags:
         page.tags.add(*tags)
