@@ -139,8 +139,9 @@ class CoOrganiserSignOff(models.Model):
 def signoff_complete(page) -> bool:
     """Whether the page's latest revision passed co-organiser sign-off (always true without co-organisers)."""
     latest = page.get_latest_revision()
-    co_organisers = set(latest.as_object().co_organisers.all().values_list("pk", flat=True)) if latest else set(
-        page.co_organisers.all().values_list("pk", flat=True))
+    content = latest.as_object() if latest else page
+    # A revision's relations are modelcluster's in-memory querysets: iterate, don't query.
+    co_organisers = {p.pk for p in content.co_organisers.all()}
     co_organisers.discard(page.province_id)
     if not co_organisers:
         return True
