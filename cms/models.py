@@ -64,3 +64,17 @@ class ProvinceSectionPage(Page):
                 sections.append(section)
         context["province_sections"] = sorted(sections, key=lambda s: s.get("order", 100))
         return context
+
+
+# Feature pages and their models live in their own modules; imported here so Django registers them with cms.
+from cms.achievements import AchievementAttachment, AchievementPage, AchievementTag, AchievementType  # noqa: E402
+from cms.events import (  # noqa: E402
+    CampaignPage, EventAttachment, EventCategory, EventPage, EventQuestion, Registration,
+)
+from cms.signoff import CoOrganiserSignOff, CoOrganiserSignOffTask  # noqa: E402
+
+__all__ = [
+    "HomePage", "ProvinceSectionPage", "AchievementAttachment", "AchievementPage", "AchievementTag",
+    "AchievementType", "CampaignPage", "EventAttachment", "EventCategory", "EventPage", "EventQuestion",
+    "Registration", "CoOrganiserSignOff", "CoOrganiserSignOffTask",
+]

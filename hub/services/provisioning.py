@@ -114,6 +114,10 @@ def provision_province(province: Province, report: Report) -> None:
                 group=groups[role_slug], page=section, permission=_perm("wagtailcore", codename))
             if created:
                 report.note(True, f"page permission {codename} for {groups[role_slug].name}")
+    # Publication goes through the province's moderators, then the co-organisers' sign-off (joint events).
+    from cms.services import provision_publication_workflow
+
+    provision_publication_workflow(province=province, section=section, moderators=groups["moderator"], report=report)
 
     # The province's collection for documents and images.
     collection = Collection.objects.filter(name=province.name_zh, depth=2).first()

@@ -67,11 +67,13 @@ class Command(BaseCommand):
         modules = []
         for label in PROJECT_APPS:
             app = apps.get_app_config(label)
-            try:
-                modules.append(importlib.import_module(f"{app.name}.demo"))
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app.name}.demo":
-                    raise
+            # An app may split its demo data over several modules (AppConfig.DEMO_MODULES).
+            for name in getattr(app, "DEMO_MODULES", (f"{app.name}.demo",)):
+                try:
+                    modules.append(importlib.import_module(name))
+                except ModuleNotFoundError as exc:
+                    if exc.name != name:
+                        raise
         ctx = Context(self)
         with transaction.atomic():
             for module in sorted(modules, key=lambda m: getattr(m, "ORDER", 100)):

@@ -1,0 +1,72 @@
+"""iCalendar (RFC 5545) for events: one VEVENT per event, multi-day and all-day events as date-valued events."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import strip_tags
+from icalendar import Calendar, Event, vCalAddress, vText
+
+PRODID = "-//Yangtze Delta Quality Roundtable//hub//ZH"
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith("http") else settings.HUB_BASE_URL.rstrip("/") + url
+
+
+def vevent(event, *, url: str | None = None) -> Event:
+    item = Event()
+    item.add("uid", f"event-{event.pk}@roundtable.hub")
+    item.add("dtstamp", timezone.now())
+    item.add("summary", event.title)
+    if event.all_day or event.multi_day:
+        item.add("dtstart", event.start_date)
+        # DTEND of a date-valued event is exclusive: the day after the last day.
+        item.add("dtend", event.end_date + timedelta(days=1))
+    else:
+        start, end = event.compute_bounds()
+        item.add("dtstart", start)
+        item.add("dtend", end)
+    description = event.summary or ""
+    if event.meeting_url:
+        description = f"{description}\n{event.meeting_url}".strip()
+    item.add("description", description)
+    location = event.place or event.meeting_url
+    if location:
+        item.add("location", vText(location))
+    if url:
+        item.add("url", _absolute(url))
+    category = getattr(event, "category", None)
+    if category is not None:
+        item.add("categories", [category.name])
+    if event.province_id:
+        organiser = vCalAddress("mailto:noreply@roundtable.invalid")
+        organiser.params["cn"] = vText(event.province.name_zh)
+        item.add("organizer", organiser)
+    item.add("last-modified", event.last_published_at or event.latest_revision_created_at or timezone.now())
+    return item
+
+
+def calendar(events, *, name: str, url_for=None) -> bytes:
+    """A VCALENDAR holding ``events``; ``url_for(event)`` gives each event's page URL."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    for event in events:
+        cal.add_component(vevent(event, url=url_for(event) if url_for else None))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def registration_invite(registration) -> bytes:
+    event = registration.event
+    return calendar([event], name=event.title, url_for=lambda e: e.full_url or "")
+
+
+def plain(html: str) -> str:
+    return strip_tags(html or "").strip()

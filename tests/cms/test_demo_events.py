@@ -1,0 +1,27 @@
+"""seed_demo fills the events and achievements of every province, in every state the hub knows."""
+import pytest
+from django.db.models import F
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def test_seed_demo_covers_every_category_province_and_state(client):
+    from cms.achievements import AchievementPage
+    from cms.events import CampaignPage, EventCategory, EventPage, Registration
+    from cms.signoff import CoOrganiserSignOff
+    from hub.models import Province
+    from sharing.models import Adoption
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    provinces = set(Province.objects.values_list("code", flat=True))
+    for category in EventCategory.objects.all():
+        assert set(EventPage.objects.filter(category=category).values_list("province__code", flat=True)) == provinces
+    campaign = CampaignPage.objects.get()
+    assert set(campaign.sub_events.live().values_list("province__code", flat=True)) == provinces
+    assert set(Registration.objects.values_list("status", flat=True)) == {s for s, _ in Registration.STATUSES}
+    assert AchievementPage.objects.filter(visibility="members").exists()
+    assert Adoption.objects.exclude(province=F("achievement__province")).count() >= 5
+    assert CoOrganiserSignOff.objects.filter(decided_at__isnull=True).exists(), "a joint event awaits sign-off"
+    assert CoOrganiserSignOff.objects.filter(approved=True).exists(), "joint events went live through sign-off"
+    assert client.get(campaign.url).status_code == 200
