@@ -1,1 +1,0 @@
-"""Shared achievements, adoption records, group standards and mutual recognition."""

@@ -1,0 +1,6 @@
+from sharing.models.standards import (  # noqa: F401
+    GroupStandard,
+    RecognitionDecision,
+    RecognitionProposal,
+    StandardComment,
+)
