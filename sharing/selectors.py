@@ -118,7 +118,7 @@ def search_ids(query: str) -> list[int]:
 
     base = GroupStandard.objects.public()
     ids = list(base.filter(number=normalise_number(query)).values_list("pk", flat=True))
-    ids += [s.pk for s in base.search(query, fields=None)[:500]]
+    ids += [s.pk for s in base.search(query)[:500]]
     ids += list(base.filter(Q(title_zh__icontains=query) | Q(number__icontains=query)).values_list("pk", flat=True)[:500])
     return list(dict.fromkeys(ids))
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 from wagtail.search import index
+from wagtail.search.queryset import SearchableQuerySetMixin
 
 from hub.permissions import ProvinceScopedQuerySet
 
@@ -97,7 +98,7 @@ ENDED = (Status.REVISED, Status.WITHDRAWN)
 AFTER_PUBLICATION = (Status.PUBLISHED, Status.IN_FORCE, Status.REVIEW, Status.REVISED, Status.WITHDRAWN)
 
 
-class GroupStandardQuerySet(ProvinceScopedQuerySet):
+class GroupStandardQuerySet(SearchableQuerySetMixin, ProvinceScopedQuerySet):
     def public(self):
         """What the public registry shows: live records past drafting."""
         return self.filter(live=True).exclude(status=Status.DRAFTING)
@@ -196,10 +197,8 @@ class GroupStandard(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         if parsed:
             self.sequence, self.year = parsed["sequence"], parsed["year"]
             if self.province_id:
-                from hub.models import Association
-
-                code = Association.objects.filter(province_id=self.province_id).values_list(
-                    "standards_code", flat=True).first()
+                association = getattr(self.province, "association", None)
+                code = association.standards_code if association else None
                 if code and parsed["code"] != code:
                     errors["number"] = _("编号中的代号 %(given)s 与发布协会的代号 T/%(code)s 不一致。") % {
                         "given": parsed["code"], "code": code}
