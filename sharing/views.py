@@ -253,6 +253,8 @@ def import_standards(request):
     if not provinces:
         raise PermissionDenied
     report = None
+    if request.method == "POST" and request.POST.get("province") not in {str(p.pk) for p in provinces}:
+        raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None, provinces=provinces)
     if request.method == "POST" and form.is_valid():
         province = next(p for p in provinces if str(p.pk) == form.cleaned_data["province"])

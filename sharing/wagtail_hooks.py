@@ -1,15 +1,20 @@
 """The standards registry's place in the hub: admin snippet, main menu, home section, site search."""
-from django.urls import reverse
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import URLPattern, reverse
+from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.permissions import register_permission_policy
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from hub.models import Province
-from hub.permissions import province_ids_for
+from hub.permissions import can, province_ids_for
 from sharing.models import GroupStandard
 from sharing.permissions import ProvincePermissionPolicy
 
@@ -26,6 +31,34 @@ class GroupStandardForm(WagtailAdminModelForm):
             self.fields["replaced_by"].queryset = GroupStandard.objects.exclude(pk=self.instance.pk)
 
 
+#: The province action each admin object view needs (by URL name); anything unlisted needs "change".
+VIEW_ACTIONS = {
+    "history": "view", "history_results": "view", "usage": "view", "inspect": "view", "revisions_view": "view",
+    "revisions_compare": "view", "preview_on_edit": "view", "workflow_history": "view",
+    "workflow_history_detail": "view", "workflow_preview": "view",
+    "delete": "delete", "copy": "add", "unpublish": "publish", "revisions_unschedule": "publish",
+}
+
+
+def province_gated(view, name):
+    @wraps(view)
+    def gated(request, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if pk is not None:
+            province_id = (GroupStandard.objects.filter(pk=unquote(str(pk))).values_list("province_id", flat=True)
+                           .first())
+            if province_id is None:
+                raise Http404
+            action = VIEW_ACTIONS.get(name, "change")
+            if request.method == "POST" and name == "edit" and "action-publish" in request.POST:
+                action = "publish"
+            if not can(request.user, action, province_id):
+                raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return gated
+
+
 class GroupStandardViewSet(SnippetViewSet):
     model = GroupStandard
     icon = "doc-full"
@@ -37,8 +70,7 @@ class GroupStandardViewSet(SnippetViewSet):
     list_filter = ["status", "province"]
     search_fields = ["number", "title_zh"]
     ordering = ["-year", "province__order", "sequence"]
-    base_form_class = GroupStandardForm
-    panels = [
+    edit_handler = ObjectList([
         FieldRowPanel([FieldPanel("province"), FieldPanel("number")]),
         FieldPanel("title_zh"),
         FieldPanel("title_en"),
@@ -53,7 +85,13 @@ class GroupStandardViewSet(SnippetViewSet):
         FieldPanel("scope"),
         FieldPanel("drafting_organisations"),
         MultiFieldPanel([FieldPanel("full_text"), FieldPanel("text_public")], heading=_("全文")),
-    ]
+    ], base_form_class=GroupStandardForm)
+
+    def get_urlpatterns(self):
+        # Wagtail's object views fetch by primary key from the model's manager; every one of them passes the
+        # province gate here first, so another province's standard is refused whichever admin URL is used.
+        return [URLPattern(p.pattern, province_gated(p.callback, p.name), p.default_args, p.name)
+                if isinstance(p, URLPattern) else p for p in super().get_urlpatterns()]
 
     def get_queryset(self, request):
         # Editors see their own province's standards (drafts included); other provinces' are on the public site.

@@ -334,8 +334,8 @@ class StandardComment(models.Model):
                                  verbose_name=_("团体标准"))
     province = models.ForeignKey("hub.Province", on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("提出意见的省市"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-                               verbose_name=_("提出人"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", verbose_name=_("提出人"))
     clause = models.CharField(_("条款"), max_length=40, help_text=_("例如 5.2.3 或 附录A"))
     text = models.TextField(_("意见内容"))
     suggestion = models.TextField(_("修改建议"), blank=True)
