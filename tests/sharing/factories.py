@@ -39,3 +39,39 @@ def propose(standard, *codes):
     provinces = Province.objects.filter(code__in=codes) if codes else Province.objects.filter(
         is_member=True).exclude(pk=standard.province_id)
     return [RecognitionProposal.objects.get_or_create(standard=standard, province=p)[0] for p in provinces]
+
+
+def bulk_standards(count: int, *, start: int = 1, decided_every: int = 3):
+    """``count`` in-force standards spread over the member provinces, proposed everywhere, with a decision in
+    every ``decided_every``-th cell: quick enough for query-count tests and benchmarks."""
+    import datetime as dt
+
+    from sharing.models import RecognitionDecision
+
+    provinces = list(Province.objects.filter(is_member=True).select_related("association").order_by("order"))
+    standards = []
+    for i in range(start, start + count):
+        p = provinces[i % len(provinces)]
+        standards.append(GroupStandard(
+            province=p, number=f"T/{p.association.standards_code} {i}—2024", sequence=i, year=2024,
+            title_zh=f"团体标准 第{i}号 质量管理要求", ics_codes="03.120.10", status=Status.IN_FORCE,
+            publication_date=dt.date(2024, 1, 1), implementation_date=dt.date(2024, 3, 1)))
+    GroupStandard.objects.bulk_create(standards, batch_size=500)
+    proposals, decisions = [], []
+    outcomes = ["recognised", "conditional", "declined"]
+    n = 0
+    for s in standards:
+        for p in provinces:
+            if p.pk == s.province_id:
+                continue
+            proposals.append(RecognitionProposal(standard=s, province=p))
+            n += 1
+            if n % decided_every == 0:
+                outcome = outcomes[n % 3]
+                decisions.append(RecognitionDecision(
+                    standard=s, province=p, outcome=outcome, rationale="审查通过",
+                    conditions="限试点企业" if outcome == "conditional" else "", evidence_url="https://example.test/r",
+                    is_final=True, is_current=True, decided_at=dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)))
+    RecognitionProposal.objects.bulk_create(proposals, batch_size=1000)
+    RecognitionDecision.objects.bulk_create(decisions, batch_size=1000)
+    return standards
