@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("hub.urls_core")),
     path("", include("cms.urls")),
+    path("standards/", include("sharing.urls")),
 ]

@@ -1,4 +1,8 @@
-"""Shared achievements, adoption records, group standards and mutual recognition."""
-from sharing.models.adoption import Adoption
-
-__all__ = ["Adoption"]
+"""Shared achievements' adoption records, group standards and mutual recognition."""
+from sharing.models.adoption import Adoption  # noqa: F401
+from sharing.models.standards import (  # noqa: F401
+    GroupStandard,
+    RecognitionDecision,
+    RecognitionProposal,
+    StandardComment,
+)

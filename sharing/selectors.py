@@ -1,0 +1,234 @@
+"""Reads of the standards registry: the filtered list, the recognition matrix, a standard's decision history.
+
+Recognition state is computed, never stored: a standard is recognised region-wide when every other member province
+holds a current positive decision and the standard is still valid, so it stays right when a province joins or the
+standard is withdrawn. Every read here runs a fixed number of queries whatever the number of standards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField, Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value, When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from hub.models import Province
+from hub.permissions import province_ids_for
+from sharing.models import GroupStandard, RecognitionDecision, RecognitionProposal
+from sharing.models.standards import ENDED, POSITIVE, RECOGNISABLE, Outcome, Status
+
+
+@dataclass(frozen=True)
+class CellState:
+    key: str
+    label: str
+
+
+CELL_STATES = {
+    "issuer": CellState("issuer", _("发布方")),
+    "recognised": CellState("recognised", _("认可")),
+    "conditional": CellState("conditional", _("有条件认可")),
+    "declined": CellState("declined", _("不予认可")),
+    "pending": CellState("pending", _("待决定")),
+    "lapsed": CellState("lapsed", _("已失效")),
+    "none": CellState("none", _("未提请")),
+}
+#: The legend under the matrix, in reading order.
+LEGEND = [CELL_STATES[k] for k in ("recognised", "conditional", "declined", "pending", "lapsed", "none", "issuer")]
+
+RECOGNITION_FILTERS = {
+    "region": _("全区域互认"),
+    "partial": _("部分省市认可"),
+    "pending": _("待决定"),
+    "unproposed": _("未提请互认"),
+}
+
+
+def is_roundtable_staff(user) -> bool:
+    """Staff and members of any association (and the secretariat): who may download non-public texts."""
+    return bool(user.is_authenticated and (user.is_superuser or province_ids_for(user, "participate")))
+
+
+def member_provinces():
+    return Province.objects.filter(is_member=True).select_related("association").ordered()
+
+
+def with_recognition(queryset, *, member_count: int):
+    """Annotate recognised_count, pending_count, proposed_count and region_wide (one SQL statement)."""
+    current_positive = (
+        RecognitionDecision.objects.filter(standard=OuterRef("pk"), is_current=True, outcome__in=POSITIVE,
+                                           province__is_member=True)
+        .exclude(province=OuterRef("province"))
+        .order_by().values("standard").annotate(n=Count("pk")).values("n")
+    )
+    proposed = (RecognitionProposal.objects.filter(standard=OuterRef("pk")).order_by()
+                .values("standard").annotate(n=Count("pk")).values("n"))
+    undecided = (RecognitionProposal.objects.filter(standard=OuterRef("pk"))
+                 .exclude(Exists(RecognitionDecision.objects.filter(
+                     standard=OuterRef("standard"), province=OuterRef("province"), is_current=True)))
+                 .order_by().values("standard").annotate(n=Count("pk")).values("n"))
+    needed = Value(member_count) - Case(When(province__is_member=True, then=Value(1)), default=Value(0))
+    return queryset.annotate(
+        recognised_count=Coalesce(Subquery(current_positive, output_field=IntegerField()), 0),
+        proposed_count=Coalesce(Subquery(proposed, output_field=IntegerField()), 0),
+        pending_count=Coalesce(Subquery(undecided, output_field=IntegerField()), 0),
+        recognition_needed=ExpressionWrapper(needed, output_field=IntegerField()),
+    ).annotate(
+        region_wide=ExpressionWrapper(
+            Q(recognised_count__gte=F("recognition_needed")) & Q(recognition_needed__gt=0)
+            & Q(status__in=RECOGNISABLE) & Q(replaced_by__isnull=True),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def filter_standards(queryset, params: dict):
+    """Apply the registry's filters (province code, status, ICS prefix, recognition state, year, search)."""
+    if params.get("province"):
+        queryset = queryset.filter(province__code=params["province"])
+    if params.get("status") in Status.values:
+        queryset = queryset.filter(status=params["status"])
+    if params.get("ics"):
+        prefix = params["ics"].strip()
+        queryset = queryset.filter(Q(ics_codes__startswith=prefix) | Q(ics_codes__contains=", " + prefix))
+    if str(params.get("year") or "").isdigit():
+        queryset = queryset.filter(year=int(params["year"]))
+    state = params.get("recognition")
+    if state == "region":
+        queryset = queryset.filter(region_wide=True)
+    elif state == "partial":
+        queryset = queryset.filter(recognised_count__gt=0, region_wide=False)
+    elif state == "pending":
+        queryset = queryset.filter(pending_count__gt=0)
+    elif state == "unproposed":
+        queryset = queryset.filter(proposed_count=0)
+    query = (params.get("q") or "").strip()
+    if query:
+        ids = search_ids(query)
+        queryset = queryset.filter(pk__in=ids)
+    return queryset
+
+
+def search_ids(query: str) -> list[int]:
+    """Primary keys of public standards matching a (Chinese) query, through the site's search backend; a standard
+    number typed with a hyphen finds its record too."""
+    from sharing.models.standards import normalise_number
+
+    base = GroupStandard.objects.public()
+    ids = list(base.filter(number=normalise_number(query)).values_list("pk", flat=True))
+    ids += [s.pk for s in base.search(query)[:500]]
+    ids += list(base.filter(Q(title_zh__icontains=query) | Q(number__icontains=query)).values_list("pk", flat=True)[:500])
+    return list(dict.fromkeys(ids))
+
+
+def registry(params: dict):
+    """The public registry's rows, filtered, with recognition counts; a queryset to paginate."""
+    members = Province.objects.filter(is_member=True).count()
+    queryset = with_recognition(GroupStandard.objects.public().select_related("province__association"),
+                                member_count=members)
+    return filter_standards(queryset, params)
+
+
+def region_wide_count() -> int:
+    members = Province.objects.filter(is_member=True).count()
+    return with_recognition(GroupStandard.objects.public(), member_count=members).filter(region_wide=True).count()
+
+
+def cell_state(standard, province_id: int, *, proposed: bool, decision) -> CellState:
+    if standard.province_id == province_id:
+        return CELL_STATES["issuer"]
+    if decision is not None:
+        if decision.outcome in POSITIVE and (standard.status in ENDED or standard.replaced_by_id):
+            return CELL_STATES["lapsed"]
+        return CELL_STATES[decision.outcome]
+    if proposed:
+        return CELL_STATES["lapsed"] if standard.status in ENDED else CELL_STATES["pending"]
+    return CELL_STATES["none"]
+
+
+@dataclass
+class Cell:
+    province: Province
+    state: CellState
+    decision: RecognitionDecision | None
+
+
+@dataclass
+class MatrixRow:
+    standard: GroupStandard
+    cells: list[Cell]
+
+
+def matrix(params: dict):
+    """Rows of (standard, one cell per member province) for the filtered registry, plus per-province counts.
+    Four queries whatever the size: provinces, standards, proposals, current decisions."""
+    provinces = list(member_provinces())
+    standards = list(filter_standards(
+        with_recognition(GroupStandard.objects.public().select_related("province"), member_count=len(provinces)),
+        params))
+    ids = [s.pk for s in standards]
+    scope = GroupStandard.objects.public().filter(pk__in=ids) if len(ids) < 2000 else GroupStandard.objects.public()
+    proposals = set(RecognitionProposal.objects.filter(standard__in=scope.values("pk"))
+                    .values_list("standard_id", "province_id"))
+    decisions = {
+        (d.standard_id, d.province_id): d
+        for d in RecognitionDecision.objects.filter(standard__in=scope.values("pk"), is_current=True)
+        .only("pk", "standard_id", "province_id", "outcome", "conditions", "decided_at")
+    }
+    summary = {p.pk: {"province": p, "issued": 0, "recognised": 0, "conditional": 0, "declined": 0,
+                      "pending": 0, "lapsed": 0} for p in provinces}
+    rows = []
+    for standard in standards:
+        cells = []
+        for province in provinces:
+            decision = decisions.get((standard.pk, province.pk))
+            state = cell_state(standard, province.pk, proposed=(standard.pk, province.pk) in proposals,
+                               decision=decision)
+            cells.append(Cell(province, state, decision))
+            if state.key in summary[province.pk]:
+                summary[province.pk][state.key] += 1
+        if standard.province_id in summary:
+            summary[standard.province_id]["issued"] += 1
+        rows.append(MatrixRow(standard, cells))
+    return {"provinces": provinces, "rows": rows, "summary": list(summary.values()),
+            "region_wide": sum(1 for s in standards if s.region_wide)}
+
+
+def standard_cells(standard: GroupStandard) -> list[Cell]:
+    """The recognition row of one standard (public: final decisions only)."""
+    provinces = list(member_provinces())
+    proposals = set(standard.proposals.values_list("province_id", flat=True))
+    decisions = {d.province_id: d for d in standard.decisions.filter(is_current=True)}
+    return [Cell(p, cell_state(standard, p.pk, proposed=p.pk in proposals, decision=decisions.get(p.pk)),
+                 decisions.get(p.pk)) for p in provinces]
+
+
+def decision_history(standard: GroupStandard, user):
+    """Every final decision, newest first, plus the drafts of the provinces the user reviews for."""
+    review_ids = province_ids_for(user, "review") if user.is_authenticated else frozenset()
+    visible = Q(is_final=True)
+    if review_ids:
+        visible |= Q(is_final=False, province_id__in=review_ids)
+    return (standard.decisions.filter(visible).select_related("province", "decided_by", "evidence_document")
+            .order_by("province__order", "-is_current", "-decided_at"))
+
+
+def is_region_wide(standard: GroupStandard) -> bool:
+    members = Province.objects.filter(is_member=True).count()
+    return with_recognition(GroupStandard.objects.filter(pk=standard.pk), member_count=members).values_list(
+        "region_wide", flat=True).first() or False
+
+
+def decidable_for(user, standard: GroupStandard) -> list[Province]:
+    """Provinces on whose behalf the user may decide this standard (proposed to them, not the issuer)."""
+    ids = province_ids_for(user, "review") if user.is_authenticated else frozenset()
+    if not ids:
+        return []
+    return list(Province.objects.filter(pk__in=ids, recognition_proposals__standard=standard)
+                .exclude(pk=standard.province_id).ordered())
+
+
+def outcome_choices():
+    return Outcome.choices

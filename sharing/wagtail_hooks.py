@@ -1,0 +1,136 @@
+"""The standards registry's place in the hub: admin snippet, main menu, home section, site search."""
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import URLPattern, reverse
+from django.contrib.admin.utils import unquote
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.permissions import register_permission_policy
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from hub.models import Province
+from hub.permissions import can, province_ids_for
+from sharing.models import GroupStandard
+from sharing.permissions import ProvincePermissionPolicy
+
+
+class GroupStandardForm(WagtailAdminModelForm):
+    """Only provinces the user may add to (new) or change (existing) are offered as issuer."""
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        if "province" in self.fields and for_user is not None:
+            action = "change" if self.instance.pk else "add"
+            self.fields["province"].queryset = Province.objects.filter(pk__in=province_ids_for(for_user, action))
+        if "replaced_by" in self.fields and for_user is not None:
+            self.fields["replaced_by"].queryset = GroupStandard.objects.exclude(pk=self.instance.pk)
+
+
+#: The province action each admin object view needs (by URL name); anything unlisted needs "change".
+VIEW_ACTIONS = {
+    "history": "view", "history_results": "view", "usage": "view", "inspect": "view", "revisions_view": "view",
+    "revisions_compare": "view", "preview_on_edit": "view", "workflow_history": "view",
+    "workflow_history_detail": "view", "workflow_preview": "view",
+    "delete": "delete", "copy": "add", "unpublish": "publish", "revisions_unschedule": "publish",
+}
+
+
+def province_gated(view, name):
+    @wraps(view)
+    def gated(request, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if pk is not None:
+            province_id = (GroupStandard.objects.filter(pk=unquote(str(pk))).values_list("province_id", flat=True)
+                           .first())
+            if province_id is None:
+                raise Http404
+            action = VIEW_ACTIONS.get(name, "change")
+            if request.method == "POST" and name == "edit" and "action-publish" in request.POST:
+                action = "publish"
+            if not can(request.user, action, province_id):
+                raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return gated
+
+
+class GroupStandardViewSet(SnippetViewSet):
+    model = GroupStandard
+    icon = "doc-full"
+    menu_label = _("团体标准")
+    menu_name = "group_standards"
+    add_to_admin_menu = True
+    menu_order = 250
+    list_display = ["number", "title_zh", "province", "status", "publication_date", "live"]
+    list_filter = ["status", "province"]
+    search_fields = ["number", "title_zh"]
+    ordering = ["-year", "province__order", "sequence"]
+    edit_handler = ObjectList([
+        FieldRowPanel([FieldPanel("province"), FieldPanel("number")]),
+        FieldPanel("title_zh"),
+        FieldPanel("title_en"),
+        FieldRowPanel([FieldPanel("ics_codes"), FieldPanel("ccs_code")]),
+        MultiFieldPanel([
+            FieldPanel("status"),
+            FieldRowPanel([FieldPanel("approved_on"), FieldPanel("comment_deadline")]),
+            FieldRowPanel([FieldPanel("publication_date"), FieldPanel("implementation_date"),
+                           FieldPanel("withdrawal_date")]),
+            FieldPanel("replaced_by"),
+        ], heading=_("状态与日期")),
+        FieldPanel("scope"),
+        FieldPanel("drafting_organisations"),
+        MultiFieldPanel([FieldPanel("full_text"), FieldPanel("text_public")], heading=_("全文")),
+    ], base_form_class=GroupStandardForm)
+
+    def get_urlpatterns(self):
+        # Wagtail's object views fetch by primary key from the model's manager; every one of them passes the
+        # province gate here first, so another province's standard is refused whichever admin URL is used.
+        return [URLPattern(p.pattern, province_gated(p.callback, p.name), p.default_args, p.name)
+                if isinstance(p, URLPattern) else p for p in super().get_urlpatterns()]
+
+    def get_queryset(self, request):
+        # Editors see their own province's standards (drafts included); other provinces' are on the public site.
+        return GroupStandard.objects.restrict(request.user, "view").select_related("province")
+
+
+register_permission_policy(GroupStandard, ProvincePermissionPolicy(GroupStandard))
+register_snippet(GroupStandardViewSet)
+
+
+@hooks.register("hub_main_menu")
+def standards_menu(request):
+    return {"label": _("团体标准"), "url": reverse("standards:registry"), "order": 30}
+
+
+@hooks.register("hub_main_menu")
+def matrix_menu(request):
+    return {"label": _("互认矩阵"), "url": reverse("standards:matrix"), "order": 31}
+
+
+@hooks.register("hub_home_sections")
+def standards_home_section(request):
+    from sharing import selectors
+
+    latest = list(GroupStandard.objects.public().select_related("province__association")
+                  .order_by("-publication_date", "-pk")[:5])
+    if not latest:
+        return None
+    return {"template": "sharing/home_section.html", "order": 30, "latest": latest,
+            "region_wide": selectors.region_wide_count()}
+
+
+@hooks.register("hub_search_groups")
+def standards_search_group(*, user, query, limit):
+    from sharing import selectors
+
+    ids = selectors.search_ids(query)[:limit]
+    found = {s.pk: s for s in GroupStandard.objects.public().filter(pk__in=ids).select_related("province__association")}
+    results = [{"title": f"{s.number} {s.title_zh}", "url": s.get_absolute_url(),
+                "summary": f"{s.province.association.name_zh} · {s.get_status_display()}"}
+               for s in (found[i] for i in ids if i in found)]
+    return {"key": "standards", "label": _("团体标准"), "results": results}
