@@ -3,4 +3,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("hub.urls_core")),
+    path("experts/", include("expert_pool.urls")),
 ]
