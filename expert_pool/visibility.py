@@ -83,12 +83,13 @@ def redacted(viewer, expert) -> dict[str, str]:
     return {field: value for field, value in field_values(expert).items() if field in allowed}
 
 
-def search_documents(expert) -> dict[str, str]:
-    """Segmented text per audience level: search_public ⊆ search_staff ⊆ search_home."""
+def search_documents(expert, values: dict[str, str] | None = None) -> dict[str, str]:
+    """Normalised text per audience level: search_public ⊆ search_staff ⊆ search_home. ``values`` (as from
+    ``field_values``) may be given when the expert's relations are not saved yet (bulk creation)."""
     from expert_pool.search import segment
 
-    values = field_values(expert)
-    values.pop("photo")
+    values = dict(values) if values is not None else field_values(expert)
+    values.pop("photo", None)
     docs = {}
     for level, column in ((PUBLIC, "search_public"), (STAFF, "search_staff"), (HOME, "search_home")):
         parts = [values[f] for f in values if _RANK[audience_of(expert, FIELD_GROUP[f])] <= _RANK[level]]
