@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("hub.urls_core")),
     path("", include("cms.urls")),
     path("standards/", include("sharing.urls")),
+    path("experts/", include("expert_pool.urls")),
 ]

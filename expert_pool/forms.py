@@ -1,0 +1,132 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from expert_pool import visibility
+from expert_pool.models import LANGUAGES, Availability, Conflict, ExpertRequest, Qualification, Specialism
+from hub.models import Province
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class VisibilityFields(forms.Form):
+    """One audience choice per configurable field group, named ``vis_<group>``."""
+
+    def __init__(self, *args, current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for group in visibility.CONFIGURABLE:
+            label, fields, default, _conf = visibility.GROUPS[group]
+            self.fields[f"vis_{group}"] = forms.ChoiceField(
+                label=_("“%(group)s”谁可见") % {"group": label}, choices=visibility.AUDIENCES,
+                initial=(current or {}).get(group, default))
+
+    def visibility_value(self) -> dict:
+        return {group: self.cleaned_data[f"vis_{group}"] for group in visibility.CONFIGURABLE}
+
+
+class ProfileForm(VisibilityFields):
+    name = forms.CharField(label=_("姓名"), max_length=32)
+    employer = forms.CharField(label=_("工作单位"), max_length=100)
+    title = forms.CharField(label=_("职称"), max_length=32, required=False,
+                            help_text=_("例如：正高级工程师、高级工程师、教授"))
+    specialisms = forms.ModelMultipleChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(),
+                                                 widget=forms.CheckboxSelectMultiple)
+    qualifications = forms.ModelMultipleChoiceField(label=_("资格"), queryset=Qualification.objects.all(),
+                                                    widget=forms.CheckboxSelectMultiple, required=False)
+    industries = forms.CharField(label=_("熟悉行业"), max_length=200, required=False)
+    languages = forms.MultipleChoiceField(label=_("工作语言"), choices=LANGUAGES, initial=["zh"],
+                                          widget=forms.CheckboxSelectMultiple)
+    bio = forms.CharField(label=_("个人简介"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    photo = forms.ImageField(label=_("照片"), required=False)
+    phone = forms.CharField(label=_("手机"), max_length=20, required=False)
+    email = forms.EmailField(label=_("电子邮箱"), required=False)
+
+    def profile_kwargs(self) -> dict:
+        data = {key: self.cleaned_data[key] for key in ("name", "employer", "title", "industries", "languages",
+                                                        "bio", "phone", "email")}
+        data["specialisms"] = list(self.cleaned_data["specialisms"])
+        data["qualifications"] = list(self.cleaned_data["qualifications"])
+        data["visibility_"] = self.visibility_value()
+        if self.cleaned_data.get("photo"):
+            data["photo"] = self.cleaned_data["photo"]
+        return data
+
+
+class RegistrationForm(ProfileForm):
+    username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("登录时使用，字母、数字或 @.+-_"))
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8)
+    province = forms.ModelChoiceField(label=_("所属省市协会"), queryset=Province.objects.filter(is_member=True))
+    field_order = ["username", "password", "province", "name", "employer", "title"]
+
+
+class AvailabilityForm(forms.ModelForm):
+    class Meta:
+        model = Availability
+        fields = ["start", "end", "mode", "regions"]
+        widgets = {"start": DATE, "end": DATE, "regions": forms.CheckboxSelectMultiple}
+        help_texts = {"regions": _("不选表示各地均可。")}
+
+
+class ConflictForm(forms.ModelForm):
+    class Meta:
+        model = Conflict
+        fields = ["organisation", "kind", "until", "note"]
+        widgets = {"until": DATE}
+
+
+class RequestForm(forms.ModelForm):
+    province = forms.ModelChoiceField(label=_("申请方"), queryset=Province.objects.none())
+    expert_ids = forms.CharField(label=_("点名专家编号"), required=False,
+                                 help_text=_("可在专家库中查到编号，多个用逗号分隔；留空则随机抽取。"))
+
+    class Meta:
+        model = ExpertRequest
+        fields = ["title", "purpose", "start", "end", "respond_by", "place", "remote", "specialisms",
+                  "number_needed", "reserves_needed", "elsewhere_only", "organisation_under_review"]
+        widgets = {"start": DATE, "end": DATE, "respond_by": DATE, "specialisms": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, provinces=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
+        self.fields["respond_by"].required = False
+        self.fields["province"].initial = self.fields["province"].queryset.first()
+
+    def clean_expert_ids(self):
+        raw = self.cleaned_data["expert_ids"].replace("，", ",")
+        try:
+            return [int(part) for part in raw.split(",") if part.strip()]
+        except ValueError as exc:
+            raise forms.ValidationError(_("专家编号应为数字，用逗号分隔。")) from exc
+
+
+class RateForm(forms.Form):
+    rating = forms.TypedChoiceField(label=_("评分"), coerce=int, choices=[(i, f"{i} 分") for i in range(5, 0, -1)])
+    comment = forms.CharField(label=_("评价"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class DirectoryForm(forms.Form):
+    q = forms.CharField(label=_("关键词"), required=False)
+    specialism = forms.ModelChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(), required=False,
+                                        empty_label=_("全部专业"))
+    qualification = forms.ModelChoiceField(label=_("资格"), queryset=Qualification.objects.all(), required=False,
+                                           empty_label=_("全部资格"))
+    province = forms.ModelChoiceField(label=_("省市"), queryset=Province.objects.all(), required=False,
+                                      empty_label=_("全部省市"))
+    language = forms.ChoiceField(label=_("语言"), choices=[("", _("全部语言"))] + LANGUAGES, required=False)
+    available_from = forms.DateField(label=_("可服务自"), required=False, widget=DATE)
+    available_to = forms.DateField(label=_("至"), required=False, widget=DATE)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("available_from"), data.get("available_to")
+        if start and end and end < start:
+            self.add_error("available_to", _("结束日期不能早于开始日期。"))
+        return data
+
+
+class ImportForm(forms.Form):
+    province = forms.ModelChoiceField(label=_("导入到"), queryset=Province.objects.none())
+    file = forms.FileField(label=_("专家名单（XLSX）"))
+
+    def __init__(self, *args, provinces=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()

@@ -1,0 +1,202 @@
+"""XLSX import of an association's existing expert list, and export of the directory.
+
+Import is keyed by the association's own number (编号) per province, so running it twice changes nothing. Every
+row is checked before anything is written; one error anywhere means nothing is imported, and each error names its
+row and column. Export writes only the cells ``visibility`` lets the viewer read.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+
+from expert_pool import services, visibility
+from expert_pool.models import LANGUAGES, Expert, Qualification, Specialism
+from hub.permissions import require
+
+#: (header, field, required)
+COLUMNS = [
+    ("编号", "external_ref", True), ("姓名", "name", True), ("工作单位", "employer", True), ("职称", "title", False),
+    ("专业领域", "specialisms", True), ("资格", "qualifications", False), ("熟悉行业", "industries", False),
+    ("工作语言", "languages", False), ("手机", "phone", False), ("电子邮箱", "email", False), ("简介", "bio", False),
+]
+SEPARATORS = ("、", "，", ",", ";", "；", "/")
+LANGUAGE_BY_LABEL = {str(label): code for code, label in LANGUAGES}
+
+
+def _split(value: str) -> list[str]:
+    for sep in SEPARATORS[1:]:
+        value = value.replace(sep, SEPARATORS[0])
+    return [part.strip() for part in value.split(SEPARATORS[0]) if part.strip()]
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
+    try:
+        sheet = load_workbook(file, read_only=True, data_only=True).worksheets[0]
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        result.errors.append(RowError(0, "", _("无法读取文件，请上传 .xlsx 格式的工作簿。")))
+        return []
+    rows = sheet.iter_rows(values_only=True)
+    header = [_cell(v) for v in next(rows, ())]
+    positions = {}
+    for title, name, required in COLUMNS:
+        if title in header:
+            positions[name] = header.index(title)
+        elif required:
+            result.errors.append(RowError(1, title, _("缺少必需的列“%(col)s”。") % {"col": title}))
+    if result.errors:
+        return []
+    specialisms = {s.name: s.pk for s in Specialism.objects.all()}
+    qualifications = {q.name: q.pk for q in Qualification.objects.all()}
+    parsed, seen = [], {}
+    for number, values in enumerate(rows, start=2):
+        raw = {name: _cell(values[pos]) if pos < len(values) else "" for name, pos in positions.items()}
+        if not any(raw.values()):
+            continue
+        titles = {name: title for title, name, _req in COLUMNS}
+
+        def error(name, message):
+            result.errors.append(RowError(number, titles[name], message))
+
+        for title, name, required in COLUMNS:
+            if required and not raw.get(name):
+                error(name, _("不能为空。"))
+        ref = raw.get("external_ref", "")
+        if ref in seen:
+            error("external_ref", _("编号与第 %(row)s 行重复。") % {"row": seen[ref]})
+        seen.setdefault(ref, number)
+        row = dict(raw)
+        for name, lookup in (("specialisms", specialisms), ("qualifications", qualifications)):
+            names = _split(raw.get(name, ""))
+            unknown = [n for n in names if n not in lookup]
+            if unknown:
+                error(name, _("未知的名称：%(names)s（请使用专家库中已有的名称）。") % {"names": "、".join(unknown)})
+            row[name] = sorted(lookup[n] for n in names if n in lookup)
+        languages = _split(raw.get("languages", "")) or ["中文"]
+        unknown = [n for n in languages if n not in LANGUAGE_BY_LABEL]
+        if unknown:
+            error("languages", _("未知的语言：%(names)s。") % {"names": "、".join(unknown)})
+        row["languages"] = [LANGUAGE_BY_LABEL[n] for n in languages if n in LANGUAGE_BY_LABEL]
+        for name, limit in (("name", 32), ("employer", 100), ("title", 32), ("industries", 200), ("phone", 20),
+                            ("external_ref", 32)):
+            if len(raw.get(name, "")) > limit:
+                error(name, _("超过 %(n)s 个字。") % {"n": limit})
+        if raw.get("email"):
+            from django.core.validators import validate_email
+
+            try:
+                validate_email(raw["email"])
+            except ValidationError:
+                error("email", _("电子邮箱格式不正确。"))
+        parsed.append((number, row))
+    if not parsed and not result.errors:
+        result.errors.append(RowError(2, "", _("文件中没有专家数据。")))
+    return parsed
+
+
+def _differs(expert: Expert, row: dict) -> bool:
+    plain = ("name", "employer", "title", "industries", "phone", "email", "bio")
+    if any(getattr(expert, f) != row.get(f, "") for f in plain):
+        return True
+    if expert.language_codes() != row["languages"]:
+        return True
+    return (sorted(s.pk for s in expert.specialisms.all()) != row["specialisms"]
+            or sorted(q.pk for q in expert.qualifications.all()) != row["qualifications"])
+
+
+@transaction.atomic
+def import_workbook(*, actor, province, file) -> ImportResult:
+    """Create or update the province's experts from a workbook; imported experts are active (already verified)."""
+    require(actor, "coordinate", province)
+    result = ImportResult()
+    parsed = _parse(file, result)
+    if result.errors:
+        return result
+    existing = {e.external_ref: e for e in Expert.objects.filter(
+        province=province, external_ref__in=[row["external_ref"] for _n, row in parsed]).prefetch_related(
+        "specialisms", "qualifications")}
+    for number, row in parsed:
+        expert = existing.get(row["external_ref"])
+        fields = {f: row.get(f, "") for f in ("name", "employer", "title", "industries", "phone", "email", "bio")}
+        try:
+            if expert is None:
+                services.expert_create(province=province, status=Expert.Status.ACTIVE,
+                                       external_ref=row["external_ref"], specialisms=row["specialisms"],
+                                       qualifications=row["qualifications"], languages=row["languages"], **fields)
+                result.created += 1
+            elif _differs(expert, row):
+                for key, value in fields.items():
+                    setattr(expert, key, value)
+                expert.languages = services._languages(row["languages"])
+                expert.full_clean(exclude=["user", "possible_duplicate_of"])
+                expert.save()
+                expert.specialisms.set(row["specialisms"])
+                expert.qualifications.set(row["qualifications"])
+                services.refresh_search(expert)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                title = next((t for t, n, _r in COLUMNS if n == name), name)
+                result.errors.extend(RowError(number, title, m) for m in messages)
+    if result.errors:
+        transaction.set_rollback(True)
+        result.created = result.updated = result.unchanged = 0
+    return result
+
+
+EXPORT_COLUMNS = [("编号", None), ("状态", None)] + [
+    (title, name) for title, name in [("姓名", "name"), ("省市", "province"), ("职称", "title"),
+                                      ("专业领域", "specialisms"), ("资格", "qualifications"),
+                                      ("工作语言", "languages"), ("工作单位", "employer"), ("熟悉行业", "industries"),
+                                      ("简介", "bio"), ("手机", "phone"), ("电子邮箱", "email")]]
+
+
+def export_workbook(user, experts) -> bytes:
+    """The given experts as XLSX; a cell the viewer may not read stays empty."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("专家库"))
+    sheet.append([title for title, _name in EXPORT_COLUMNS])
+    for expert in experts:
+        values = visibility.redacted(user, expert)
+        sheet.append([expert.pk, expert.get_status_display()] + [values.get(name, "") for _t, name in
+                                                                 EXPORT_COLUMNS[2:]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+

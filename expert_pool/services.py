@@ -1,0 +1,534 @@
+"""The rules of the expert pool: registration and verification, availability, requests, the random draw.
+
+Permissions: an expert's coordinator holds ``coordinate`` on the expert's home province; requesting staff hold
+``add`` (editors, moderators) or ``coordinate`` on the requesting province; an expert acts only on their own
+profile and their own assignments.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from expert_pool import draw as drawing
+from expert_pool import notify, selectors, visibility
+from expert_pool.models import (
+    BOOKED_STATUSES, Assignment, Availability, Conflict, Draw, Expert, ExpertRequest, Qualification, Specialism,
+)
+from hub.permissions import can, require
+
+#: Fields the coordinator verified; an active expert's changes to them wait for the coordinator.
+VERIFIED_FIELDS = ("name", "employer", "title", "qualifications")
+PROFILE_FIELDS = ("name", "employer", "title", "industries", "languages", "bio", "phone", "email")
+STATUS_FLOW = {
+    Expert.Status.PENDING: {Expert.Status.ACTIVE, Expert.Status.RETIRED},
+    Expert.Status.ACTIVE: {Expert.Status.SUSPENDED, Expert.Status.RETIRED},
+    Expert.Status.SUSPENDED: {Expert.Status.ACTIVE, Expert.Status.RETIRED},
+    Expert.Status.RETIRED: set(),
+}
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def refresh_search(expert: Expert) -> None:
+    """Rebuild the per-audience search texts after the profile or its visibility changed."""
+    fresh = Expert.objects.select_related("province").prefetch_related("specialisms", "qualifications").get(pk=expert.pk)
+    docs = visibility.search_documents(fresh)
+    Expert.objects.filter(pk=expert.pk).update(**docs)
+    for key, value in docs.items():
+        setattr(expert, key, value)
+
+
+def _languages(codes) -> str:
+    codes = [c for c in codes if c]
+    return "," + ",".join(dict.fromkeys(codes)) + "," if codes else ",zh,"
+
+
+def _clean_visibility(value: dict | None) -> dict:
+    value = value or {}
+    allowed = {a for a, _label in visibility.AUDIENCES}
+    return {g: value[g] for g in visibility.CONFIGURABLE if value.get(g) in allowed}
+
+
+def find_duplicate(*, name: str, employer: str, phone: str = "", email: str = "", exclude_pk=None) -> Expert | None:
+    """The same person registered before: same name and employer, or the same phone or e-mail."""
+    q = Q(name=name.strip(), employer=employer.strip())
+    if phone.strip():
+        q |= Q(phone=phone.strip())
+    if email.strip():
+        q |= Q(email__iexact=email.strip())
+    return Expert.objects.filter(q).exclude(pk=exclude_pk).order_by("pk").first()
+
+
+@transaction.atomic
+def expert_create(*, province, name: str, employer: str, title: str = "", specialisms=(), qualifications=(),
+                  industries: str = "", languages=("zh",), bio: str = "", phone: str = "", email: str = "",
+                  visibility_: dict | None = None, user=None, status: str = Expert.Status.PENDING,
+                  external_ref: str = "", photo=None) -> Expert:
+    """A new profile; a likely duplicate is linked so that the coordinator decides (never silently merged)."""
+    expert = Expert(
+        province=province, user=user, name=name.strip(), employer=employer.strip(), title=title.strip(),
+        industries=industries.strip(), languages=_languages(languages), bio=bio.strip(), phone=phone.strip(),
+        email=email.strip(), visibility=_clean_visibility(visibility_), status=status, external_ref=external_ref,
+    )
+    if photo:
+        expert.photo = photo
+    expert.possible_duplicate_of = find_duplicate(name=name, employer=employer, phone=phone, email=email)
+    expert.full_clean(exclude=["user", "possible_duplicate_of"])
+    expert.save()
+    expert.specialisms.set(specialisms)
+    expert.qualifications.set(qualifications)
+    refresh_search(expert)
+    if status == Expert.Status.PENDING:
+        transaction.on_commit(lambda: notify.expert_registered(expert))
+    return expert
+
+
+@transaction.atomic
+def expert_register(*, username: str, password: str, province, name: str, employer: str, **profile) -> Expert:
+    """Self-registration: an account and a pending profile, checked by the home province's coordinator."""
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("该用户名已被使用，请换一个。")})
+    user = User(username=username, email=profile.get("email", ""), first_name=name)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return expert_create(province=province, name=name, employer=employer, user=user, **profile)
+
+
+def own_expert(actor) -> Expert:
+    expert = Expert.objects.filter(user=actor).first() if actor.is_authenticated else None
+    if expert is None:
+        raise Http404
+    return expert
+
+
+@transaction.atomic
+def expert_update_own(*, actor, specialisms=None, qualifications=None, visibility_=None, photo=None,
+                      **fields) -> Expert:
+    """The expert edits their profile; while active, changes to verified fields wait for the coordinator."""
+    expert = Expert.objects.select_for_update().get(pk=own_expert(actor).pk)
+    held = dict(expert.pending_changes)
+    if "languages" in fields:
+        fields["languages"] = _languages(fields["languages"])
+    for key, value in fields.items():
+        if key not in PROFILE_FIELDS:
+            raise ValueError(key)
+        value = value.strip() if isinstance(value, str) else value
+        if key in VERIFIED_FIELDS and expert.status != Expert.Status.PENDING:
+            if value != getattr(expert, key):
+                held[key] = value
+            else:
+                held.pop(key, None)
+        else:
+            setattr(expert, key, value)
+    if qualifications is not None:
+        wanted = sorted(q.pk if hasattr(q, "pk") else int(q) for q in qualifications)
+        current = sorted(expert.qualifications.values_list("pk", flat=True))
+        if expert.status == Expert.Status.PENDING:
+            expert.qualifications.set(wanted)
+        elif wanted != current:
+            held["qualifications"] = wanted
+        else:
+            held.pop("qualifications", None)
+    if visibility_ is not None:
+        expert.visibility = _clean_visibility(visibility_)
+    if photo:
+        expert.photo = photo
+    changed = held != expert.pending_changes and held
+    expert.pending_changes = held
+    expert.full_clean(exclude=["user", "possible_duplicate_of"])
+    expert.save()
+    if specialisms is not None:
+        expert.specialisms.set(specialisms)
+    refresh_search(expert)
+    if changed:
+        transaction.on_commit(lambda: notify.profile_changed(expert))
+    return expert
+
+
+def _coordinated(actor, expert_id: int) -> Expert:
+    expert = Expert.objects.restrict(actor, "view").select_for_update().filter(pk=expert_id).first()
+    if expert is None:
+        raise Http404
+    require(actor, "coordinate", expert.province_id)
+    return expert
+
+
+@transaction.atomic
+def expert_set_status(*, actor, expert_id: int, status: str) -> Expert:
+    """The home coordinator approves, suspends, reinstates or retires an expert."""
+    expert = _coordinated(actor, expert_id)
+    if status not in STATUS_FLOW.get(expert.status, set()):
+        raise ValidationError(_("不能从“%(old)s”改为“%(new)s”。") % {
+            "old": expert.get_status_display(), "new": Expert.Status(status).label if status in Expert.Status.values
+            else status})
+    expert.status = status
+    if status == Expert.Status.ACTIVE and expert.approved_at is None:
+        expert.approved_at, expert.approved_by = timezone.now(), actor
+    expert.possible_duplicate_of = None if status == Expert.Status.ACTIVE else expert.possible_duplicate_of
+    expert.save()
+    return expert
+
+
+@transaction.atomic
+def expert_review_changes(*, actor, expert_id: int, accept: bool) -> Expert:
+    """The home coordinator accepts or rejects the expert's changes to verified fields."""
+    expert = _coordinated(actor, expert_id)
+    if not expert.pending_changes:
+        raise ValidationError(_("没有待审核的资料变更。"))
+    if accept:
+        for key, value in expert.pending_changes.items():
+            if key == "qualifications":
+                expert.qualifications.set(Qualification.objects.filter(pk__in=value))
+            else:
+                setattr(expert, key, value)
+    expert.pending_changes = {}
+    expert.full_clean(exclude=["user", "possible_duplicate_of"])
+    expert.save()
+    refresh_search(expert)
+    return expert
+
+
+@transaction.atomic
+def expert_set_visibility(*, actor, expert_id: int, visibility_: dict) -> Expert:
+    """The home coordinator sets who sees each field group (the expert does it in their own profile)."""
+    expert = _coordinated(actor, expert_id)
+    expert.visibility = _clean_visibility(visibility_)
+    expert.save()
+    refresh_search(expert)
+    return expert
+
+
+# ---------------------------------------------------------------- availability and conflicts
+
+@transaction.atomic
+def availability_add(*, actor, start: datetime.date, end: datetime.date, mode: str, regions=()) -> Availability:
+    """Add a range; overlapping or adjoining ranges of the same kind are merged, a clash of kinds is refused."""
+    expert = Expert.objects.select_for_update().get(pk=own_expert(actor).pk)
+    if end < start:
+        raise ValidationError({"end": _("结束日期不能早于开始日期。")})
+    if end < _today():
+        raise ValidationError({"end": _("不能登记已经过去的日期。")})
+    day = datetime.timedelta(days=1)
+    touching = list(expert.availability.filter(start__lte=end + day, end__gte=start - day).prefetch_related("regions"))
+    clash = [a for a in touching if a.mode != mode and a.start <= end and a.end >= start]
+    if clash:
+        other = clash[0]
+        raise ValidationError(_("与已登记的 %(start)s 至 %(end)s（%(mode)s）重叠，方式不同，无法合并。请先修改或删除那一段。")
+                              % {"start": other.start, "end": other.end, "mode": other.get_mode_display()})
+    same = [a for a in touching if a.mode == mode]
+    region_ids = {r.pk if hasattr(r, "pk") else int(r) for r in regions}
+    for other in same:
+        start, end = min(start, other.start), max(end, other.end)
+        region_ids |= {r.pk for r in other.regions.all()}
+    Availability.objects.filter(pk__in=[a.pk for a in same]).delete()
+    availability = Availability(expert=expert, start=start, end=end, mode=mode)
+    availability.full_clean()
+    availability.save()
+    availability.regions.set(region_ids)
+    return availability
+
+
+@transaction.atomic
+def availability_remove(*, actor, availability_id: int) -> None:
+    deleted, _ = Availability.objects.filter(pk=availability_id, expert=own_expert(actor)).delete()
+    if not deleted:
+        raise Http404
+
+
+@transaction.atomic
+def conflict_add(*, actor, organisation: str, kind: str, until=None, note: str = "") -> Conflict:
+    """Declare a conflict of interest; it counts for avoidance in draws for three years after ``until``."""
+    conflict = Conflict(expert=own_expert(actor), organisation=organisation.strip(), kind=kind, until=until,
+                        note=note.strip())
+    conflict.full_clean()
+    conflict.save()
+    return conflict
+
+
+@transaction.atomic
+def conflict_remove(*, actor, conflict_id: int) -> None:
+    deleted, _ = Conflict.objects.filter(pk=conflict_id, expert=own_expert(actor)).delete()
+    if not deleted:
+        raise Http404
+
+
+# ---------------------------------------------------------------- requests
+
+def _requester_check(actor, province_id: int) -> None:
+    if not selectors.can_request_for(actor, province_id):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def request_create(*, actor, province, title: str, purpose: str, start: datetime.date, end: datetime.date,
+                   place: str, specialisms, number_needed: int = 1, reserves_needed: int = 0, remote: bool = False,
+                   elsewhere_only: bool = False, organisation_under_review: str = "",
+                   respond_by: datetime.date | None = None, expert_ids=()) -> ExpertRequest:
+    """Ask for experts (借用专家), naming them or leaving them to a draw; dates must lie in the future."""
+    _requester_check(actor, province.pk)
+    today = _today()
+    if start and start <= today:
+        raise ValidationError({"start": _("开始日期必须晚于今天。")})
+    request = ExpertRequest(
+        requesting_province=province, created_by=actor, title=title.strip(), purpose=purpose, start=start, end=end,
+        place=place.strip(), remote=remote, number_needed=number_needed, reserves_needed=reserves_needed,
+        elsewhere_only=elsewhere_only, organisation_under_review=organisation_under_review.strip(),
+        respond_by=respond_by or (start - datetime.timedelta(days=1) if start else None),
+    )
+    if request.respond_by and request.respond_by < today:
+        raise ValidationError({"respond_by": _("答复截止日期不能早于今天。")})
+    request.full_clean()
+    request.save()
+    if not specialisms:
+        raise ValidationError({"specialisms": _("请至少选择一个专业领域。")})
+    request.specialisms.set(specialisms)
+    if expert_ids:
+        if len(set(expert_ids)) > number_needed:
+            raise ValidationError({"expert_ids": _("点名的专家多于所需人数（%(n)s 名）。") % {"n": number_needed}})
+        experts = list(Expert.objects.active().filter(pk__in=expert_ids))
+        if len(experts) != len(set(expert_ids)):
+            raise ValidationError({"expert_ids": _("点名的专家中有人不在库或不存在。")})
+        if elsewhere_only and any(e.province_id == province.pk for e in experts):
+            raise ValidationError({"expert_ids": _("本申请要求异地专家，不能点名本省专家。")})
+        for expert in experts:
+            _assign(request, expert, drawn=False)
+    return request
+
+
+def _assign(request: ExpertRequest, expert: Expert, *, drawn: bool) -> Assignment:
+    assignment = Assignment(request=request, expert=expert, start=request.start, end=request.end, drawn=drawn)
+    assignment.full_clean()
+    assignment.save()
+    transaction.on_commit(lambda: notify.assignment_step(assignment))
+    return assignment
+
+
+@transaction.atomic
+def request_withdraw(*, actor, request_id: int) -> ExpertRequest:
+    """The requesting province withdraws; every assignment not yet completed is withdrawn with it."""
+    request = _locked_request(actor, request_id)
+    _requester_check(actor, request.requesting_province_id)
+    if request.status == ExpertRequest.Status.WITHDRAWN:
+        raise ValidationError(_("该申请已经撤回。"))
+    if request.assignments.filter(status=Assignment.Status.COMPLETED).exists():
+        raise ValidationError(_("已有专家完成任务，不能撤回。"))
+    request.status = ExpertRequest.Status.WITHDRAWN
+    request.save(update_fields=["status"])
+    for assignment in request.assignments.exclude(status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED]):
+        assignment.status = Assignment.Status.WITHDRAWN
+        assignment.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda a=assignment: notify.assignment_step(a))
+    return request
+
+
+def _locked_request(actor, request_id: int) -> ExpertRequest:
+    request = ExpertRequest.objects.restrict(actor, "view").filter(pk=request_id).first()
+    if request is None:
+        raise Http404
+    return ExpertRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _locked_assignment(actor, assignment_id: int) -> Assignment:
+    visible = Assignment.objects.restrict(actor, "view").filter(pk=assignment_id).values_list("pk", flat=True)
+    if not visible:
+        raise Http404
+    return Assignment.objects.select_for_update().select_related("request", "expert").get(pk=assignment_id)
+
+
+def _open(assignment: Assignment) -> None:
+    request = assignment.request
+    if request.status == ExpertRequest.Status.WITHDRAWN:
+        raise ValidationError(_("该申请已被申请方撤回。"))
+    if request.is_expired(_today()):
+        raise ValidationError(_("该申请已过答复截止日期（%(date)s）。") % {"date": request.respond_by})
+
+
+def _expect(assignment: Assignment, *statuses) -> None:
+    if assignment.status not in statuses:
+        raise ValidationError(_("当前状态为“%(status)s”，不能进行此操作。") % {"status": assignment.get_status_display()})
+
+
+def _step(assignment: Assignment, status: str, actor=None, **changes) -> Assignment:
+    assignment.status = status
+    for key, value in changes.items():
+        setattr(assignment, key, value)
+    if actor is not None:
+        assignment.decided_by = actor
+    assignment.full_clean()
+    assignment.save()
+    transaction.on_commit(lambda: notify.assignment_step(assignment))
+    return assignment
+
+
+@transaction.atomic
+def assignment_approve(*, actor, assignment_id: int, approve: bool, note: str = "") -> Assignment:
+    """The expert's home coordinator lets the expert be asked (or not)."""
+    assignment = _locked_assignment(actor, assignment_id)
+    require(actor, "coordinate", assignment.expert.province_id)
+    _expect(assignment, Assignment.Status.REQUESTED)
+    _open(assignment)
+    return _step(assignment, Assignment.Status.APPROVED if approve else Assignment.Status.REFUSED, actor,
+                 answer_note=note.strip())
+
+
+@transaction.atomic
+def assignment_answer(*, actor, assignment_id: int, accept: bool, note: str = "") -> Assignment:
+    """The expert accepts or declines; only their own assignments, only while the request is open."""
+    assignment = _locked_assignment(actor, assignment_id)
+    if assignment.expert.user_id != actor.pk:
+        raise PermissionDenied
+    _expect(assignment, Assignment.Status.APPROVED)
+    _open(assignment)
+    return _step(assignment, Assignment.Status.ACCEPTED if accept else Assignment.Status.DECLINED,
+                 answer_note=note.strip())
+
+
+DOUBLE_BOOKED = _("%(name)s 在 %(start)s 至 %(end)s 已有确认的任务，不能重复安排。")
+
+
+@transaction.atomic
+def assignment_confirm(*, actor, assignment_id: int) -> Assignment:
+    """The requester confirms an accepted expert. An expert is never double-booked: checked under a lock on the
+    expert row, and guaranteed on PostgreSQL by the exclusion constraint."""
+    assignment = _locked_assignment(actor, assignment_id)
+    _requester_check(actor, assignment.request.requesting_province_id)
+    _expect(assignment, Assignment.Status.ACCEPTED)
+    if assignment.request.status == ExpertRequest.Status.WITHDRAWN:
+        raise ValidationError(_("该申请已被申请方撤回。"))
+    Expert.objects.select_for_update().filter(pk=assignment.expert_id).first()
+    clash = Assignment.objects.filter(expert=assignment.expert_id, status__in=BOOKED_STATUSES,
+                                      start__lte=assignment.end, end__gte=assignment.start).exclude(pk=assignment.pk)
+    message = DOUBLE_BOOKED % {"name": assignment.expert.name, "start": assignment.start, "end": assignment.end}
+    if clash.exists():
+        raise ValidationError(message)
+    try:
+        with transaction.atomic():
+            return _step(assignment, Assignment.Status.CONFIRMED)
+    except IntegrityError as exc:
+        raise ValidationError(message) from exc
+
+
+@transaction.atomic
+def assignment_complete(*, actor, assignment_id: int) -> Assignment:
+    assignment = _locked_assignment(actor, assignment_id)
+    _requester_check(actor, assignment.request.requesting_province_id)
+    _expect(assignment, Assignment.Status.CONFIRMED)
+    if assignment.start > _today():
+        raise ValidationError(_("任务尚未开始（%(date)s），不能标记为完成。") % {"date": assignment.start})
+    return _step(assignment, Assignment.Status.COMPLETED, completed_at=timezone.now())
+
+
+@transaction.atomic
+def assignment_rate(*, actor, assignment_id: int, rating: int, comment: str = "") -> Assignment:
+    """The requester rates a completed assignment once, within the rating window."""
+    assignment = _locked_assignment(actor, assignment_id)
+    _requester_check(actor, assignment.request.requesting_province_id)
+    if assignment.status != Assignment.Status.COMPLETED:
+        raise ValidationError(_("任务完成后才能评价。"))
+    if assignment.rating is not None:
+        raise ValidationError(_("已经评价过，不能重复评价。"))
+    deadline = assignment.completed_at + datetime.timedelta(days=selectors.rating_window_days())
+    if timezone.now() > deadline:
+        raise ValidationError(_("评价期限已过（完成后 %(days)s 天内）。") % {"days": selectors.rating_window_days()})
+    if rating not in range(1, 6):
+        raise ValidationError({"rating": _("评分为 1–5 分。")})
+    assignment.rating, assignment.rating_comment, assignment.rated_at = rating, comment.strip(), timezone.now()
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+# ---------------------------------------------------------------- draws
+
+def _shortfall_message(pool: selectors.DrawPool, wanted: int) -> str:
+    counts = pool.excluded_by_reason()
+    parts = "，".join(f"{selectors.REASONS[code]} {n} 名" for code, n in counts.items())
+    message = _("需要抽取 %(wanted)s 名（含备选），但符合条件的专家只有 %(eligible)s 名。") % {
+        "wanted": wanted, "eligible": len(pool.candidate_ids)}
+    if parts:
+        message += _("另有 %(n)s 名因回避被排除：%(parts)s。") % {"n": len(pool.exclusions), "parts": parts}
+    return message
+
+
+@transaction.atomic
+def draw_run(*, actor, request_id: int, seed: int | None = None, principals: int | None = None,
+             reserves: int | None = None) -> Draw:
+    """Draw principals and reserves at random among eligible experts and record everything needed to replay it.
+    Drawn principals join the request and go to their home coordinators for approval."""
+    request = _locked_request(actor, request_id)
+    _requester_check(actor, request.requesting_province_id)
+    if request.status == ExpertRequest.Status.WITHDRAWN:
+        raise ValidationError(_("该申请已经撤回。"))
+    if request.start <= _today():
+        raise ValidationError(_("申请的开始日期已过，不能再抽取。"))
+    open_slots = request.number_needed - request.assignments.exclude(
+        status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN]).count()
+    principals = open_slots if principals is None else principals
+    reserves = request.reserves_needed if reserves is None else reserves
+    if principals < 1:
+        raise ValidationError(_("所需人数已满，无需抽取。"))
+    cap = selectors.rotation_cap()
+    pool = selectors.draw_pool(request, today=_today(), cap=cap)
+    if principals + reserves > len(pool.candidate_ids):
+        raise ValidationError(_shortfall_message(pool, principals + reserves))
+    seed = drawing.new_seed() if seed is None else seed
+    chosen, spare = drawing.pick(pool.candidate_ids, seed, principals, reserves)
+    record = Draw(request=request, seed=seed, run_at=timezone.now(), run_by=actor, rotation_cap=cap,
+                  principals_wanted=principals, reserves_wanted=reserves, candidate_ids=pool.candidate_ids,
+                  exclusions=pool.exclusions, principal_ids=chosen, reserve_ids=spare)
+    record.full_clean()
+    record.save()
+    experts = {e.pk: e for e in Expert.objects.filter(pk__in=chosen)}
+    for pk in chosen:
+        _assign(request, experts[pk], drawn=True)
+    return record
+
+
+def draw_replay(draw: Draw) -> tuple[list[int], list[int], bool]:
+    """Recompute the draw from its stored candidates and seed: (principals, reserves, equal to the record)."""
+    principals, reserves = drawing.pick(draw.candidate_ids, draw.seed, draw.principals_wanted, draw.reserves_wanted)
+    return principals, reserves, (principals == draw.principal_ids and reserves == draw.reserve_ids)
+
+
+@transaction.atomic
+def draw_call_reserve(*, actor, draw_id: int) -> Assignment:
+    """Ask the next reserve of a draw, in drawn order, after a principal declined or was refused."""
+    record = Draw.objects.restrict(actor, "view").filter(pk=draw_id).first()
+    if record is None:
+        raise Http404
+    request = _locked_request(actor, record.request_id)
+    _requester_check(actor, request.requesting_province_id)
+    if request.status == ExpertRequest.Status.WITHDRAWN:
+        raise ValidationError(_("该申请已经撤回。"))
+    active = request.assignments.exclude(
+        status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN]).count()
+    if active >= request.number_needed:
+        raise ValidationError(_("所需人数已满，无需递补。"))
+    taken = set(request.assignments.values_list("expert_id", flat=True))
+    for pk in record.reserve_ids:
+        if pk not in taken:
+            expert = Expert.objects.active().filter(pk=pk).first()
+            if expert is not None:
+                return _assign(request, expert, drawn=True)
+    raise ValidationError(_("备选专家已全部递补，请重新抽取。"))
+
+
+def specialism_ids(names) -> list[int]:
+    return list(Specialism.objects.filter(name__in=names).values_list("pk", flat=True))
+
+
+def can_view_draws(actor, request: ExpertRequest) -> bool:
+    return can(actor, "view", request.requesting_province_id) or actor.is_superuser

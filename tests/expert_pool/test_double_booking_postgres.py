@@ -1,0 +1,90 @@
+"""The double-booking guarantee on PostgreSQL: real concurrent connections, and the constraint on its own."""
+import datetime
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from expert_pool import services
+from expert_pool.models import Assignment
+from tests.conftest import make_user
+from tests.expert_pool.factories import make_expert, make_request
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint exists on PostgreSQL only"),
+]
+
+
+def accepted_twice():
+    """One expert who accepted two overlapping requests from two provinces."""
+    expert_user = make_user()
+    expert = make_expert("ZJ", user=expert_user)
+    coordinator = make_user(province_code="ZJ", role="coordinator")
+    pairs = []
+    for code, start in (("SH", 30), ("JS", 31)):
+        requester = make_user(province_code=code, role="editor")
+        request = make_request(code, actor=requester, expert_ids=[expert.pk], start=start)
+        assignment = request.assignments.get()
+        services.assignment_approve(actor=coordinator, assignment_id=assignment.pk, approve=True)
+        services.assignment_answer(actor=expert_user, assignment_id=assignment.pk, accept=True)
+        pairs.append((requester, assignment))
+    return expert, pairs
+
+
+def run_together(*jobs):
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def worker(index, job):
+        try:
+            barrier.wait()
+            job()
+            outcomes[index] = "ok"
+        except (ValidationError, IntegrityError) as exc:
+            outcomes[index] = type(exc).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+def test_concurrent_confirmations_book_the_expert_once():
+    expert, pairs = accepted_twice()
+    outcomes = run_together(*[
+        (lambda r=requester, a=assignment: services.assignment_confirm(actor=r, assignment_id=a.pk))
+        for requester, assignment in pairs])
+    assert sorted(outcomes) == ["ValidationError", "ok"]
+    assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 1
+
+
+def test_the_database_refuses_overlap_even_without_the_service_lock():
+    expert, pairs = accepted_twice()
+
+    def confirm_raw(pk):
+        with transaction.atomic():
+            Assignment.objects.filter(pk=pk).update(status="confirmed")
+
+    outcomes = run_together(*[(lambda pk=a.pk: confirm_raw(pk)) for _r, a in pairs])
+    assert sorted(outcomes) == ["IntegrityError", "ok"]
+    assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 1
+
+
+def test_sharing_a_last_day_is_an_overlap_but_the_next_day_is_free():
+    expert, pairs = accepted_twice()
+    first, second = pairs[0][1], pairs[1][1]
+    Assignment.objects.filter(pk=second.pk).update(start=first.end, end=first.end + datetime.timedelta(days=2))
+    Assignment.objects.filter(pk=first.pk).update(status="confirmed")
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            Assignment.objects.filter(pk=second.pk).update(status="confirmed")
+    later = first.end + datetime.timedelta(days=1)
+    Assignment.objects.filter(pk=second.pk).update(start=later, end=later, status="confirmed")
+    assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 2

@@ -1,0 +1,107 @@
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
+
+from expert_pool import imports
+from expert_pool.models import Expert
+from tests.expert_pool.factories import make_expert, qualification, specialism
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["编号", "姓名", "工作单位", "职称", "专业领域", "资格", "熟悉行业", "工作语言", "手机", "电子邮箱", "简介"]
+
+
+def workbook(*rows, header=HEADER) -> io.BytesIO:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def good_rows():
+    specialism("质量奖评审")
+    specialism("企业诊断")
+    qualification("质量工程师")
+    return [
+        ["SH-001", "沈国强", "上海电气集团", "正高级工程师", "质量奖评审、企业诊断", "质量工程师", "装备制造", "中文、英语",
+         "13800000001", "shen@example.test", "从事质量管理三十年"],
+        ["SH-002", "陆文静", "上海市质量协会", "高级经济师", "企业诊断", "", "服务业", "", "", "", ""],
+    ]
+
+
+def test_import_creates_active_experts_and_is_idempotent(staff_of, province):
+    coordinator = staff_of("SH", "coordinator")
+    result = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    assert result.ok and result.counts() == {"created": 2, "updated": 0, "unchanged": 0}
+    shen = Expert.objects.get(external_ref="SH-001")
+    assert shen.status == "active" and shen.language_codes() == ["zh", "en"]
+    assert sorted(shen.specialisms.values_list("name", flat=True)) == ["企业诊断", "质量奖评审"]
+    again = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    assert again.counts() == {"created": 0, "updated": 0, "unchanged": 2}
+    rows = good_rows()
+    rows[1][3] = "正高级经济师"
+    changed = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*rows))
+    assert changed.counts() == {"created": 0, "updated": 1, "unchanged": 1}
+    assert Expert.objects.count() == 2
+
+
+def test_every_row_error_is_reported_and_nothing_is_imported(staff_of, province):
+    rows = good_rows() + [
+        ["SH-003", "", "某单位", "", "不存在的专业", "", "", "火星语", "", "not-an-email", ""],
+        ["SH-001", "重复", "某单位", "", "企业诊断", "", "", "", "", "", ""],
+    ]
+    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+                                     file=workbook(*rows))
+    found = {(e.row, e.column) for e in result.errors}
+    assert found == {(4, "姓名"), (4, "专业领域"), (4, "工作语言"), (4, "电子邮箱"), (5, "编号")}
+    assert not Expert.objects.exists()
+
+
+def test_missing_column_and_bad_file(staff_of, province):
+    coordinator = staff_of("SH", "coordinator")
+    result = imports.import_workbook(actor=coordinator, province=province("SH"),
+                                     file=workbook(["1", "王"], header=["编号", "姓名"]))
+    assert {(e.row, e.column) for e in result.errors} == {(1, "工作单位"), (1, "专业领域")}
+    result = imports.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(b"not a workbook"))
+    assert not result.ok
+
+
+def test_import_needs_coordinator_of_that_province(staff_of, province):
+    with pytest.raises(PermissionDenied):
+        imports.import_workbook(actor=staff_of("ZJ", "coordinator"), province=province("SH"),
+                                file=workbook(*good_rows()))
+    with pytest.raises(PermissionDenied):
+        imports.import_workbook(actor=staff_of("SH", "editor"), province=province("SH"), file=workbook(*good_rows()))
+    assert not Expert.objects.exists()
+
+
+def test_import_page_shows_row_and_column(client_for, staff_of, province):
+    rows = good_rows() + [["SH-009", "", "某单位", "", "企业诊断", "", "", "", "", "", ""]]
+    upload = SimpleUploadedFile("experts.xlsx", workbook(*rows).getvalue())
+    response = client_for(staff_of("SH", "coordinator")).post(
+        "/experts/import/", {"province": province("SH").pk, "file": upload})
+    body = response.content.decode()
+    assert "<td>4</td><td>姓名</td>" in body
+    assert not Expert.objects.exists()
+
+
+def test_import_page_refuses_another_provinces_target(client_for, staff_of, province):
+    upload = SimpleUploadedFile("experts.xlsx", workbook(*good_rows()).getvalue())
+    response = client_for(staff_of("SH", "coordinator")).post(
+        "/experts/import/", {"province": province("ZJ").pk, "file": upload})
+    assert response.status_code == 200 and "province" in response.context["form"].errors
+    assert not Expert.objects.exists()
+
+
+def test_imported_duplicate_of_a_registered_expert_is_flagged(staff_of, province):
+    registered = make_expert("SH", phone="13800000001")
+    imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*good_rows()))
+    assert Expert.objects.get(external_ref="SH-001").possible_duplicate_of == registered

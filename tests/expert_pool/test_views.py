@@ -1,0 +1,205 @@
+"""Pages of the expert pool: directory facets and query counts, self-service, task lists, request pages."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from expert_pool.models import Assignment, Availability, Conflict, Expert, ExpertRequest
+from tests.expert_pool.factories import days, make_expert, make_request, qualification, specialism
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, url, params=None):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "staff"])
+def test_directory_runs_a_constant_number_of_queries(who, client_for, staff_of):
+    client = client_for(None if who == "anonymous" else staff_of("SH", "editor"))
+    params = {"q": "质量", "specialism": specialism().pk, "available_from": days(2), "available_to": days(3)}
+
+    def grow(n):
+        for i in range(n):
+            e = make_expert(["SH", "JS", "ZJ"][i % 3], available=(days(1), days(9)), title="高级工程师",
+                            bio="质量管理", specialisms=[specialism(), specialism("企业诊断")])
+            e.qualifications.set([qualification(), qualification("六西格玛黑带")])
+
+    grow(3)
+    queries_for(client, "/experts/", params)  # warm process-wide caches (content types)
+    small = (queries_for(client, "/experts/"), queries_for(client, "/experts/", params))
+    grow(25)
+    large = (queries_for(client, "/experts/"), queries_for(client, "/experts/", params))
+    assert small == large
+
+
+def test_directory_facets_filter(client_for):
+    shanghai = make_expert("SH", name="沈一鸣", specialisms=[specialism("现场管理诊断")], languages=["zh", "en"])
+    make_expert("JS", name="蒋二平", specialisms=[specialism()], available=(days(1), days(5)))
+    client = client_for(None)
+
+    def names(**params):
+        body = client.get("/experts/", params).content.decode()
+        return {n for n in ("沈一鸣", "蒋二平") if n in body}
+
+    assert names() == {"沈一鸣", "蒋二平"}
+    assert names(specialism=specialism("现场管理诊断").pk) == {"沈一鸣"}
+    assert names(province=shanghai.province_id) == {"沈一鸣"}
+    assert names(language="en") == {"沈一鸣"}
+    assert names(available_from=days(2), available_to=days(4)) == {"蒋二平"}
+    assert names(q="上海 现场管理") == {"沈一鸣"}
+
+
+def test_registration_page_creates_a_pending_expert_and_logs_in(client, province):
+    response = client.post("/experts/register/", {
+        "username": "new-expert", "password": "pass-word-2026", "province": province("AH").pk, "name": "安志强",
+        "employer": "合肥某电器公司", "title": "高级工程师", "specialisms": [specialism().pk], "languages": ["zh"],
+        "vis_work": "staff", "vis_biography": "public", "vis_contact": "home"})
+    assert response.status_code == 302
+    expert = Expert.objects.get(name="安志强")
+    assert expert.status == "pending" and expert.user.username == "new-expert"
+    assert client.get("/experts/me/").status_code == 200
+
+
+def test_registration_errors_write_nothing(client, province):
+    response = client.post("/experts/register/", {"username": "x", "password": "short", "name": "",
+                                                   "province": province("AH").pk})
+    assert response.status_code == 200
+    assert not Expert.objects.exists()
+
+
+def test_availability_page_merges_and_refuses(client_for, user_factory):
+    user = user_factory()
+    expert = make_expert("SH", user=user)
+    client = client_for(user)
+    client.post("/experts/me/availability/", {"start": days(1), "end": days(5), "mode": "onsite"})
+    client.post("/experts/me/availability/", {"start": days(4), "end": days(8), "mode": "onsite"})
+    response = client.post("/experts/me/availability/", {"start": days(6), "end": days(9), "mode": "remote"})
+    assert "方式不同" in response.content.decode()
+    assert list(expert.availability.values_list("start", "end")) == [(days(1), days(8))]
+
+
+def test_conflict_page_declares_and_deletes_own_only(client_for, user_factory):
+    user, other = user_factory(), user_factory()
+    make_expert("SH", user=user)
+    make_expert("SH", user=other)
+    client_for(user).post("/experts/me/conflicts/", {"organisation": "上汽集团", "kind": "worked_for"})
+    conflict = Conflict.objects.get()
+    assert client_for(other).post(f"/experts/me/conflicts/{conflict.pk}/delete/").status_code == 404
+    assert Conflict.objects.exists()
+    client_for(user).post(f"/experts/me/conflicts/{conflict.pk}/delete/")
+    assert not Conflict.objects.exists()
+
+
+def test_non_expert_is_sent_to_registration(client_for, user_factory):
+    client = client_for(user_factory())
+    assert client.get("/experts/me/")["Location"].endswith("/experts/register/")
+    assert client.get("/experts/me/availability/").status_code == 404
+
+
+def test_task_lists_show_each_party_its_step(client_for, user_factory, staff_of):
+    expert_user = user_factory()
+    expert = make_expert("ZJ", user=expert_user)
+    requester = staff_of("SH", "editor")
+    request = make_request("SH", actor=requester, expert_ids=[expert.pk], title="浙沪联合质量奖评审")
+    coordinator = staff_of("ZJ", "coordinator")
+    assert "浙沪联合质量奖评审" in client_for(coordinator).get("/experts/tasks/").content.decode()
+    assert "浙沪联合质量奖评审" not in client_for(expert_user).get("/experts/tasks/").content.decode()
+    assert "浙沪联合质量奖评审" not in client_for(staff_of("JS", "coordinator")).get("/experts/tasks/").content.decode()
+    assignment = request.assignments.get()
+    client_for(coordinator).post(f"/experts/assignments/{assignment.pk}/approve/", {"next": "/experts/tasks/"})
+    assert "浙沪联合质量奖评审" in client_for(expert_user).get("/experts/tasks/").content.decode()
+    client_for(expert_user).post(f"/experts/assignments/{assignment.pk}/accept/")
+    assert "data-tasks=\"confirm\"" in client_for(requester).get("/experts/tasks/").content.decode()
+
+
+def test_request_form_creates_a_request(client_for, staff_of):
+    expert = make_expert("JS")
+    editor = staff_of("SH", "editor")
+    response = client_for(editor).post("/experts/requests/new/", {
+        "province": "", "title": "QC 成果发表赛评委",
+    })
+    assert response.status_code == 200 and not ExpertRequest.objects.exists()
+    from hub.models import Province
+
+    response = client_for(editor).post("/experts/requests/new/", {
+        "province": Province.objects.get(code="SH").pk, "title": "QC 成果发表赛评委", "purpose": "qc",
+        "start": days(20), "end": days(21), "place": "上海国际会议中心", "specialisms": [specialism().pk],
+        "number_needed": 1, "reserves_needed": 0, "expert_ids": str(expert.pk)})
+    assert response.status_code == 302
+    assert Assignment.objects.get().expert == expert
+
+
+def test_request_form_refuses_past_dates_with_a_message(client_for, staff_of, province):
+    response = client_for(staff_of("SH", "editor")).post("/experts/requests/new/", {
+        "province": province("SH").pk, "title": "过去的评审", "purpose": "qc", "start": days(-5), "end": days(-4),
+        "respond_by": days(-6), "place": "上海", "specialisms": [specialism().pk], "number_needed": 1,
+        "reserves_needed": 0})
+    assert "开始日期必须晚于今天" in response.content.decode()
+    assert not ExpertRequest.objects.exists()
+
+
+def test_request_is_seen_by_both_provinces_and_the_expert_only(client_for, user_factory, staff_of):
+    expert_user = user_factory()
+    expert = make_expert("ZJ", user=expert_user)
+    request = make_request("SH", expert_ids=[expert.pk])
+    url = f"/experts/requests/{request.pk}/"
+    assert client_for(staff_of("SH", "reviewer")).get(url).status_code == 200
+    assert client_for(staff_of("ZJ", "reviewer")).get(url).status_code == 200
+    assert client_for(expert_user).get(url).status_code == 200
+    assert client_for(staff_of("JS", "moderator")).get(url).status_code == 404
+    other_expert = user_factory()
+    make_expert("ZJ", user=other_expert)
+    assert client_for(other_expert).get(url).status_code == 404
+    assert client_for(None).get(url).status_code == 302
+
+
+def test_draw_page_shows_record_and_replay(client_for, staff_of):
+    for _ in range(3):
+        make_expert("JS", available=(days(1), days(60)))
+    request = make_request("SH", number_needed=1, reserves_needed=1)
+    response = client_for(request.created_by).post(f"/experts/requests/{request.pk}/draw/")
+    assert response.status_code == 302
+    page = client_for(staff_of("SH", "reviewer")).get(response["Location"]).content.decode()
+    assert 'data-replay="same"' in page
+
+
+def test_draw_refusal_is_shown(client_for):
+    request = make_request("SH", number_needed=3)
+    response = client_for(request.created_by).post(f"/experts/requests/{request.pk}/draw/", follow=True)
+    assert "符合条件的专家只有 0 名" in response.content.decode()
+
+
+def test_rating_form(client_for, user_factory, staff_of):
+    expert = make_expert("JS")
+    request = make_request("SH", expert_ids=[expert.pk])
+    from django.utils import timezone
+
+    Assignment.objects.filter(request=request).update(status="completed", completed_at=timezone.now())
+    assignment = request.assignments.get()
+    client_for(request.created_by).post(f"/experts/assignments/{assignment.pk}/rate/", {"rating": 4, "comment": "好"})
+    assignment.refresh_from_db()
+    assert assignment.rating == 4
+
+
+def test_coordinator_approves_registration_on_profile(client_for, staff_of):
+    pending = make_expert("SH", status="pending")
+    client_for(staff_of("SH", "coordinator")).post(f"/experts/{pending.pk}/manage/",
+                                                   {"action": "status", "status": "active"})
+    pending.refresh_from_db()
+    assert pending.status == "active"
+
+
+def test_menu_and_home_section(client):
+    make_expert("SH")
+    body = client.get("/").content.decode()
+    assert "/experts/" in body and "长三角质量专家库" in body
+
+
+def test_availability_rows_are_not_shown_to_the_public(client_for, staff_of):
+    expert = make_expert("SH", available=(days(3), days(4)))
+    assert Availability.objects.filter(expert=expert).exists()
+    assert "可服务时间" not in client_for(None).get(f"/experts/{expert.pk}/").content.decode()
+    assert str(days(3)) in client_for(staff_of("JS", "editor")).get(f"/experts/{expert.pk}/").content.decode()
