@@ -19,7 +19,17 @@ def ensure_roundtable():
         founders = importlib.import_module("hub.migrations.0002_founding_provinces")
         founders.create(django_apps, None)
     if not Group.objects.filter(name=SECRETARIAT_GROUP).exists():
+        from wagtail.models import Collection, Locale, Page
+
         from hub.services.provisioning import setup_roundtable
+
+        if Page.get_first_root_node() is None:
+            # A flush removes the locale and tree root Wagtail's data migrations made; provisioning builds on them.
+            Locale.objects.get_or_create(language_code=Locale.get_default().language_code if Locale.objects.exists()
+                                         else "zh-hans")
+            Page.add_root(title="Root", slug="root")
+        if Collection.get_first_root_node() is None:
+            Collection.add_root(name="Root")
 
         setup_roundtable()
 
