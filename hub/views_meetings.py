@@ -46,7 +46,7 @@ class MeetingForm(forms.Form):
     host = forms.ModelChoiceField(label=_("轮值主办省市"), queryset=Province.objects.none())
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     place = forms.CharField(label=_("地点"), max_length=200, required=False)
-    online_link = forms.URLField(label=_("线上会议链接"), required=False)
+    online_link = forms.URLField(label=_("线上会议链接"), required=False, assume_scheme="https")
     agenda = forms.CharField(label=_("议程（每行一项）"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
     def __init__(self, *args, user, **kwargs):

@@ -179,9 +179,9 @@ class Minutes(models.Model):
 
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
     #: The notes as a list of blocks ({"type": "heading"|"paragraph"|"bullet"|"ordered"|"task"|"table", …}).
-    blocks = models.JSONField(default=list)
-    attendees = models.JSONField(default=list)
-    agenda = models.JSONField(default=list)
+    blocks = models.JSONField(default=list, blank=True)
+    attendees = models.JSONField(default=list, blank=True)
+    agenda = models.JSONField(default=list, blank=True)
     upto_seq = models.PositiveBigIntegerField(default=0)
     frozen_at = models.DateTimeField(auto_now_add=True)
     signed_at = models.DateTimeField(null=True, blank=True)
