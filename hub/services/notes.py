@@ -292,7 +292,7 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc,
     return doc, last
 
 
-def load_room(meeting_id: int) -> Loaded:
+def load_room(*, meeting_id: int) -> Loaded:
     meeting = Meeting.objects.only("status").get(pk=meeting_id)
     doc, last = build_doc(meeting_id)
     bindings = dict(NoteClient.objects.filter(meeting_id=meeting_id).values_list("client_id", "user_id"))

@@ -16,11 +16,12 @@ import asyncio
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pycrdt
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import close_old_connections, connection
 
 from hub.services import notes
 
@@ -31,6 +32,33 @@ RECHECK_EVERY_TICKS = 2
 IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
 GROUP_REFRESH_TICKS = 60
+
+
+_db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-db")
+
+
+def _run_db(fn, kwargs):
+    try:
+        return fn(**kwargs)
+    except Exception:
+        close_old_connections()
+        connection.close()  # the next call reconnects; a broken connection must not stick to this thread
+        raise
+
+
+async def db(fn, **kwargs):
+    """Database work of the rooms, on one long-lived thread that keeps its connection open:
+    ``database_sync_to_async`` would open a new connection per call when CONN_MAX_AGE is 0, which on every
+    keystroke batch costs more than the write itself."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_db_executor, _run_db, fn, kwargs)
+
+
+async def close_db() -> None:
+    """Close the rooms' connection (when the last room closes, and in tests before the database goes away)."""
+    loop = asyncio.get_running_loop()
+    # The lookup must happen on the executor thread: each thread has its own connection object.
+    await loop.run_in_executor(_db_executor, lambda: connection.close())
 
 
 def group_name(meeting_id: int) -> str:
@@ -82,7 +110,7 @@ class Room:
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        loaded = await database_sync_to_async(notes.load_room)(self.meeting_id)
+        loaded = await db(notes.load_room, meeting_id=self.meeting_id)
         self.doc.apply_update(loaded.state)
         self._effective.clear()
         self.last_seq = loaded.last_seq
@@ -233,7 +261,7 @@ class Room:
         while self.pending:
             batch = self.pending[:WRITE_BATCH]
             try:
-                seqs = await database_sync_to_async(notes.append_updates)(meeting_id=self.meeting_id, items=batch)
+                seqs = await db(notes.append_updates, meeting_id=self.meeting_id, items=batch)
             except Exception:
                 # The database is the source of truth: keep the batch and retry rather than drop an edit.
                 log.exception("storing notes of meeting %s failed; retrying", self.meeting_id)
@@ -320,7 +348,7 @@ class Room:
 
     async def _catch_up(self) -> None:
         while True:
-            rows = await database_sync_to_async(notes.updates_after)(meeting_id=self.meeting_id, seq=self.last_seq)
+            rows = await db(notes.updates_after, meeting_id=self.meeting_id, seq=self.last_seq)
             if not rows:
                 return
             for seq, data in rows:
@@ -335,7 +363,7 @@ class Room:
         while True:
             try:
                 await asyncio.wait_for(self.catchup.wait(), timeout=TICK_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.catchup.clear()
             ticks += 1
@@ -344,7 +372,7 @@ class Room:
                 if ticks % RECHECK_EVERY_TICKS == 0:
                     await self._recheck()
                 if ticks % 30 == 0:
-                    await database_sync_to_async(notes.compact)(meeting_id=self.meeting_id)
+                    await db(notes.compact, meeting_id=self.meeting_id)
                 if ticks % GROUP_REFRESH_TICKS == 0 and self.layer is not None:
                     await self.layer.group_add(group_name(self.meeting_id), self.channel)
             except asyncio.CancelledError:
@@ -367,8 +395,8 @@ class Room:
         from hub.services import meetings
 
         conns = list(self.conns)
-        verdict = await database_sync_to_async(meetings.notes_access_sweep)(
-            meeting_id=self.meeting_id, sessions=[(c.user_id, c.session_key) for c in conns])
+        verdict = await db(meetings.notes_access_sweep, meeting_id=self.meeting_id,
+                           sessions=[(c.user_id, c.session_key) for c in conns])
         self.writable = verdict.writable
         for conn in conns:
             role = verdict.roles.get((conn.user_id, conn.session_key))
@@ -412,6 +440,8 @@ class Registry:
                 task.cancel()
         if room.layer is not None and room.channel:
             await room.layer.group_discard(group_name(room.meeting_id), room.channel)
+        if not self.rooms:
+            await close_db()
 
     def get(self, meeting_id: int) -> Room | None:
         return self.rooms.get(meeting_id)
