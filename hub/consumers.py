@@ -40,6 +40,10 @@ def _identity(user, meeting_id):
 class NotesConsumer(AsyncWebsocketConsumer):
     """Authenticate, authorise through ``notes_role``, then hand every validated frame to the meeting's room."""
 
+    #: No per-connection channel: the meeting's room is the one subscriber per process, and an idle
+    #: per-socket receiver on the layer only costs memory and Redis traffic.
+    channel_layer_alias = None
+
     room = None
     conn = None
 

@@ -40,9 +40,9 @@ def _notify_rooms(meeting_id: int, message: dict) -> None:
     """Tell every process's room at once; rooms re-check on their own every few seconds anyway."""
     from channels.layers import get_channel_layer
 
-    from hub.services.notes_room import group_name
+    from hub.services.notes_room import NOTES_LAYER, group_name
 
-    layer = get_channel_layer()
+    layer = get_channel_layer(NOTES_LAYER)
     if layer is None:
         return
 

@@ -295,6 +295,10 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc,
 def load_room(*, meeting_id: int) -> Loaded:
     meeting = Meeting.objects.only("status").get(pk=meeting_id)
     doc, last = build_doc(meeting_id)
+    latest = NoteSnapshot.objects.filter(meeting_id=meeting_id).aggregate(m=Max("upto_seq"))["m"] or 0
+    if last - latest >= SNAPSHOT_EVERY:
+        # The replay just done is the expensive part of a cold load; keep its result for the next one.
+        NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=last, state=doc.get_update())
     bindings = dict(NoteClient.objects.filter(meeting_id=meeting_id).values_list("client_id", "user_id"))
     return Loaded(state=doc.get_update(), last_seq=last, writable=meeting.notes_writable, bindings=bindings)
 

@@ -32,6 +32,7 @@ RECHECK_EVERY_TICKS = 2
 IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
 GROUP_REFRESH_TICKS = 60
+NOTES_LAYER = "notes"
 
 
 _db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-db")
@@ -103,7 +104,7 @@ class Room:
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
-        self.layer = get_channel_layer()
+        self.layer = get_channel_layer(NOTES_LAYER)
         self.idle_since: float | None = None
         self._effective: list[bytes] = []
         self._sub = self.doc.observe(lambda event: self._effective.append(event.update))
