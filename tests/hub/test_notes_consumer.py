@@ -277,3 +277,56 @@ async def test_closing_during_the_meeting_stops_writes_on_the_open_socket(meetin
     stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
     assert notes.blocks_lines(notes.doc_blocks(stored)) == ["会中"]
     await peer.ws.disconnect()
+
+
+# --- the full stack: session cookie, Origin check, logout --------------------------------------------------
+def session_headers(user, origin=b"http://testserver"):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return key, [(b"origin", origin), (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())]
+
+
+async def full_stack(meeting, headers):
+    from hub.asgi import application
+
+    communicator = WebsocketCommunicator(application, f"/ws/notes/{meeting.pk}", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def test_full_stack_accepts_a_session_from_an_allowed_origin(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor)
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected
+    first = await communicator.receive_output()
+    assert first["bytes"][:2] == bytes([notes.MSG_SYNC, notes.SYNC_STEP1])
+    await communicator.disconnect()
+
+
+async def test_full_stack_refuses_a_foreign_origin(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor, b"https://evil.example")
+    _communicator, connected, _ = await full_stack(meeting, headers)
+    assert not connected
+
+
+async def test_full_stack_refuses_anonymous(meeting):
+    _communicator, connected, code = await full_stack(meeting, [ORIGIN])
+    assert not connected and code == 4401
+
+
+async def test_logging_out_disconnects_within_seconds(meeting):
+    from django.contrib.sessions.models import Session
+
+    editor = await sync_to_async(participant)(meeting)
+    key, headers = await sync_to_async(session_headers)(editor)
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected
+    await sync_to_async(Session.objects.filter(session_key=key).delete)()  # what logout does
+    peer = Peer(communicator)
+    assert await closed_within(peer, 5) == 4403
