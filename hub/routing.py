@@ -1,2 +1,8 @@
 """Websocket routes. Consumers stay thin: authenticate, authorise through the gate, hand frames to services."""
-websocket_urlpatterns = []
+from django.urls import path
+
+from hub.consumers import NotesConsumer
+
+websocket_urlpatterns = [
+    path("ws/notes/<int:meeting_id>", NotesConsumer.as_asgi()),
+]

@@ -117,6 +117,13 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30, "prefix": "hub:channels:"},
         }
     }
+    # Live notes: each process's meeting room subscribes once; pub/sub fan-out without channels-redis's shared
+    # receive lock, which stalled room messages behind idle consumers. At most once, like every layer: rooms
+    # catch up from the database log.
+    CHANNEL_LAYERS["notes"] = {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "hub:notes:"},
+    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -125,7 +132,8 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+                      "notes": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Authentication and the permission gate ----------------------------------------------------------------

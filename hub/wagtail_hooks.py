@@ -1,8 +1,9 @@
-"""The roundtable core's Wagtail hooks: province sections are structure, not content."""
+"""The roundtable core's Wagtail hooks: province sections are structure, not content; meetings in menu and home."""
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail import hooks
 
 SECTION_IS_STRUCTURE = _("省市栏目页由系统统一设置，只能修改内容，不能删除、移动、复制或下线。如需调整请联系系统管理员。")
@@ -41,3 +42,23 @@ def guard_sections_in_bulk(request, action_type, objects, action_class_instance)
         if isinstance(page, Page) and _is_section(page):
             return _refuse(request, page)
     return None
+
+
+@hooks.register("hub_main_menu")
+def meetings_menu_item(request):
+    if request is None or not request.user.is_authenticated:
+        return None
+    return {"label": gettext_lazy("圆桌会议"), "url": reverse("meeting_list"), "order": 15}
+
+
+@hooks.register("hub_home_sections")
+def meetings_home_section(request):
+    if not request.user.is_authenticated:
+        return None
+    from hub import selectors_meetings as sel
+
+    meeting = sel.next_meeting(request.user)
+    items = list(sel.open_action_items(request.user)[:5])
+    if meeting is None and not items:
+        return None
+    return {"template": "hub/meetings/home_section.html", "order": 15, "next_meeting": meeting, "open_items": items}

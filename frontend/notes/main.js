@@ -1,0 +1,110 @@
+// Live meeting notes: Tiptap bound to a Yjs document synced with the hub's y-websocket endpoint.
+// Names and colours shown for other people come from the server (it rewrites every presence message).
+import { Editor } from '@tiptap/core'
+import StarterKit from '@tiptap/starter-kit'
+import Collaboration from '@tiptap/extension-collaboration'
+import CollaborationCursor from '@tiptap/extension-collaboration-cursor'
+import Table from '@tiptap/extension-table'
+import TableRow from '@tiptap/extension-table-row'
+import TableHeader from '@tiptap/extension-table-header'
+import TableCell from '@tiptap/extension-table-cell'
+import TaskList from '@tiptap/extension-task-list'
+import TaskItem from '@tiptap/extension-task-item'
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import { renderAuthorship } from './authorship.js'
+
+function start (root) {
+  const cfg = root.dataset
+  const editable = cfg.role === 'editor' && cfg.writable === 'true'
+  const ydoc = new Y.Doc()
+  const provider = new WebsocketProvider(cfg.wsUrl, cfg.room, ydoc, { maxBackoffTime: 5000 })
+  const status = root.querySelector('[data-status]')
+  const editorEl = root.querySelector('[data-editor]')
+  const people = root.querySelector('[data-people]')
+
+  const editor = new Editor({
+    element: editorEl,
+    editable,
+    extensions: [
+      StarterKit.configure({ history: false }),
+      Collaboration.configure({ document: ydoc }),
+      CollaborationCursor.configure({ provider, user: { name: cfg.userName, color: cfg.userColour } }),
+      Table.configure({ resizable: false }),
+      TableRow, TableHeader, TableCell,
+      TaskList, TaskItem.configure({ nested: true })
+    ]
+  })
+  window.hubNotes = { editor, ydoc, provider }
+
+  const labels = { connecting: '正在连接…', connected: '已连接，实时同步中', disconnected: '连接中断，正在重连…' }
+  provider.on('status', ({ status: s }) => {
+    status.textContent = labels[s] || s
+    status.dataset.state = s
+  })
+  provider.on('connection-close', (event) => {
+    if (event && event.code === 4403) status.textContent = '您已无权访问本会议记录'
+  })
+
+  const renderPeople = () => {
+    const seen = new Map([['self', { name: cfg.userName, color: cfg.userColour, role: cfg.role }]])
+    provider.awareness.getStates().forEach((state, clientId) => {
+      if (clientId !== ydoc.clientID && state && state.user && state.user.id !== undefined && state.user.id !== Number(cfg.userId)) {
+        seen.set(state.user.id, state.user)
+      }
+    })
+    people.replaceChildren(...[...seen.values()].map((u) => {
+      const li = document.createElement('li')
+      const dot = document.createElement('span')
+      dot.className = 'dot'
+      dot.style.background = u.color
+      const province = u.province && !u.name.includes(u.province) ? '（' + u.province + '）' : ''
+      li.append(dot, `${u.name}${province}${u.role === 'observer' ? ' · 列席' : ''}`)
+      return li
+    }))
+  }
+  provider.awareness.on('change', renderPeople)
+  renderPeople()
+
+  root.querySelectorAll('[data-cmd]').forEach((button) => {
+    button.disabled = !editable
+    button.addEventListener('click', () => {
+      const chain = editor.chain().focus()
+      const cmd = button.dataset.cmd
+      const actions = {
+        h1: () => chain.toggleHeading({ level: 1 }),
+        h2: () => chain.toggleHeading({ level: 2 }),
+        h3: () => chain.toggleHeading({ level: 3 }),
+        bold: () => chain.toggleBold(),
+        italic: () => chain.toggleItalic(),
+        bullet: () => chain.toggleBulletList(),
+        ordered: () => chain.toggleOrderedList(),
+        task: () => chain.toggleTaskList(),
+        table: () => chain.insertTable({ rows: 3, cols: 3, withHeaderRow: true }),
+        addRow: () => chain.addRowAfter(),
+        addCol: () => chain.addColumnAfter(),
+        delRow: () => chain.deleteRow()
+      }
+      if (actions[cmd]) actions[cmd]().run()
+    })
+  })
+
+  const authorsButton = root.querySelector('[data-authorship]')
+  const authorsPanel = root.querySelector('[data-authorship-panel]')
+  if (authorsButton) {
+    authorsButton.addEventListener('click', async () => {
+      if (!authorsPanel.hidden) {
+        authorsPanel.hidden = true
+        authorsButton.setAttribute('aria-pressed', 'false')
+        return
+      }
+      const response = await fetch(cfg.authorsUrl, { credentials: 'same-origin' })
+      const authors = await response.json()
+      renderAuthorship(ydoc.getXmlFragment('default'), authors, authorsPanel)
+      authorsPanel.hidden = false
+      authorsButton.setAttribute('aria-pressed', 'true')
+    })
+  }
+}
+
+document.querySelectorAll('[data-notes]').forEach(start)

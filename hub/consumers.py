@@ -1,0 +1,117 @@
+"""Websocket consumers. Live notes speak the standard y-websocket protocol at /ws/notes/<meeting id>."""
+from __future__ import annotations
+
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from hub.services import notes
+from hub.services.notes_room import Connection, registry
+
+log = logging.getLogger("hub.notes")
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_MALFORMED = 4400
+CLOSE_TOO_LARGE = 4413
+CLOSE_FLOOD = 4429
+#: Per connection: a steady 120 messages a second with bursts of 400 is far above fast typing plus cursor moves.
+RATE_PER_SECOND = 120.0
+RATE_BURST = 400.0
+
+
+def _identity(user, meeting_id):
+    from hub import selectors_meetings as sel
+
+    role = sel.notes_role(user=user, meeting_id=meeting_id)
+    if role is None:
+        return None
+    province = sel.user_province(user)
+    return {
+        "role": role,
+        "name": user.get_full_name() or user.username,
+        "colour": province.colour if province else "#6e7781",
+        "province": province.name_zh if province else "",
+    }
+
+
+class NotesConsumer(AsyncWebsocketConsumer):
+    """Authenticate, authorise through ``notes_role``, then hand every validated frame to the meeting's room."""
+
+    #: No per-connection channel: the meeting's room is the one subscriber per process, and an idle
+    #: per-socket receiver on the layer only costs memory and Redis traffic.
+    channel_layer_alias = None
+
+    room = None
+    conn = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
+        identity = await database_sync_to_async(_identity)(user, meeting_id)
+        if identity is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        session = self.scope.get("session")
+        self.conn = Connection(consumer=self, user_id=user.pk, session_key=getattr(session, "session_key", None),
+                               **identity)
+        self.tokens, self.stamp = RATE_BURST, time.monotonic()
+        await self.accept()
+        self.room = await registry.join(meeting_id, self.conn)
+        await self.send(bytes_data=self.room.sync_step1())
+        presence = self.room.awareness_snapshot()
+        if presence:
+            await self.send(bytes_data=presence)
+
+    async def disconnect(self, code):
+        if self.room is not None and self.conn is not None:
+            await self.room.remove(self.conn)
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.room is None or self.conn not in self.room.conns:
+            return
+        if bytes_data is None:
+            await self._refuse(CLOSE_MALFORMED)
+            return
+        if len(bytes_data) > notes.MAX_FRAME:
+            await self._refuse(CLOSE_TOO_LARGE)
+            return
+        if not self._take_token():
+            await self._refuse(CLOSE_FLOOD)
+            return
+        try:
+            frame = notes.parse_frame(bytes_data)
+            if frame.kind == notes.MSG_SYNC:
+                if frame.sync == notes.SYNC_STEP1:
+                    await self.send(bytes_data=self.room.sync_step2(frame.payload))
+                else:
+                    await self.room.receive_update(self.conn, frame.payload, step2=frame.sync == notes.SYNC_STEP2)
+            elif frame.kind == notes.MSG_AWARENESS:
+                await self.room.receive_awareness(self.conn, frame.payload)
+            elif frame.kind == notes.MSG_QUERY_AWARENESS:
+                presence = self.room.awareness_snapshot()
+                if presence:
+                    await self.send(bytes_data=presence)
+        except notes.ProtocolError as exc:
+            log.info("closing notes connection of user %s: %s", self.conn.user_id, exc)
+            await self._refuse(CLOSE_MALFORMED)
+
+    async def _refuse(self, code: int) -> None:
+        room, self.room = self.room, None
+        if room is not None:
+            await room.remove(self.conn)
+        await self.close(code=code)

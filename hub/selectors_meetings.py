@@ -1,0 +1,131 @@
+"""Reads for meetings, live notes, minutes and action items. ``notes_role`` is the one rule for who may take part."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from hub import permissions
+from hub.models import ActionItem, AgendaItem, Meeting, Participant, Province
+from hub.roles import SECRETARIAT_GROUP
+
+EDITOR, OBSERVER = "editor", "observer"
+
+
+def notes_role(*, user, meeting_id) -> str | None:
+    """"editor", "observer" or None: the host province's staff (``change`` on the host) and editor participants
+    write; observer participants read; everyone else does not see the meeting at all."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        host_id = Meeting.objects.values_list("host_id", flat=True).get(pk=meeting_id)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        return None
+    if user.is_superuser or permissions.can(user, "change", host_id):
+        return EDITOR
+    roles = set(Participant.objects.filter(meeting_id=meeting_id).filter(
+        Q(user=user) | Q(group__in=user.groups.all())).values_list("role", flat=True))
+    if EDITOR in roles:
+        return EDITOR
+    if OBSERVER in roles:
+        return OBSERVER
+    return None
+
+
+def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
+    """``notes_role`` for many users at once (the live-notes revocation sweep); missing ids have no role."""
+    users = get_user_model().objects.filter(pk__in=set(user_ids), is_active=True).prefetch_related("groups")
+    roles = {}
+    for user in users:
+        permissions.forget(user)
+        role = notes_role(user=user, meeting_id=meeting_id)
+        if role:
+            roles[user.pk] = role
+    return roles
+
+
+def can_administer(user, meeting: Meeting) -> bool:
+    """The host province's staff administer a meeting (agenda, participants, status)."""
+    return user.is_authenticated and (user.is_superuser or permissions.can(user, "change", meeting.host_id))
+
+
+def is_secretariat(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.groups.filter(name=SECRETARIAT_GROUP).exists())
+
+
+def visible_meetings(user) -> QuerySet[Meeting]:
+    """Meetings the user takes part in or administers, newest first."""
+    if not user.is_authenticated or not user.is_active:
+        return Meeting.objects.none()
+    if user.is_superuser:
+        return Meeting.objects.select_related("host")
+    administered = Meeting.objects.restrict(user, "change").values("pk")
+    participating = Meeting.objects.for_participant(user).values("pk")
+    return Meeting.objects.filter(Q(pk__in=administered) | Q(pk__in=participating)).select_related("host")
+
+
+def meeting_for(*, user, meeting_id) -> tuple[Meeting, str]:
+    """The meeting and the user's role, or Meeting.DoesNotExist (shown as 404) when the user has no role."""
+    role = notes_role(user=user, meeting_id=meeting_id)
+    if role is None:
+        raise Meeting.DoesNotExist
+    meeting = Meeting.objects.select_related("host").prefetch_related(
+        Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("action_item__owner_province")),
+        Prefetch("participants", queryset=Participant.objects.select_related("user", "group")),
+    ).get(pk=meeting_id)
+    return meeting, role
+
+
+def participant_users(meeting: Meeting):
+    """Every account taking part, with its role (direct rows win over group rows)."""
+    User = get_user_model()
+    rows = list(meeting.participants.all())
+    direct = {p.user_id: p.role for p in rows if p.user_id}
+    group_roles = {p.group_id: p.role for p in rows if p.group_id}
+    members = User.objects.filter(groups__in=group_roles.keys()).prefetch_related("groups").distinct()
+    result = {}
+    for user in members:
+        roles = {group_roles[g.pk] for g in user.groups.all() if g.pk in group_roles}
+        result[user.pk] = (user, EDITOR if EDITOR in roles else OBSERVER)
+    for user in User.objects.filter(pk__in=direct.keys()):
+        result[user.pk] = (user, direct[user.pk])
+    return sorted(result.values(), key=lambda pair: (pair[1], pair[0].username))
+
+
+def user_province(user) -> Province | None:
+    """The province a person belongs to (first province group), for presence colours and signing."""
+    ids = permissions.province_ids_for(user, "participate")
+    if not ids:
+        return None
+    return Province.objects.filter(pk__in=ids).ordered().first()
+
+
+def province_for_groups(groups: list[Group]) -> dict[int, Province]:
+    """Group id → province, read from the ``<CODE> <suffix>`` group names provisioning creates."""
+    by_code = {p.code: p for p in Province.objects.all()}
+    return {g.pk: by_code[g.name.split(" ", 1)[0]] for g in groups if g.name.split(" ", 1)[0] in by_code}
+
+
+def participating_provinces(meeting: Meeting) -> list[Province]:
+    """Provinces with at least one participant (or the host); each must answer on the minutes."""
+    codes = {meeting.host.code}
+    for user, _role in participant_users(meeting):
+        for group in user.groups.all():
+            codes.add(group.name.split(" ", 1)[0])
+    return list(Province.objects.filter(code__in=codes).ordered())
+
+
+def open_action_items(user, province: Province | None = None) -> QuerySet[ActionItem]:
+    """Open action items the user may see (their provinces'), soonest due first."""
+    items = ActionItem.objects.restrict(user, "participate").filter(status=ActionItem.Status.OPEN)
+    if province is not None:
+        items = items.filter(owner_province=province)
+    return items.select_related("owner_province", "owner_user", "meeting").order_by("due", "pk")
+
+
+def next_meeting(user) -> Meeting | None:
+    return visible_meetings(user).filter(
+        status__in=[Meeting.Status.SCHEDULED, Meeting.Status.LIVE],
+        starts_at__gte=timezone.now() - timezone.timedelta(hours=12)).order_by("starts_at").first()

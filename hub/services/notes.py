@@ -1,0 +1,493 @@
+"""Live notes: the y-websocket wire protocol, the append-only update log and what the notes say.
+
+The database is the source of truth. Every accepted update becomes a ``NoteUpdate`` row numbered 1, 2, 3… per
+meeting under a row lock on the meeting, so numbers have no gaps and any process can tell what it missed.
+``NoteSnapshot`` rows hold the merged document after some sequence number (automatic compaction and named
+checkpoints); loading a document is "latest snapshot + the rows after it".
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pycrdt
+from django.db import transaction
+from django.db.models import Max
+
+from hub.models import Meeting, NoteClient, NoteSnapshot, NoteUpdate
+
+# --- wire protocol (lib0 encoding, y-protocols message types) ------------------------------------------------
+MSG_SYNC, MSG_AWARENESS, MSG_AUTH, MSG_QUERY_AWARENESS = 0, 1, 2, 3
+SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE = 0, 1, 2
+MAX_FRAME = 1024 * 1024
+MAX_AWARENESS_STATE = 16 * 1024
+EMPTY_UPDATE = b"\x00\x00"
+FRAGMENT = "default"  # the XmlFragment Tiptap's Collaboration extension binds to
+
+
+class ProtocolError(ValueError):
+    """A frame that is not a well-formed y-websocket message; the connection is closed, nothing is applied."""
+
+
+def read_var_uint(buf: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise ProtocolError("truncated varint")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def read_var_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
+    length, pos = read_var_uint(buf, pos)
+    end = pos + length
+    if end > len(buf):
+        raise ProtocolError("truncated payload")
+    return bytes(buf[pos:end]), end
+
+
+write_var_uint = pycrdt.write_var_uint
+
+
+def var_bytes(data: bytes) -> bytes:
+    return write_var_uint(len(data)) + data
+
+
+def sync_message(kind: int, payload: bytes) -> bytes:
+    return bytes([MSG_SYNC, kind]) + var_bytes(payload)
+
+
+def awareness_message(payload: bytes) -> bytes:
+    return bytes([MSG_AWARENESS]) + var_bytes(payload)
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: int  # MSG_*
+    sync: int | None = None  # SYNC_* for MSG_SYNC
+    payload: bytes = b""
+
+
+def parse_frame(data: bytes) -> Frame:
+    """One y-websocket message per websocket frame, consumed exactly; anything else is a ProtocolError."""
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise ProtocolError("empty frame")
+    kind, pos = read_var_uint(data, 0)
+    if kind == MSG_SYNC:
+        sync, pos = read_var_uint(data, pos)
+        if sync not in (SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE):
+            raise ProtocolError("unknown sync message")
+        payload, pos = read_var_bytes(data, pos)
+        frame = Frame(kind, sync, payload)
+    elif kind == MSG_AWARENESS:
+        payload, pos = read_var_bytes(data, pos)
+        frame = Frame(kind, None, payload)
+    elif kind == MSG_QUERY_AWARENESS:
+        frame = Frame(kind)
+    elif kind == MSG_AUTH:
+        return Frame(kind)  # clients never need to send it; it is ignored whole
+    else:
+        raise ProtocolError("unknown message type")
+    if pos != len(data):
+        raise ProtocolError("trailing bytes")
+    return frame
+
+
+def decode_state_vector(sv: bytes) -> dict[int, int]:
+    count, pos = read_var_uint(sv, 0)
+    if count > 100_000:
+        raise ProtocolError("state vector too long")
+    clocks = {}
+    for _ in range(count):
+        client, pos = read_var_uint(sv, pos)
+        clock, pos = read_var_uint(sv, pos)
+        clocks[client] = clock
+    if pos != len(sv):
+        raise ProtocolError("trailing bytes in state vector")
+    return clocks
+
+
+def _read_string(buf: bytes, pos: int) -> int:
+    _data, pos = read_var_bytes(buf, pos)
+    return pos
+
+
+def _skip_any(buf: bytes, pos: int, depth: int = 0) -> int:
+    """Skip one lib0 ``writeAny`` value."""
+    if depth > 64 or pos >= len(buf):
+        raise ProtocolError("bad value")
+    tag = buf[pos]
+    pos += 1
+    if tag in (127, 126, 121, 120):
+        return pos
+    if tag == 125:
+        _v, pos = read_var_uint(buf, pos)
+        return pos
+    if tag in (124, 123, 122):
+        pos += {124: 4, 123: 8, 122: 8}[tag]
+        if pos > len(buf):
+            raise ProtocolError("truncated value")
+        return pos
+    if tag in (119, 116):
+        return _read_string(buf, pos)
+    if tag == 118:
+        count, pos = read_var_uint(buf, pos)
+        for _ in range(count):
+            pos = _skip_any(buf, _read_string(buf, pos), depth + 1)
+        return pos
+    if tag == 117:
+        count, pos = read_var_uint(buf, pos)
+        for _ in range(count):
+            pos = _skip_any(buf, pos, depth + 1)
+        return pos
+    raise ProtocolError("bad value tag")
+
+
+def _skip_struct(buf: bytes, pos: int) -> int:
+    """Skip one struct of a Yjs v1 update (GC, Skip or Item with its content)."""
+    info = buf[pos]
+    pos += 1
+    ref = info & 0x1F
+    if ref in (0, 10):  # GC, Skip
+        _len, pos = read_var_uint(buf, pos)
+        return pos
+    if info & 0x80:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if info & 0x40:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if not info & 0xC0:
+        parent_is_key, pos = read_var_uint(buf, pos)
+        if parent_is_key == 1:
+            pos = _read_string(buf, pos)
+        else:
+            pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+        if info & 0x20:
+            pos = _read_string(buf, pos)
+    if ref == 1:  # deleted
+        _len, pos = read_var_uint(buf, pos)
+    elif ref == 2:  # JSON
+        count, pos = read_var_uint(buf, pos)
+        for _ in range(count):
+            pos = _read_string(buf, pos)
+    elif ref in (3, 4, 5):  # binary, string, embed
+        pos = _read_string(buf, pos)
+    elif ref == 6:  # format
+        pos = _read_string(buf, _read_string(buf, pos))
+    elif ref == 7:  # type
+        type_ref, pos = read_var_uint(buf, pos)
+        if type_ref in (3, 5):
+            pos = _read_string(buf, pos)
+    elif ref == 8:  # any
+        count, pos = read_var_uint(buf, pos)
+        for _ in range(count):
+            pos = _skip_any(buf, pos)
+    elif ref == 9:  # subdocument
+        pos = _skip_any(buf, _read_string(buf, pos))
+    else:
+        raise ProtocolError("unknown content")
+    return pos
+
+
+def update_clients(update: bytes) -> set[int]:
+    """Client ids whose content the update inserts (deletions may touch anyone's). pycrdt decodes the whole update
+    first, which is the validity check; the struct headers are then walked to read the client ids."""
+    try:
+        pycrdt.get_state(update)
+    except BaseException as exc:  # pycrdt raises ValueError, or a Rust panic for some garbage
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ProtocolError("malformed update") from exc
+    try:
+        blocks, pos = read_var_uint(update, 0)
+        clients = set()
+        for _ in range(blocks):
+            count, pos = read_var_uint(update, pos)
+            client, pos = read_var_uint(update, pos)
+            _clock, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                pos = _skip_struct(update, pos)
+            if count:
+                clients.add(client)
+    except IndexError as exc:
+        raise ProtocolError("truncated update") from exc
+    return clients
+
+
+@dataclass
+class AwarenessEntry:
+    client_id: int
+    clock: int
+    state: dict | None
+
+
+def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
+    count, pos = read_var_uint(payload, 0)
+    if count > 64:
+        raise ProtocolError("too many awareness entries")
+    entries = []
+    for _ in range(count):
+        client_id, pos = read_var_uint(payload, pos)
+        clock, pos = read_var_uint(payload, pos)
+        raw, pos = read_var_bytes(payload, pos)
+        if len(raw) > MAX_AWARENESS_STATE:
+            raise ProtocolError("awareness state too large")
+        try:
+            state = json.loads(raw.decode("utf-8")) if raw else None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProtocolError("awareness state is not JSON") from exc
+        if state is not None and not isinstance(state, dict):
+            raise ProtocolError("awareness state is not an object")
+        entries.append(AwarenessEntry(client_id, clock, state))
+    if pos != len(payload):
+        raise ProtocolError("trailing bytes in awareness update")
+    return entries
+
+
+def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
+    out = [write_var_uint(len(entries))]
+    for entry in entries:
+        raw = json.dumps(entry.state, ensure_ascii=False, separators=(",", ":")).encode()
+        out += [write_var_uint(entry.client_id), write_var_uint(entry.clock), var_bytes(raw)]
+    return b"".join(out)
+
+
+# --- the log -----------------------------------------------------------------------------------------------
+SNAPSHOT_EVERY = 500  # rows after the latest snapshot that trigger an automatic one
+
+
+@dataclass
+class Loaded:
+    state: bytes
+    last_seq: int
+    writable: bool
+    bindings: dict[int, int]
+
+
+def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc, int]:
+    """The document as of ``upto_seq`` (default: everything): nearest snapshot, then the rows after it."""
+    snapshots = NoteSnapshot.objects.filter(meeting_id=meeting_id)
+    if upto_seq is not None:
+        snapshots = snapshots.filter(upto_seq__lte=upto_seq)
+    snapshot = snapshots.order_by("-upto_seq", "-pk").only("upto_seq", "state").first()
+    doc = pycrdt.Doc()
+    start = 0
+    if snapshot is not None:
+        doc.apply_update(bytes(snapshot.state))
+        start = snapshot.upto_seq
+    rows = NoteUpdate.objects.filter(meeting_id=meeting_id, seq__gt=start)
+    if upto_seq is not None:
+        rows = rows.filter(seq__lte=upto_seq)
+    last = start
+    updates = []
+    for seq, data in rows.order_by("seq").values_list("seq", "data").iterator(chunk_size=2000):
+        updates.append(bytes(data))
+        last = seq
+    if updates:
+        # One merged apply is much faster than thousands of small ones for a late joiner.
+        doc.apply_update(pycrdt.merge_updates(*updates) if len(updates) > 1 else updates[0])
+    return doc, last
+
+
+def load_room(*, meeting_id: int) -> Loaded:
+    meeting = Meeting.objects.only("status").get(pk=meeting_id)
+    doc, last = build_doc(meeting_id)
+    latest = NoteSnapshot.objects.filter(meeting_id=meeting_id).aggregate(m=Max("upto_seq"))["m"] or 0
+    if last - latest >= SNAPSHOT_EVERY:
+        # The replay just done is the expensive part of a cold load; keep its result for the next one.
+        NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=last, state=doc.get_update())
+    bindings = dict(NoteClient.objects.filter(meeting_id=meeting_id).values_list("client_id", "user_id"))
+    return Loaded(state=doc.get_update(), last_seq=last, writable=meeting.notes_writable, bindings=bindings)
+
+
+@dataclass
+class Pending:
+    update: bytes
+    user_id: int | None
+    clients: frozenset[int]
+
+
+@transaction.atomic
+def append_updates(*, meeting_id: int, items: list[Pending]) -> list[int] | None:
+    """Append accepted updates to the log and return their sequence numbers; None when the meeting's notes are
+    read-only (closed), in which case nothing is written. The meeting row lock serialises all writers."""
+    meeting = Meeting.objects.select_for_update().only("status", "last_seq").get(pk=meeting_id)
+    if not meeting.notes_writable:
+        return None
+    first = meeting.last_seq + 1
+    rows = [NoteUpdate(meeting_id=meeting_id, seq=first + i, data=item.update, author_id=item.user_id)
+            for i, item in enumerate(items)]
+    NoteUpdate.objects.bulk_create(rows)
+    last = first + len(rows) - 1
+    Meeting.objects.filter(pk=meeting_id).update(last_seq=last)
+    bindings = {(c, item.user_id) for item in items if item.user_id for c in item.clients}
+    if bindings:
+        NoteClient.objects.bulk_create(
+            [NoteClient(meeting_id=meeting_id, client_id=c, user_id=u) for c, u in bindings], ignore_conflicts=True)
+    return list(range(first, last + 1))
+
+
+def updates_after(*, meeting_id: int, seq: int, limit: int = 2000) -> list[tuple[int, bytes]]:
+    rows = NoteUpdate.objects.filter(meeting_id=meeting_id, seq__gt=seq).order_by("seq")[:limit]
+    return [(s, bytes(d)) for s, d in rows.values_list("seq", "data")]
+
+
+def compact(*, meeting_id: int) -> NoteSnapshot | None:
+    """Write an automatic snapshot when enough rows piled up since the last one; the rows themselves stay."""
+    latest = NoteSnapshot.objects.filter(meeting_id=meeting_id).aggregate(m=Max("upto_seq"))["m"] or 0
+    last = Meeting.objects.values_list("last_seq", flat=True).get(pk=meeting_id)
+    if last - latest < SNAPSHOT_EVERY:
+        return None
+    doc, upto = build_doc(meeting_id)
+    return NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=upto, state=doc.get_update())
+
+
+def bindings_for(meeting_id: int) -> dict[int, int]:
+    return dict(NoteClient.objects.filter(meeting_id=meeting_id).values_list("client_id", "user_id"))
+
+
+# --- what the notes say ------------------------------------------------------------------------------------
+def _text(node) -> str:
+    if isinstance(node, pycrdt.XmlText):
+        return "".join(chunk[0] for chunk in node.diff() if isinstance(chunk[0], str))
+    if isinstance(node, pycrdt.XmlElement):
+        if node.tag == "hardBreak":
+            return "\n"
+        return "".join(_text(child) for child in node.children)
+    return ""
+
+
+def _attr(node, name, default=None):
+    value = node.attributes.get(name) if hasattr(node.attributes, "get") else dict(node.attributes).get(name)
+    return default if value is None else value
+
+
+def _blocks(nodes, out: list, depth: int = 0, list_kind: str | None = None):
+    counter = 0
+    for node in nodes:
+        if not isinstance(node, pycrdt.XmlElement):
+            continue
+        tag = node.tag
+        if tag == "heading":
+            out.append({"t": "h", "level": int(float(_attr(node, "level", 1))), "text": _text(node)})
+        elif tag == "paragraph":
+            out.append({"t": "p", "text": _text(node)})
+        elif tag in ("bulletList", "orderedList", "taskList"):
+            _blocks(node.children, out, depth + (1 if list_kind else 0),
+                    {"bulletList": "bullet", "orderedList": "ordered", "taskList": "task"}[tag])
+        elif tag in ("listItem", "taskItem"):
+            counter += 1
+            children = list(node.children)
+            first = children[0] if children else None
+            text = _text(first) if isinstance(first, pycrdt.XmlElement) and first.tag == "paragraph" else ""
+            if tag == "taskItem":
+                checked = _attr(node, "checked", False)
+                out.append({"t": "task", "checked": checked in (True, "true"), "text": text, "depth": depth})
+            else:
+                out.append({"t": "li", "kind": list_kind or "bullet", "n": counter, "text": text, "depth": depth})
+            rest = children[1:] if text or (first is not None and first.tag == "paragraph") else children
+            _blocks(rest, out, depth + 1, list_kind)
+        elif tag == "table":
+            rows, header = [], False
+            for row in node.children:
+                if isinstance(row, pycrdt.XmlElement) and row.tag == "tableRow":
+                    cells = [c for c in row.children if isinstance(c, pycrdt.XmlElement)]
+                    if not rows and cells and all(c.tag == "tableHeader" for c in cells):
+                        header = True
+                    rows.append([_text(c).strip() for c in cells])
+            out.append({"t": "table", "rows": rows, "header": header})
+        elif tag == "blockquote":
+            out.append({"t": "quote", "text": "\n".join(_text(c) for c in node.children)})
+        elif tag == "codeBlock":
+            out.append({"t": "code", "text": _text(node)})
+        elif tag == "horizontalRule":
+            out.append({"t": "hr"})
+        else:
+            out.append({"t": "p", "text": _text(node)})
+    return out
+
+
+def doc_blocks(doc: pycrdt.Doc) -> list[dict]:
+    """The notes as plain blocks (headings, paragraphs, list and checklist items, tables) for minutes and exports."""
+    return _blocks(doc.get(FRAGMENT, type=pycrdt.XmlFragment).children, [])
+
+
+def blocks_lines(blocks: list[dict]) -> list[str]:
+    """One readable line per block (tables one line per row): what the history diff compares."""
+    lines = []
+    for b in blocks:
+        indent = "  " * b.get("depth", 0)
+        if b["t"] == "h":
+            lines.append("#" * b["level"] + " " + b["text"])
+        elif b["t"] == "li":
+            lines.append(indent + ("- " if b["kind"] == "bullet" else f"{b['n']}. ") + b["text"])
+        elif b["t"] == "task":
+            lines.append(indent + ("- [x] " if b["checked"] else "- [ ] ") + b["text"])
+        elif b["t"] == "table":
+            lines.extend("| " + " | ".join(row) + " |" for row in b["rows"])
+        elif b["t"] == "hr":
+            lines.append("---")
+        else:
+            lines.extend(b["text"].split("\n"))
+    return lines
+
+
+def seed_document(blocks: list[dict]) -> bytes:
+    """A Yjs update holding the given blocks in Tiptap's schema (used by demo data and restore)."""
+    doc = pycrdt.Doc()
+    fragment = doc.get(FRAGMENT, type=pycrdt.XmlFragment)
+    _write_blocks(fragment, blocks)
+    return doc.get_update()
+
+
+def _para(text: str):
+    return pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(text)] if text else [])
+
+
+def _write_blocks(fragment, blocks: list[dict]) -> None:
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b["t"] == "h":
+            fragment.children.append(pycrdt.XmlElement("heading", {"level": b["level"]}, [pycrdt.XmlText(b["text"])]))
+        elif b["t"] in ("li", "task"):
+            kind = "task" if b["t"] == "task" else b["kind"]
+            tag = {"bullet": "bulletList", "ordered": "orderedList", "task": "taskList"}[kind]
+            run = []
+            while i < len(blocks) and blocks[i]["t"] == b["t"] and (blocks[i]["t"] == "task" or blocks[i]["kind"] == kind):
+                run.append(blocks[i])
+                i += 1
+            lst = fragment.children.append(pycrdt.XmlElement(tag))
+            for item in run:
+                if kind == "task":
+                    lst.children.append(pycrdt.XmlElement("taskItem", {"checked": bool(item["checked"])},
+                                                          [_para(item["text"])]))
+                else:
+                    lst.children.append(pycrdt.XmlElement("listItem", {}, [_para(item["text"])]))
+            continue
+        elif b["t"] == "table":
+            table = fragment.children.append(pycrdt.XmlElement("table"))
+            for r, row in enumerate(b["rows"]):
+                tr = table.children.append(pycrdt.XmlElement("tableRow"))
+                cell_tag = "tableHeader" if b.get("header") and r == 0 else "tableCell"
+                for cell in row:
+                    tr.children.append(pycrdt.XmlElement(cell_tag, {"colspan": 1, "rowspan": 1}, [_para(cell)]))
+        elif b["t"] == "hr":
+            fragment.children.append(pycrdt.XmlElement("horizontalRule"))
+        else:
+            fragment.children.append(_para(b.get("text", "")))
+        i += 1
+
+
+def replace_content(doc: pycrdt.Doc, blocks: list[dict]) -> bytes:
+    """An update that turns ``doc`` into ``blocks`` (restore: a new edit on top, history stays)."""
+    before = doc.get_state()
+    fragment = doc.get(FRAGMENT, type=pycrdt.XmlFragment)
+    with doc.transaction():
+        while len(fragment.children):
+            del fragment.children[len(fragment.children) - 1]
+        _write_blocks(fragment, blocks)
+    return doc.get_update(before)

@@ -1,0 +1,451 @@
+"""One shared live-notes room per meeting per server process.
+
+A room holds the meeting's Yjs document, the connections of this process, and the awareness (presence) of
+everyone in the meeting. Accepted updates are applied to the room document, sent at once to the other local
+connections, appended to the database log in small batches, and then announced on the channel layer with their
+sequence number. The channel layer is only the fast path: it may drop messages, so every room also reads the log
+rows it has not seen yet (on a gap and once a second). A dropped message delays an edit, never loses it.
+
+Every second the room also re-checks its connections (session still valid, account active, still a participant,
+editor or observer) and the meeting's status, so revocation and closing take effect within seconds on every
+process without relying on any message arriving.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pycrdt
+from channels.layers import get_channel_layer
+from django.db import close_old_connections, connection
+
+from hub.services import notes
+
+log = logging.getLogger("hub.notes")
+
+TICK_SECONDS = 1.0
+RECHECK_EVERY_TICKS = 2
+IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
+WRITE_BATCH = 200
+GROUP_REFRESH_TICKS = 60
+NOTES_LAYER = "notes"
+
+
+_db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-db")
+
+
+def _run_db(fn, kwargs):
+    try:
+        return fn(**kwargs)
+    except Exception:
+        close_old_connections()
+        connection.close()  # the next call reconnects; a broken connection must not stick to this thread
+        raise
+
+
+async def db(fn, **kwargs):
+    """Database work of the rooms, on one long-lived thread that keeps its connection open:
+    ``database_sync_to_async`` would open a new connection per call when CONN_MAX_AGE is 0, which on every
+    keystroke batch costs more than the write itself."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_db_executor, _run_db, fn, kwargs)
+
+
+async def close_db() -> None:
+    """Close the rooms' connection (when the last room closes, and in tests before the database goes away)."""
+    loop = asyncio.get_running_loop()
+    # The lookup must happen on the executor thread: each thread has its own connection object.
+    await loop.run_in_executor(_db_executor, lambda: connection.close())
+
+
+def group_name(meeting_id: int) -> str:
+    return f"notes.{meeting_id}"
+
+
+@dataclass(eq=False)
+class Connection:
+    """What the room knows about one websocket: who is behind it (from the server-side session) and its role."""
+
+    consumer: object
+    user_id: int
+    session_key: str | None
+    role: str
+    name: str
+    colour: str
+    province: str
+    client_ids: set[int] = field(default_factory=set)
+
+    async def send(self, data: bytes) -> None:
+        await self.consumer.send(bytes_data=data)
+
+    async def close(self, code: int) -> None:
+        await self.consumer.close(code=code)
+
+
+class Room:
+    def __init__(self, meeting_id: int):
+        self.meeting_id = meeting_id
+        self.token = uuid.uuid4().hex
+        self.loop = asyncio.get_running_loop()
+        self.doc = pycrdt.Doc()
+        self.conns: set[Connection] = set()
+        self.last_seq = 0
+        self.seen: set[int] = set()
+        self.writable = True
+        self.bindings: dict[int, int] = {}
+        # client id -> (clock, encoded state JSON entry, connection or None for another process, last seen)
+        self.awareness: dict[int, tuple[int, dict | None, Connection | None, float]] = {}
+        self.pending: list[notes.Pending] = []
+        self.flush = asyncio.Event()
+        self.catchup = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.channel: str | None = None
+        self.layer = get_channel_layer(NOTES_LAYER)
+        self.idle_since: float | None = None
+        self._effective: list[bytes] = []
+        self._sub = self.doc.observe(lambda event: self._effective.append(event.update))
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        loaded = await db(notes.load_room, meeting_id=self.meeting_id)
+        self.doc.apply_update(loaded.state)
+        self._effective.clear()
+        self.last_seq = loaded.last_seq
+        self.writable = loaded.writable
+        self.bindings = loaded.bindings
+        if self.layer is not None:
+            self.channel = await self.layer.new_channel(prefix="notes-room")
+            await self.layer.group_add(group_name(self.meeting_id), self.channel)
+            self.tasks.append(asyncio.create_task(self._receive_loop()))
+        self.tasks.append(asyncio.create_task(self._write_loop()))
+        self.tasks.append(asyncio.create_task(self._tick_loop()))
+
+    async def stop(self) -> None:
+        await self._flush_pending()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.layer is not None and self.channel:
+            await self.layer.group_discard(group_name(self.meeting_id), self.channel)
+        self._sub = None
+
+    # --- documents ---------------------------------------------------------------------------------------
+    def apply(self, update: bytes) -> bytes | None:
+        """Apply a validated update to the room document; the part that actually changed it, or None."""
+        self._effective.clear()
+        self.doc.apply_update(update)
+        changed = [u for u in self._effective if u != notes.EMPTY_UPDATE]
+        self._effective.clear()
+        if not changed:
+            return None
+        return changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
+
+    async def broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
+        for conn in list(self.conns):
+            if conn is not exclude:
+                try:
+                    await conn.send(data)
+                except Exception:  # a socket closing under us is not the room's problem
+                    log.debug("send to a closing connection failed", exc_info=True)
+
+    def sync_step1(self) -> bytes:
+        return notes.sync_message(notes.SYNC_STEP1, self.doc.get_state())
+
+    def sync_step2(self, state_vector: bytes) -> bytes:
+        try:
+            notes.decode_state_vector(state_vector)
+            update = self.doc.get_update(state_vector)
+        except Exception as exc:
+            raise notes.ProtocolError("malformed state vector") from exc
+        return notes.sync_message(notes.SYNC_STEP2, update)
+
+    async def receive_update(self, conn: Connection, update: bytes, *, step2: bool) -> None:
+        """A document update from a local editor, already decoded. Raises ProtocolError when it must be refused."""
+        if update == notes.EMPTY_UPDATE:
+            return
+        clients = notes.update_clients(update)
+        if conn.role != "editor" or not self.writable:
+            return  # observers and closed meetings: dropped, never applied, stored or relayed
+        self._check_authorship(conn, clients, step2=step2)
+        try:
+            effective = self.apply(update)
+        except Exception as exc:
+            raise notes.ProtocolError("update could not be applied") from exc
+        if effective is None:
+            return
+        for client in clients:
+            self.bindings.setdefault(client, conn.user_id)
+        conn.client_ids |= {c for c in clients if self.bindings.get(c) == conn.user_id}
+        await self.broadcast(notes.sync_message(notes.SYNC_UPDATE, effective), exclude=conn)
+        own = frozenset(c for c in clients if self.bindings.get(c) == conn.user_id)
+        self.pending.append(notes.Pending(update=effective, user_id=conn.user_id, clients=own))
+        self.flush.set()
+
+    def _check_authorship(self, conn: Connection, clients: set[int], *, step2: bool) -> None:
+        """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it.
+        A plain update may only carry the sender's own ids; a sync reply after a reconnect may also hand back
+        content of other known writers (edits a crashed process had not stored yet)."""
+        for client in clients:
+            owner = self.bindings.get(client)
+            if owner is None or owner == conn.user_id:
+                continue
+            if not step2:
+                raise notes.ProtocolError("update written under another account's client id")
+
+    # --- presence ----------------------------------------------------------------------------------------
+    async def receive_awareness(self, conn: Connection, payload: bytes) -> None:
+        entries = notes.parse_awareness(payload)
+        accepted = []
+        for entry in entries:
+            known = self.awareness.get(entry.client_id)
+            if known is not None and known[2] is not conn:
+                continue  # someone else's presence: a client speaks only for itself
+            if known is None and entry.state is not None and len(
+                    [c for c, v in self.awareness.items() if v[2] is conn]) >= 4:
+                continue
+            if entry.state is not None:
+                # Names and colours come from the account on the server, never from the client.
+                entry.state["user"] = {"name": conn.name, "color": conn.colour, "province": conn.province,
+                                       "role": conn.role, "id": conn.user_id}
+            if known is not None and entry.clock < known[0]:
+                continue
+            self.awareness[entry.client_id] = (entry.clock, entry.state, conn, time.monotonic())
+            accepted.append(entry)
+        if not accepted:
+            return
+        message = notes.awareness_message(notes.encode_awareness(accepted))
+        await self.broadcast(message)
+        await self._publish({"type": "notes.awareness", "data": notes.encode_awareness(accepted)})
+
+    def awareness_snapshot(self) -> bytes | None:
+        entries = [notes.AwarenessEntry(c, clock, state) for c, (clock, state, _conn, _t) in self.awareness.items()
+                   if state is not None]
+        if not entries:
+            return None
+        return notes.awareness_message(notes.encode_awareness(entries))
+
+    async def _drop_presence(self, conn: Connection) -> None:
+        gone = []
+        for client, (clock, _state, owner, _t) in list(self.awareness.items()):
+            if owner is conn:
+                gone.append(notes.AwarenessEntry(client, clock + 1, None))
+                del self.awareness[client]
+        if gone:
+            await self.broadcast(notes.awareness_message(notes.encode_awareness(gone)))
+            await self._publish({"type": "notes.awareness", "data": notes.encode_awareness(gone)})
+
+    # --- connections ------------------------------------------------------------------------------------
+    async def add(self, conn: Connection) -> None:
+        self.conns.add(conn)
+        self.idle_since = None
+
+    async def remove(self, conn: Connection) -> None:
+        if conn in self.conns:
+            self.conns.discard(conn)
+            await self._drop_presence(conn)
+        if not self.conns:
+            self.idle_since = time.monotonic()
+
+    # --- the log and the other processes -----------------------------------------------------------------
+    def _advance(self, seqs) -> None:
+        self.seen.update(seqs)
+        while self.last_seq + 1 in self.seen:
+            self.last_seq += 1
+            self.seen.discard(self.last_seq)
+        self.seen = {s for s in self.seen if s > self.last_seq}
+
+    async def _flush_pending(self) -> None:
+        while self.pending:
+            batch = self.pending[:WRITE_BATCH]
+            try:
+                seqs = await db(notes.append_updates, meeting_id=self.meeting_id, items=batch)
+            except Exception:
+                # The database is the source of truth: keep the batch and retry rather than drop an edit.
+                log.exception("storing notes of meeting %s failed; retrying", self.meeting_id)
+                await asyncio.sleep(0.5)
+                continue
+            del self.pending[:len(batch)]
+            if seqs is None:
+                self.writable = False
+                continue
+            self._advance(seqs)
+            for seq, item in zip(seqs, batch):
+                await self._publish({"type": "notes.update", "seq": seq, "data": item.update, "user": item.user_id,
+                                     "clients": sorted(item.clients)})
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self.flush.wait()
+            self.flush.clear()
+            await self._flush_pending()
+
+    async def _publish(self, message: dict) -> None:
+        if self.layer is None:
+            return
+        message["origin"] = self.token
+        try:
+            await self.layer.group_send(group_name(self.meeting_id), message)
+        except Exception:
+            log.warning("channel layer publish failed for meeting %s; peers catch up from the log", self.meeting_id)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel layer receive failed for meeting %s", self.meeting_id, exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            if message.get("origin") == self.token:
+                continue
+            await self._on_message(message)
+
+    async def _on_message(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "notes.update":
+            seq = message["seq"]
+            if seq <= self.last_seq or seq in self.seen:
+                return
+            for client in message.get("clients", ()):
+                if message.get("user"):
+                    self.bindings.setdefault(client, message["user"])
+            await self._apply_remote(message["data"])
+            gap = seq != self.last_seq + 1
+            self._advance([seq])
+            if gap:
+                self.catchup.set()
+        elif kind == "notes.awareness":
+            entries = notes.parse_awareness(message["data"])
+            now = time.monotonic()
+            fresh = []
+            for entry in entries:
+                known = self.awareness.get(entry.client_id)
+                if known is not None and (known[2] is not None or entry.clock < known[0]):
+                    continue
+                if entry.state is None:
+                    self.awareness.pop(entry.client_id, None)
+                else:
+                    self.awareness[entry.client_id] = (entry.clock, entry.state, None, now)
+                fresh.append(entry)
+            if fresh:
+                await self.broadcast(notes.awareness_message(notes.encode_awareness(fresh)))
+        elif kind == "notes.recheck":
+            await self._recheck()
+
+    async def _apply_remote(self, update: bytes) -> None:
+        try:
+            effective = self.apply(update)
+        except Exception:
+            log.exception("stored update of meeting %s could not be applied", self.meeting_id)
+            return
+        if effective is not None:
+            await self.broadcast(notes.sync_message(notes.SYNC_UPDATE, effective))
+
+    async def _catch_up(self) -> None:
+        while True:
+            rows = await db(notes.updates_after, meeting_id=self.meeting_id, seq=self.last_seq)
+            if not rows:
+                return
+            for seq, data in rows:
+                if seq not in self.seen:
+                    await self._apply_remote(data)
+            self._advance([seq for seq, _ in rows])
+            if len(rows) < 2000:
+                return
+
+    async def _tick_loop(self) -> None:
+        ticks = 0
+        while True:
+            try:
+                await asyncio.wait_for(self.catchup.wait(), timeout=TICK_SECONDS)
+            except TimeoutError:
+                pass
+            self.catchup.clear()
+            ticks += 1
+            try:
+                await self._catch_up()
+                if ticks % RECHECK_EVERY_TICKS == 0:
+                    await self._recheck()
+                if ticks % 30 == 0:
+                    await db(notes.compact, meeting_id=self.meeting_id)
+                if ticks % GROUP_REFRESH_TICKS == 0 and self.layer is not None:
+                    await self.layer.group_add(group_name(self.meeting_id), self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("notes room tick failed for meeting %s", self.meeting_id)
+            self._expire_remote_presence()
+            if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:
+                await registry.discard(self)
+                return
+
+    def _expire_remote_presence(self) -> None:
+        # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
+        limit = time.monotonic() - 35
+        for client, (_clock, _state, owner, seen) in list(self.awareness.items()):
+            if owner is None and seen < limit:
+                del self.awareness[client]
+
+    async def _recheck(self) -> None:
+        from hub.services import meetings
+
+        conns = list(self.conns)
+        verdict = await db(meetings.notes_access_sweep, meeting_id=self.meeting_id,
+                           sessions=[(c.user_id, c.session_key) for c in conns])
+        self.writable = verdict.writable
+        for conn in conns:
+            role = verdict.roles.get((conn.user_id, conn.session_key))
+            if role is None:
+                await conn.close(4403)
+                await self.remove(conn)
+            else:
+                conn.role = role
+
+
+class Registry:
+    """The rooms of this process, one per meeting, started on first use and dropped when idle."""
+
+    def __init__(self):
+        self.rooms: dict[int, Room] = {}
+        self.locks: dict[int, asyncio.Lock] = {}
+
+    async def join(self, meeting_id: int, conn: Connection) -> Room:
+        loop = asyncio.get_running_loop()
+        lock = self.locks.get(meeting_id)
+        if lock is None or getattr(lock, "_hub_loop", None) is not loop:
+            lock = self.locks[meeting_id] = asyncio.Lock()
+            lock._hub_loop = loop
+        async with lock:
+            room = self.rooms.get(meeting_id)
+            if room is not None and room.loop is not loop:
+                room = None  # a room from an earlier event loop (tests) cannot be reused
+            if room is None:
+                room = Room(meeting_id)
+                await room.start()
+                self.rooms[meeting_id] = room
+            await room.add(conn)
+            return room
+
+    async def discard(self, room: Room) -> None:
+        if self.rooms.get(room.meeting_id) is room:
+            del self.rooms[room.meeting_id]
+        await room._flush_pending()
+        for task in room.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        if room.layer is not None and room.channel:
+            await room.layer.group_discard(group_name(room.meeting_id), room.channel)
+        if not self.rooms:
+            await close_db()
+
+    def get(self, meeting_id: int) -> Room | None:
+        return self.rooms.get(meeting_id)
+
+
+registry = Registry()

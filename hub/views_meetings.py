@@ -1,0 +1,300 @@
+"""Thin views of meetings, live notes, minutes and action items: fetch through the gate, call a service, render."""
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from hub import permissions
+from hub import selectors_meetings as sel
+from hub.models import ActionItem, Meeting, MinutesAnswer, NoteClient, Participant, Province
+from hub.services import meetings as svc
+from hub.services import minutes_export
+
+
+def _meeting(request, pk):
+    try:
+        return sel.meeting_for(user=request.user, meeting_id=pk)
+    except Meeting.DoesNotExist:
+        raise Http404 from None
+
+
+def _errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def meeting_list(request):
+    meetings = sel.visible_meetings(request.user).order_by("-starts_at")
+    can_schedule = sel.is_secretariat(request.user) or bool(permissions.province_ids_for(request.user, "change"))
+    return render(request, "hub/meetings/list.html", {"meetings": meetings, "can_schedule": can_schedule})
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(label=_("会议名称"), max_length=200)
+    host = forms.ModelChoiceField(label=_("轮值主办省市"), queryset=Province.objects.none())
+    starts_at = forms.DateTimeField(label=_("开始时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("地点"), max_length=200, required=False)
+    online_link = forms.URLField(label=_("线上会议链接"), required=False, assume_scheme="https")
+    agenda = forms.CharField(label=_("议程（每行一项）"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        hosts = Province.objects.filter(is_member=True) if sel.is_secretariat(user) else permissions.provinces_for(
+            user, "change")
+        self.fields["host"].queryset = hosts.ordered()
+        default = svc.next_host()
+        if default is not None and hosts.filter(pk=default.pk).exists():
+            self.fields["host"].initial = default.pk
+
+
+@login_required
+def meeting_create(request):
+    form = MeetingForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = svc.meeting_create(
+                actor=request.user, title=data["title"], host=data["host"], starts_at=data["starts_at"],
+                place=data["place"], online_link=data["online_link"],
+                agenda=[line.strip() for line in data["agenda"].splitlines() if line.strip()])
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            return redirect("meeting_detail", pk=meeting.pk)
+    if not form.fields["host"].queryset.exists():
+        raise PermissionDenied
+    return render(request, "hub/meetings/form.html", {"form": form})
+
+
+@login_required
+def meeting_detail(request, pk):
+    meeting, role = _meeting(request, pk)
+    minutes = getattr(meeting, "minutes", None) if not meeting.notes_writable else None
+    province = sel.user_province(request.user)
+    context = {
+        "meeting": meeting, "role": role, "minutes": minutes,
+        "is_admin": sel.can_administer(request.user, meeting),
+        "participants": sel.participant_users(meeting),
+        "ws_path": "/ws/notes", "province": province,
+        "colour": province.colour if province else "#6e7781",
+    }
+    if minutes is not None:
+        answered = {a.province_id: a for a in minutes.answers.select_related("province", "answered_by")}
+        provinces = sel.participating_provinces(meeting)
+        context["answers"] = [(p, answered.get(p.pk)) for p in provinces]
+        context["can_answer"] = [p for p in provinces if p.pk not in answered
+                                 and permissions.can(request.user, "participate", p)]
+        context["action_items"] = meeting.action_items.select_related("owner_province", "owner_user")
+        context["addenda"] = minutes.addenda.select_related("author")
+    return render(request, "hub/meetings/detail.html", context)
+
+
+@login_required
+def meeting_authors(request, pk):
+    """Yjs client id → the account the server bound it to, for the authorship view."""
+    meeting, _role = _meeting(request, pk)
+    rows = NoteClient.objects.filter(meeting=meeting).select_related("user")
+    users = {r.user_id: r.user for r in rows}
+    colours = {}
+    for user_id, user in users.items():
+        province = sel.user_province(user)
+        colours[user_id] = province.colour if province else "#6e7781"
+    return JsonResponse({str(r.client_id): {"name": r.user.get_full_name() or r.user.username,
+                                            "color": colours[r.user_id]} for r in rows})
+
+
+def _post_service(request, pk, call, success):
+    _meeting(request, pk)
+    try:
+        call()
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect("meeting_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def meeting_start(request, pk):
+    return _post_service(request, pk, lambda: svc.meeting_start(actor=request.user, meeting_id=pk), _("会议已开始。"))
+
+
+@login_required
+@require_POST
+def meeting_close(request, pk):
+    return _post_service(request, pk, lambda: svc.meeting_close(actor=request.user, meeting_id=pk),
+                         _("会议已结束，记录已定稿为会议纪要，请各省市确认。"))
+
+
+@login_required
+@require_POST
+def minutes_answer(request, pk):
+    province = get_object_or_404(Province, pk=request.POST.get("province"))
+    decision = request.POST.get("decision", "")
+    if decision not in MinutesAnswer.Decision.values:
+        raise PermissionDenied
+    return _post_service(request, pk, lambda: svc.minutes_answer(
+        actor=request.user, meeting_id=pk, province=province, decision=decision,
+        note=request.POST.get("note", "")), _("已记录本省意见。"))
+
+
+@login_required
+@require_POST
+def addendum_add(request, pk):
+    return _post_service(request, pk, lambda: svc.addendum_add(actor=request.user, meeting_id=pk,
+                                                               text=request.POST.get("text", "")), _("已追加补充说明。"))
+
+
+@login_required
+@require_POST
+def checkpoint_create(request, pk):
+    _post_service(request, pk, lambda: svc.checkpoint_create(actor=request.user, meeting_id=pk,
+                                                             label=request.POST.get("label", "")),
+                  _("已保存检查点。"))
+    return redirect("meeting_history", pk=pk)
+
+
+@login_required
+def meeting_history(request, pk):
+    meeting, role = _meeting(request, pk)
+    versions = svc.history_versions(meeting.pk)
+    diff, old, new = None, None, None
+    if versions:
+        seqs = [v["seq"] for v in versions]
+        try:
+            old = int(request.GET.get("a", seqs[-2] if len(seqs) > 1 else 0))
+            new = int(request.GET.get("b", seqs[-1]))
+        except ValueError:
+            raise Http404 from None
+        diff = svc.notes_diff(meeting_id=meeting.pk, old_seq=old, new_seq=new)
+    return render(request, "hub/meetings/history.html", {
+        "meeting": meeting, "role": role, "versions": versions, "diff": diff, "old": old, "new": new})
+
+
+@login_required
+@require_POST
+def notes_restore(request, pk):
+    try:
+        seq = int(request.POST.get("seq", ""))
+    except ValueError:
+        raise Http404 from None
+    _post_service(request, pk, lambda: svc.notes_restore(actor=request.user, meeting_id=pk, upto_seq=seq),
+                  _("已恢复该版本（作为一次新的修改，历史版本全部保留）。"))
+    return redirect("meeting_history", pk=pk)
+
+
+class ParticipantForm(forms.Form):
+    who = forms.CharField(label=_("用户名或用户组名称"), max_length=150)
+    role = forms.ChoiceField(label=_("角色"), choices=Participant.Role.choices)
+
+
+@login_required
+def participants(request, pk):
+    meeting, _role = _meeting(request, pk)
+    if not sel.can_administer(request.user, meeting):
+        raise PermissionDenied
+    form = ParticipantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["who"].strip()
+        who = get_user_model().objects.filter(username=name).first() or Group.objects.filter(name=name).first()
+        if who is None:
+            form.add_error("who", _("找不到该用户或用户组。"))
+        else:
+            try:
+                svc.participant_add(actor=request.user, meeting=meeting, who=who, role=form.cleaned_data["role"])
+            except ValidationError as exc:
+                _errors(request, exc)
+            return redirect("meeting_participants", pk=pk)
+    rows = meeting.participants.select_related("user", "group")
+    return render(request, "hub/meetings/participants.html", {"meeting": meeting, "form": form, "rows": rows})
+
+
+@login_required
+@require_POST
+def participant_remove(request, pk, participant_id):
+    meeting, _role = _meeting(request, pk)
+    get_object_or_404(Participant, pk=participant_id, meeting=meeting)
+    svc.participant_remove(actor=request.user, participant_id=participant_id)
+    messages.success(request, _("已移除参会人；其打开的会议记录连接将在数秒内断开。"))
+    return redirect("meeting_participants", pk=pk)
+
+
+EXPORTS = {
+    "md": ("text/markdown; charset=utf-8", minutes_export.to_markdown),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", minutes_export.to_docx),
+    "pdf": ("application/pdf", minutes_export.to_pdf),
+}
+
+
+@login_required
+def minutes_export_view(request, pk, fmt):
+    meeting, _role = _meeting(request, pk)
+    minutes = getattr(meeting, "minutes", None)
+    if minutes is None or fmt not in EXPORTS:
+        raise Http404
+    content_type, render_fn = EXPORTS[fmt]
+    response = HttpResponse(render_fn(minutes), content_type=content_type)
+    filename = f"minutes-{meeting.pk}-{datetime.date.today():%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def action_items(request, code=None):
+    province = get_object_or_404(Province, code=code.upper()) if code else None
+    if province is not None and not permissions.can(request.user, "participate", province):
+        raise Http404
+    items = sel.open_action_items(request.user, province)
+    done = ActionItem.objects.restrict(request.user, "participate").filter(status=ActionItem.Status.DONE)
+    if province is not None:
+        done = done.filter(owner_province=province)
+    provinces = permissions.provinces_for(request.user, "participate").ordered()
+    return render(request, "hub/meetings/action_items.html", {
+        "items": items, "done": done.select_related("owner_province", "meeting", "done_by").order_by("-done_at")[:20],
+        "province": province, "provinces": provinces,
+        "changeable": permissions.province_ids_for(request.user, "change")})
+
+
+@login_required
+@require_POST
+def action_item_done(request, item_id):
+    item = get_object_or_404(ActionItem.objects.restrict(request.user, "participate"), pk=item_id)
+    try:
+        svc.action_item_done(actor=request.user, item_id=item.pk, evidence=request.POST.get("evidence", ""))
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("事项已办结。"))
+    return redirect(request.POST.get("next") or reverse("action_items"))
+
+
+@login_required
+def rotation(request):
+    if not sel.is_secretariat(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            svc.rotation_set(actor=request.user, codes=request.POST.getlist("code"))
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("轮值顺序已保存。"))
+            return redirect("meeting_rotation")
+    from hub.models import RotationSlot
+
+    slots = list(RotationSlot.objects.select_related("province"))
+    order = [s.province for s in slots] or list(Province.objects.filter(is_member=True).ordered())
+    return render(request, "hub/meetings/rotation.html", {"order": order, "next_host": svc.next_host()})

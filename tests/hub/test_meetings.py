@@ -1,0 +1,306 @@
+"""Meetings: who takes part, closing into minutes, signing, action items, history, exports and the pages."""
+import datetime
+import io
+
+import pycrdt
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from hub import selectors_meetings as sel
+from hub.models import ActionItem, AgendaItem, Meeting, Minutes, NoteSnapshot, NoteUpdate, Participant, Province
+from hub.services import meetings as svc
+from hub.services import minutes_export, notes
+from tests.conftest import make_user
+from tests.hub.meeting_factories import ActionItemFactory, MeetingFactory
+from tests.matrix import Case, case_id, check_case, check_scoped_model
+
+pytestmark = pytest.mark.django_db
+
+NOTES = [
+    {"t": "h", "level": 1, "text": "会议记录"},
+    {"t": "p", "text": "与会各方讨论了成果共享。"},
+    {"t": "li", "kind": "bullet", "n": 1, "text": "要点甲", "depth": 0},
+    {"t": "table", "header": True, "rows": [["省市", "成果"], ["上海", "12"]]},
+    {"t": "task", "checked": False, "text": "建立共享库 @浙江 2026-12-31", "depth": 0},
+    {"t": "task", "checked": False, "text": "没有期限的事项 @江苏", "depth": 0},
+    {"t": "task", "checked": True, "text": "已完成的事项 @上海 2026-10-01", "depth": 0},
+]
+
+
+def write_notes(meeting, blocks=NOTES, author=None):
+    update = notes.seed_document(blocks)
+    return notes.append_updates(meeting_id=meeting.pk, items=[
+        notes.Pending(update, author.pk if author else None, frozenset(notes.update_clients(update)))])
+
+
+def everyone_participates(meeting):
+    from django.contrib.auth.models import Group
+
+    from hub.roles import group_name
+    for code in ("SH", "ZJ"):
+        Participant.objects.create(meeting=meeting, group=Group.objects.get(name=group_name(code, __import__(
+            "hub.roles", fromlist=["ROLES_BY_SLUG"]).ROLES_BY_SLUG["editor"])), role="editor")
+
+
+# --- who takes part ----------------------------------------------------------------------------------------
+def test_notes_role_follows_host_staff_participants_and_groups(staff_of, user_factory):
+    meeting = MeetingFactory()
+    host_editor, host_member = staff_of("SH", "editor"), staff_of("SH", "member")
+    direct_observer, outsider = staff_of("ZJ", "member"), staff_of("ZJ", "editor")
+    Participant.objects.create(meeting=meeting, user=direct_observer, role="observer")
+    everyone = make_user(province_code="JS", role="reviewer")
+    Participant.objects.create(meeting=meeting, group=everyone.groups.first(), role="editor")
+    assert sel.notes_role(user=host_editor, meeting_id=meeting.pk) == "editor"
+    assert sel.notes_role(user=host_member, meeting_id=meeting.pk) is None
+    assert sel.notes_role(user=direct_observer, meeting_id=meeting.pk) == "observer"
+    assert sel.notes_role(user=everyone, meeting_id=meeting.pk) == "editor"
+    assert sel.notes_role(user=outsider, meeting_id=meeting.pk) is None
+    everyone.is_active = False
+    assert sel.notes_role(user=everyone, meeting_id=meeting.pk) is None
+    assert sel.notes_roles(meeting_id=meeting.pk, user_ids=[host_editor.pk, outsider.pk, direct_observer.pk]) == {
+        host_editor.pk: "editor", direct_observer.pk: "observer"}
+
+
+def test_participant_needs_exactly_one_of_user_or_group():
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        Participant.objects.create(meeting=MeetingFactory(), role="editor")
+
+
+def test_rotation_gives_the_next_host(user_factory):
+    secretariat = user_factory(role="secretariat")
+    svc.rotation_set(actor=secretariat, codes=["SH", "JS", "ZJ", "AH", "JX"])
+    MeetingFactory(host=Province.objects.get(code="JS"))
+    assert svc.next_host().code == "ZJ"
+    with pytest.raises(PermissionDenied):
+        svc.rotation_set(actor=make_user(province_code="SH", role="editor"), codes=["SH", "JS", "ZJ", "AH", "JX"])
+    with pytest.raises(ValidationError):
+        svc.rotation_set(actor=secretariat, codes=["SH", "SH", "ZJ", "AH", "JX"])
+
+
+# --- closing, minutes, action items ------------------------------------------------------------------------
+def test_close_freezes_minutes_and_creates_action_items(staff_of):
+    meeting = MeetingFactory()
+    AgendaItem.objects.create(meeting=meeting, position=1, title="成果共享")
+    write_notes(meeting)
+    host = staff_of("SH", "editor")
+    minutes = svc.meeting_close(actor=host, meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CLOSED
+    assert [b["t"] for b in minutes.blocks] == ["h", "p", "li", "table", "task", "task", "task"]
+    assert minutes.agenda == ["成果共享"]
+    items = list(ActionItem.objects.filter(meeting=meeting))
+    assert [(i.owner_province.code, i.due, i.text) for i in items] == [("ZJ", datetime.date(2026, 12, 31), "建立共享库")]
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(notes.seed_document(NOTES), None,
+                                                                           frozenset())]) is None
+
+
+def test_only_the_host_province_closes(staff_of):
+    meeting = MeetingFactory()
+    with pytest.raises(PermissionDenied):
+        svc.meeting_close(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk)
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.LIVE and not Minutes.objects.exists()
+
+
+def test_open_items_join_the_next_meeting_agenda(staff_of, user_factory):
+    item = ActionItemFactory(text="完善专家库")
+    later = svc.meeting_create(actor=user_factory(role="secretariat"), title="下一次", host=Province.objects.get(
+        code="ZJ"), starts_at=timezone.now() + datetime.timedelta(days=30), agenda=["开场"])
+    titles = list(later.agenda_items.values_list("title", flat=True))
+    assert titles[0] == "开场" and "完善专家库" in titles[1]
+    assert later.agenda_items.get(position=2).action_item == item
+
+
+def test_minutes_are_signed_when_every_province_answered(staff_of):
+    meeting = MeetingFactory()
+    everyone_participates(meeting)
+    write_notes(meeting)
+    svc.meeting_close(actor=staff_of("SH", "editor"), meeting_id=meeting.pk)
+    sh, zj = Province.objects.get(code="SH"), Province.objects.get(code="ZJ")
+    with pytest.raises(ValidationError):
+        svc.minutes_answer(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, province=zj, decision="reservation")
+    with pytest.raises(PermissionDenied):
+        svc.minutes_answer(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, province=sh, decision="confirm")
+    svc.minutes_answer(actor=staff_of("SH", "editor"), meeting_id=meeting.pk, province=sh, decision="confirm")
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CLOSED
+    with pytest.raises(ValidationError):
+        svc.minutes_answer(actor=staff_of("SH", "editor"), meeting_id=meeting.pk, province=sh, decision="confirm")
+    svc.minutes_answer(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, province=zj, decision="reservation",
+                       note="第三项表述需再斟酌")
+    meeting.refresh_from_db()
+    minutes = meeting.minutes
+    assert meeting.status == Meeting.Status.SIGNED and minutes.signed_at is not None
+    assert len(minutes.content_hash) == 64 and minutes.content_hash == svc.minutes_hash(minutes)
+    with pytest.raises(PermissionDenied):
+        svc.addendum_add(actor=staff_of("JS", "editor"), meeting_id=meeting.pk, text="补充")
+    svc.addendum_add(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, text="更正：第二项数据为 13 项")
+    minutes.refresh_from_db()
+    assert minutes.content_hash == svc.minutes_hash(minutes)  # addenda never change the signed record
+
+
+def test_action_item_done_by_the_owner_with_evidence(staff_of):
+    item = ActionItemFactory(owner_province=Province.objects.get(code="ZJ"))
+    with pytest.raises(PermissionDenied):
+        svc.action_item_done(actor=staff_of("SH", "editor"), item_id=item.pk, evidence="已完成")
+    with pytest.raises(ValidationError):
+        svc.action_item_done(actor=staff_of("ZJ", "editor"), item_id=item.pk, evidence=" ")
+    svc.action_item_done(actor=staff_of("ZJ", "editor"), item_id=item.pk, evidence="见附件")
+    item.refresh_from_db()
+    assert item.status == "done" and item.evidence == "见附件"
+
+
+def test_open_action_items_are_scoped_to_the_province(staff_of, user_factory):
+    mine = ActionItemFactory(owner_province=Province.objects.get(code="SH"))
+    ActionItemFactory(owner_province=Province.objects.get(code="ZJ"))
+    assert list(sel.open_action_items(staff_of("SH", "member"))) == [mine]
+    assert sel.open_action_items(user_factory(role="secretariat")).count() == 2
+
+
+def test_action_items_restrict_by_owner(province):
+    check_scoped_model(ActionItem, lambda p: ActionItemFactory(owner_province=p), province, "change")
+
+
+def test_meetings_restrict_by_host(province):
+    check_scoped_model(Meeting, lambda p: MeetingFactory(host=p), province, "change")
+
+
+# --- history -----------------------------------------------------------------------------------------------
+def test_checkpoint_diff_and_restore_keep_every_version(staff_of):
+    meeting = MeetingFactory()
+    editor = staff_of("SH", "editor")
+    write_notes(meeting, [{"t": "p", "text": "初稿"}], editor)
+    checkpoint = svc.checkpoint_create(actor=editor, meeting_id=meeting.pk, label="提交签署稿")
+    doc, _ = notes.build_doc(meeting.pk)
+    before = doc.get_state()
+    para = doc.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children[0]
+    para.children[0].insert(len(para.children[0]), "（已修改）")
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(doc.get_update(before), editor.pk, frozenset())])
+    diff = svc.notes_diff(meeting_id=meeting.pk, old_seq=checkpoint.upto_seq, new_seq=2)
+    assert ("-", "初稿") in diff and ("+", "初稿（已修改）") in diff
+    seq = svc.notes_restore(actor=editor, meeting_id=meeting.pk, upto_seq=checkpoint.upto_seq)
+    assert seq == 3 and NoteUpdate.objects.filter(meeting=meeting).count() == 3
+    assert svc.version_lines(meeting.pk, 3) == ["初稿"]
+    assert svc.version_lines(meeting.pk, 2) == ["初稿（已修改）"]
+    assert [v["label"] for v in svc.history_versions(meeting.pk)][0] == "提交签署稿"
+    with pytest.raises(PermissionDenied):
+        svc.notes_restore(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, upto_seq=1)
+
+
+def test_compaction_snapshot_loads_the_same_document(staff_of, monkeypatch):
+    monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 3)
+    meeting = MeetingFactory()
+    client = __import__("tests.hub.ywsclient", fromlist=["YClient"]).YClient()
+    for word in ("一", "二", "三", "四"):
+        client.append_text(word)
+        items = [notes.Pending(m[3:], None, frozenset()) for m in client.take()]
+        notes.append_updates(meeting_id=meeting.pk, items=items)
+    snapshot = notes.compact(meeting_id=meeting.pk)
+    assert snapshot is not None and NoteSnapshot.objects.count() == 1
+    doc, last = notes.build_doc(meeting.pk)
+    assert last == snapshot.upto_seq and notes.blocks_lines(notes.doc_blocks(doc)) == ["一二三四"]
+
+
+# --- exports -----------------------------------------------------------------------------------------------
+@pytest.fixture
+def closed_minutes(staff_of):
+    meeting = MeetingFactory(title="第九次圆桌会议")
+    write_notes(meeting)
+    return svc.meeting_close(actor=staff_of("SH", "editor"), meeting_id=meeting.pk)
+
+
+def test_markdown_export_keeps_headings_lists_tables(closed_minutes):
+    text = minutes_export.to_markdown(closed_minutes)
+    assert "### 会议记录" in text and "- 要点甲" in text and "| 上海 | 12 |" in text
+    assert "- [ ] 建立共享库 @浙江 2026-12-31" in text and "- [x] 已完成的事项" in text
+
+
+def test_docx_export_keeps_headings_lists_tables(closed_minutes):
+    from docx import Document
+
+    document = Document(io.BytesIO(minutes_export.to_docx(closed_minutes)))
+    styles = {(p.style.name, p.text) for p in document.paragraphs}
+    assert ("Heading 2", "会议记录") in styles and ("List Bullet", "要点甲") in styles
+    assert any(t.cell(1, 0).text == "上海" for t in document.tables)
+
+
+def test_pdf_export_embeds_a_chinese_font(closed_minutes):
+    pdf = minutes_export.to_pdf(closed_minutes)
+    assert pdf.startswith(b"%PDF")
+    assert b"FontFile2" in pdf and b"+WenQuanYiMicroHei" in pdf  # a subset of the CJK font is embedded
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+def hosted(province):
+    return MeetingFactory(host=province)
+
+
+def closed(province):
+    meeting = MeetingFactory(host=province)
+    Minutes.objects.create(meeting=meeting, blocks=NOTES, attendees=[], agenda=[])
+    Meeting.objects.filter(pk=meeting.pk).update(status="closed")
+    return meeting
+
+
+def status(meeting):
+    return Meeting.objects.get(pk=meeting.pk).status
+
+
+CASES = [
+    Case("meeting detail", hosted, lambda m: f"/meetings/{m.pk}/", action="change"),
+    Case("meeting history", hosted, lambda m: f"/meetings/{m.pk}/history/", action="change"),
+    Case("meeting authors", hosted, lambda m: f"/meetings/{m.pk}/authors.json", action="change"),
+    Case("meeting participants", hosted, lambda m: f"/meetings/{m.pk}/participants/", action="change"),
+    Case("meeting close", hosted, lambda m: f"/meetings/{m.pk}/close/", action="change", method="post",
+         written=status),
+    Case("minutes docx", closed, lambda m: f"/meetings/{m.pk}/minutes.docx", action="change"),
+    Case("minutes pdf", closed, lambda m: f"/meetings/{m.pk}/minutes.pdf", action="change"),
+    Case("action item done", lambda p: ActionItemFactory(owner_province=p),
+         lambda i: f"/actions/{i.pk}/done/", action="change", method="post", data=lambda i: {"evidence": "已办结"},
+         written=lambda i: ActionItem.objects.get(pk=i.pk).status),
+    Case("province action items", lambda p: p, lambda p: f"/actions/province/{p.code.lower()}/",
+         action="participate", also_allowed=("secretariat",)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_meeting_pages_hold_the_province_boundary(case, province):
+    check_case(case, province)
+
+
+def test_participant_sees_the_meeting_and_observer_gets_a_read_only_editor(client_for, staff_of):
+    meeting = MeetingFactory()
+    observer = staff_of("ZJ", "member")
+    Participant.objects.create(meeting=meeting, user=observer, role="observer")
+    page = client_for(observer).get(f"/meetings/{meeting.pk}/").content.decode()
+    assert 'data-role="observer"' in page and f'data-room="{meeting.pk}"' in page and "/ws/notes" in page
+
+
+def test_list_and_detail_run_a_constant_number_of_queries(client_for, staff_of, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    editor = staff_of("SH", "editor")
+    client = client_for(editor)
+    counts = []
+    for size in (1, 6):
+        while Meeting.objects.count() < size:
+            meeting = MeetingFactory()
+            AgendaItem.objects.create(meeting=meeting, position=1, title="议题")
+            Participant.objects.create(meeting=meeting, user=make_user(province_code="ZJ", role="member"),
+                                       role="observer")
+        with CaptureQueriesContext(connection) as listing:
+            assert client.get("/meetings/").status_code == 200
+        with CaptureQueriesContext(connection) as detail:
+            assert client.get(f"/meetings/{Meeting.objects.last().pk}/").status_code == 200
+        counts.append((len(listing), len(detail)))
+    assert counts[0] == counts[1]
+
+
+def test_home_section_and_menu(client_for, staff_of):
+    MeetingFactory(title="第六次圆桌会议", starts_at=timezone.now() + datetime.timedelta(days=3))
+    page = client_for(staff_of("SH", "editor")).get("/").content.decode()
+    assert "圆桌会议" in page and "第六次圆桌会议" in page

@@ -1,0 +1,332 @@
+"""The live-notes consumer: who may connect, what is applied, stored and relayed, and what closes the socket."""
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from hub.models import Meeting, NoteUpdate, Participant
+from hub.routing import websocket_urlpatterns
+from hub.services import notes
+from hub.services.notes_room import registry
+from tests.conftest import make_user
+from tests.hub.meeting_factories import MeetingFactory, ParticipantFactory
+from tests.hub.ywsclient import YClient
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+ORIGIN = (b"origin", b"http://testserver")
+
+
+@pytest.fixture(autouse=True)
+async def _stop_rooms():
+    yield
+    for room in list(registry.rooms.values()):
+        await registry.discard(room)
+
+
+class Peer:
+    """A pycrdt Yjs client on a WebsocketCommunicator."""
+
+    def __init__(self, communicator, name=""):
+        self.ws = communicator
+        self.y = YClient(name)
+
+    async def pump(self, quiet: float = 0.15) -> int:
+        count = 0
+        # receive_output's timeout cancels the application, so wait with receive_nothing instead.
+        while not await self.ws.receive_nothing(timeout=quiet, interval=0.01):
+            message = await self.ws.receive_output()
+            if message["type"] == "websocket.close":
+                self.closed = message.get("code")
+                return count
+            for reply in self.y.handle(message["bytes"]):
+                await self.ws.send_to(bytes_data=reply)
+            count += 1
+
+    async def hello(self):
+        for frame in self.y.hello():
+            await self.ws.send_to(bytes_data=frame)
+        await self.pump()
+
+    async def type(self, text):
+        self.y.append_text(text)
+        for frame in self.y.take():
+            await self.ws.send_to(bytes_data=frame)
+
+
+async def closed_within(peer, seconds):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if await peer.ws.receive_nothing(timeout=0.1, interval=0.01):
+            continue
+        message = await peer.ws.receive_output()
+        if message["type"] == "websocket.close":
+            return message["code"]
+    return None
+
+
+async def connect(meeting, user, *, hello=True):
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/notes/{meeting.pk}",
+                                         headers=[ORIGIN])
+    communicator.scope["user"] = user if user is not None else AnonymousUser()
+    connected, code = await communicator.connect(timeout=5)
+    peer = Peer(communicator)
+    peer.connected, peer.code = connected, code
+    if connected and hello:
+        await peer.hello()
+    return peer
+
+
+@pytest.fixture
+def meeting(db):
+    return MeetingFactory()
+
+
+def participant(meeting, role="editor", province="JS"):
+    user = make_user(province_code=province, role="member")
+    Participant.objects.create(meeting=meeting, user=user, role=role)
+    return user
+
+
+async def test_anonymous_is_refused(meeting):
+    peer = await connect(meeting, None)
+    assert not peer.connected
+    assert peer.code == 4401
+
+
+async def test_non_participant_is_refused(meeting):
+    outsider = await sync_to_async(make_user)(province_code="JS", role="editor")
+    peer = await connect(meeting, outsider)
+    assert not peer.connected
+    assert peer.code == 4403
+
+
+async def test_unknown_meeting_is_refused(meeting):
+    user = await sync_to_async(participant)(meeting)
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/notes/{meeting.pk + 999}")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_editors_converge_and_the_log_holds_every_edit(meeting):
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, province="ZJ")
+    a, b = await connect(meeting, alice), await connect(meeting, bob)
+    await a.type("上海提出")
+    await b.pump()
+    await b.type("，浙江补充")
+    await a.pump()
+    await a.pump()
+    assert a.y.text() == b.y.text() == "上海提出，浙江补充"
+    await asyncio.sleep(0.3)
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert notes.blocks_lines(notes.doc_blocks(stored)) == ["上海提出，浙江补充"]
+    authors = set(await sync_to_async(lambda: set(NoteUpdate.objects.values_list("author_id", flat=True)))())
+    assert authors == {alice.pk, bob.pk}
+    await a.ws.disconnect()
+    await b.ws.disconnect()
+
+
+async def test_late_joiner_gets_the_whole_document_from_the_server(meeting):
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    a = await connect(meeting, alice)
+    for word in ("第一项", "第二项", "第三项"):
+        await a.type(word)
+    await a.pump()
+    await a.ws.disconnect()
+    for room in list(registry.rooms.values()):
+        await registry.discard(room)  # nobody left in memory: the document comes from the database alone
+    b = await connect(meeting, bob)
+    await b.pump()
+    assert b.y.text() == "第一项第二项第三项"
+    await b.ws.disconnect()
+
+
+async def test_observer_updates_are_dropped(meeting):
+    editor, observer = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, "observer")
+    e, o = await connect(meeting, editor), await connect(meeting, observer)
+    await e.type("正式记录")
+    await o.pump()
+    assert o.y.text() == "正式记录"
+    await o.type("旁听者的修改")
+    await e.pump(0.3)
+    assert e.y.text() == "正式记录"
+    await asyncio.sleep(0.2)
+    assert await sync_to_async(NoteUpdate.objects.filter(author=observer).count)() == 0
+    await e.ws.disconnect()
+    await o.ws.disconnect()
+
+
+@pytest.mark.parametrize("frame", [
+    b"\x00\x02\x05\x01\x02\x03\x04\x05",  # an update that is not a Yjs update
+    b"\x00\x07\x00",  # unknown sync message
+    b"\x09\x00",  # unknown message type
+    b"\x00\x02\x20\x01",  # length beyond the frame
+    b"\x01\x01\x01\x01\x01\x05notjs",  # awareness state that is not JSON
+])
+async def test_malformed_frames_close_the_socket_and_leave_the_store_alone(meeting, frame):
+    editor = await sync_to_async(participant)(meeting)
+    peer = await connect(meeting, editor)
+    await peer.type("保留的文字")
+    await peer.pump()
+    await asyncio.sleep(0.2)
+    before = await sync_to_async(NoteUpdate.objects.count)()
+    await peer.ws.send_to(bytes_data=frame)
+    message = await peer.ws.receive_output(timeout=2)
+    assert message == {"type": "websocket.close", "code": 4400}
+    await asyncio.sleep(0.2)
+    assert await sync_to_async(NoteUpdate.objects.count)() == before
+
+
+async def test_text_frames_are_refused(meeting):
+    peer = await connect(meeting, await sync_to_async(participant)(meeting))
+    await peer.ws.send_to(text_data="hello")
+    assert (await peer.ws.receive_output(timeout=2))["code"] == 4400
+
+
+async def test_oversized_frame_closes_the_socket(meeting):
+    peer = await connect(meeting, await sync_to_async(participant)(meeting))
+    big = YClient()
+    big.paragraph("长" * 400_000)  # 1.2 MB of UTF-8 in one otherwise valid update
+    frame = big.take()[0]
+    assert len(frame) > notes.MAX_FRAME
+    await peer.ws.send_to(bytes_data=frame)
+    assert (await peer.ws.receive_output(timeout=2))["code"] == 4413
+    assert await sync_to_async(NoteUpdate.objects.count)() == 0
+
+
+async def test_flood_closes_the_socket(meeting):
+    peer = await connect(meeting, await sync_to_async(participant)(meeting))
+    query = bytes([notes.MSG_QUERY_AWARENESS])
+    for _ in range(2000):
+        await peer.ws.send_to(bytes_data=query)
+    assert await closed_within(peer, 5) == 4429
+
+
+async def test_an_update_under_another_accounts_client_id_is_refused(meeting):
+    alice, mallory = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    a = await connect(meeting, alice)
+    await a.type("原文")
+    await a.pump()
+    m = await connect(meeting, mallory)
+    import pycrdt
+
+    forged = pycrdt.Doc(client_id=a.y.doc.client_id)  # pretend to be Alice's client
+    forged.apply_update(a.y.doc.get_update())
+    before = forged.get_state()
+    text = forged.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children[0].children[0]
+    text.insert(len(text), "伪造")
+    await m.ws.send_to(bytes_data=notes.sync_message(notes.SYNC_UPDATE, forged.get_update(before)))
+    assert (await m.ws.receive_output(timeout=2))["code"] == 4400
+    await a.ws.disconnect()
+
+
+async def test_presence_carries_the_server_side_name_and_province_colour(meeting):
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, province="ZJ")
+    await sync_to_async(type(alice).objects.filter(pk=alice.pk).update)(first_name="爱丽丝")
+    alice.first_name = "爱丽丝"
+    a, b = await connect(meeting, alice), await connect(meeting, bob)
+    await a.ws.send_to(bytes_data=a.y.presence({"user": {"name": "冒名者", "color": "#000000"}, "cursor": None}))
+    await b.pump()
+    names = {s["user"]["name"]: s["user"]["color"] for s in b.y.awareness.values() if s}
+    assert "冒名者" not in names
+    assert names["爱丽丝"] == "#1f6feb" or names["爱丽丝"].startswith("#")
+    js_colour = await sync_to_async(lambda: __import__("hub.models", fromlist=["Province"]).Province.objects.get(code="JS").colour)()
+    assert names["爱丽丝"] == js_colour
+    await a.ws.disconnect()
+    await b.ws.disconnect()
+
+
+async def test_removed_participant_is_disconnected_within_seconds(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    peer = await connect(meeting, editor)
+    await sync_to_async(Participant.objects.filter(user=editor).delete)()
+    assert await closed_within(peer, 5) == 4403
+
+
+async def test_deactivated_account_is_disconnected_within_seconds(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    peer = await connect(meeting, editor)
+    await sync_to_async(type(editor).objects.filter(pk=editor.pk).update)(is_active=False)
+    assert await closed_within(peer, 5) == 4403
+
+
+async def test_closed_meeting_is_read_only_for_everyone(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
+    peer = await connect(meeting, editor)
+    await peer.type("会后修改")
+    await peer.pump(0.3)
+    assert await sync_to_async(NoteUpdate.objects.count)() == 0
+
+
+async def test_closing_during_the_meeting_stops_writes_on_the_open_socket(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    peer = await connect(meeting, editor)
+    await peer.type("会中")
+    await peer.pump(0.3)
+    await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
+    await asyncio.sleep(2.5)
+    await peer.type("会后")
+    await peer.pump(0.3)
+    await asyncio.sleep(0.3)
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert notes.blocks_lines(notes.doc_blocks(stored)) == ["会中"]
+    await peer.ws.disconnect()
+
+
+# --- the full stack: session cookie, Origin check, logout --------------------------------------------------
+def session_headers(user, origin=b"http://testserver"):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return key, [(b"origin", origin), (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())]
+
+
+async def full_stack(meeting, headers):
+    from hub.asgi import application
+
+    communicator = WebsocketCommunicator(application, f"/ws/notes/{meeting.pk}", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def test_full_stack_accepts_a_session_from_an_allowed_origin(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor)
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected
+    first = await communicator.receive_output()
+    assert first["bytes"][:2] == bytes([notes.MSG_SYNC, notes.SYNC_STEP1])
+    await communicator.disconnect()
+
+
+async def test_full_stack_refuses_a_foreign_origin(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor, b"https://evil.example")
+    _communicator, connected, _ = await full_stack(meeting, headers)
+    assert not connected
+
+
+async def test_full_stack_refuses_anonymous(meeting):
+    _communicator, connected, code = await full_stack(meeting, [ORIGIN])
+    assert not connected and code == 4401
+
+
+async def test_logging_out_disconnects_within_seconds(meeting):
+    from django.contrib.sessions.models import Session
+
+    editor = await sync_to_async(participant)(meeting)
+    key, headers = await sync_to_async(session_headers)(editor)
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected
+    await sync_to_async(Session.objects.filter(session_key=key).delete)()  # what logout does
+    peer = Peer(communicator)
+    assert await closed_within(peer, 5) == 4403

@@ -1,0 +1,146 @@
+"""Two ASGI server processes sharing PostgreSQL and Redis serve one meeting: real y-websocket clients converge,
+a late joiner loads the document from the server alone, and killing a process loses no edit."""
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from hub.models import Participant
+from hub.services import notes
+from tests.conftest import make_user
+from tests.hub.meeting_factories import MeetingFactory
+from tests.hub.ywsclient import WSClient
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
+              pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "REDIS_URL": os.environ["REDIS_URL"]}
+    return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hub.asgi:application"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"server on port {port} did not start")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def stored_text(meeting_id: int) -> str:
+    doc, _ = notes.build_doc(meeting_id)
+    return "\n".join(notes.blocks_lines(notes.doc_blocks(doc)))
+
+
+@pytest.fixture
+def servers():
+    assert connection.vendor == "postgresql", "this test needs DATABASE_URL pointing at PostgreSQL"
+    assert os.environ.get("REDIS_URL"), "this test needs REDIS_URL"
+    ports = [free_port(), free_port()]
+    procs = [start_server(p) for p in ports]
+    try:
+        for port, proc in zip(ports, procs):
+            wait_ready(port, proc)
+        yield list(zip(ports, procs))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies(servers):
+    (port1, proc1), (port2, _proc2) = servers
+    meeting = MeetingFactory()
+    users = [make_user(province_code=code, role="member") for code in ("SH", "ZJ", "JS")]
+    for user in users:
+        Participant.objects.create(meeting=meeting, user=user, role="editor")
+    cookies = [session_cookie(u) for u in users]
+
+    def url(port):
+        return f"ws://127.0.0.1:{port}/ws/notes/{meeting.pk}"
+
+    origin = "http://127.0.0.1"
+
+    async def scenario():
+        a = WSClient(url(port1), cookie=cookies[0], origin=origin)
+        b = WSClient(url(port2), cookie=cookies[1], origin=origin)
+        await a.connect()
+        await b.connect()
+        # Convergence across processes: each types on its own server.
+        for i in range(20):
+            await a.type(f"甲{i}")
+            await b.type(f"乙{i}")
+        assert await a.wait_for(lambda: all(f"乙{i}" in a.y.text() for i in range(20)), 15)
+        assert await b.wait_for(lambda: all(f"甲{i}" in b.y.text() for i in range(20)), 15)
+        assert await a.wait_for(lambda: a.y.text() == b.y.text(), 10)
+        converged = a.y.text()
+
+        # A late joiner, alone with the server: everybody else has left.
+        await a.close()
+        await b.close()
+        late = WSClient(url(port2), cookie=cookies[2], origin=origin)
+        await late.connect()
+        assert await late.wait_for(lambda: late.y.text() == converged, 10)
+        await late.close()
+
+        # Kill a process right after its client typed; the client reconnects to the other process.
+        a = WSClient(url(port1), cookie=cookies[0], origin=origin)
+        watcher = WSClient(url(port2), cookie=cookies[1], origin=origin)
+        await a.connect()
+        await watcher.connect()
+        assert await a.wait_for(lambda: a.y.text() == converged, 10)
+        for i in range(30):
+            await a.type(f"丙{i}")
+        proc1.kill()
+        proc1.wait()
+        await a.close()
+        again = WSClient(url(port2), cookie=cookies[0], origin=origin)
+        again.y = a.y  # the browser keeps its document and re-syncs with whichever server it reaches
+        await again.connect()
+        expected = a.y.text()
+        assert all(f"丙{i}" in expected for i in range(30))
+        assert await watcher.wait_for(lambda: watcher.y.text() == expected, 15)
+        await again.close()
+        await watcher.close()
+        return expected
+
+    expected = asyncio.run(scenario())
+    deadline = time.monotonic() + 10
+    while stored_text(meeting.pk) != expected and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert stored_text(meeting.pk) == expected

@@ -1,0 +1,151 @@
+"""A small y-websocket client on pycrdt: speaks the same protocol as the stock WebsocketProvider.
+
+Used by the consumer tests (through a WebsocketCommunicator), the multi-process test and the benchmark (through
+the ``websockets`` library).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pycrdt
+
+from hub.services import notes
+
+
+class YClient:
+    """A Yjs document plus the protocol: feed it server frames, take the frames it wants to send."""
+
+    def __init__(self, name: str = ""):
+        self.doc = pycrdt.Doc()
+        self.fragment = self.doc.get(notes.FRAGMENT, type=pycrdt.XmlFragment)
+        self.name = name
+        self.outbox: list[bytes] = []
+        self.awareness: dict[int, dict | None] = {}
+        self.synced = False
+        self._sub = self.doc.observe(self._on_update)
+        self._applying = False
+        self.clock = 0
+
+    def _on_update(self, event) -> None:
+        if not self._applying and event.update != notes.EMPTY_UPDATE:
+            self.outbox.append(notes.sync_message(notes.SYNC_UPDATE, event.update))
+
+    def hello(self) -> list[bytes]:
+        """What WebsocketProvider sends on open: SyncStep1, then its presence."""
+        return [notes.sync_message(notes.SYNC_STEP1, self.doc.get_state()), self.presence({"cursor": None})]
+
+    def presence(self, state: dict | None) -> bytes:
+        self.clock += 1
+        entry = notes.AwarenessEntry(self.doc.client_id, self.clock, state)
+        return notes.awareness_message(notes.encode_awareness([entry]))
+
+    def handle(self, data: bytes) -> list[bytes]:
+        frame = notes.parse_frame(data)
+        replies = []
+        if frame.kind == notes.MSG_SYNC:
+            if frame.sync == notes.SYNC_STEP1:
+                replies.append(notes.sync_message(notes.SYNC_STEP2, self.doc.get_update(frame.payload)))
+            else:
+                self._applying = True
+                try:
+                    self.doc.apply_update(frame.payload)
+                finally:
+                    self._applying = False
+                if frame.sync == notes.SYNC_STEP2:
+                    self.synced = True
+        elif frame.kind == notes.MSG_AWARENESS:
+            for entry in notes.parse_awareness(frame.payload):
+                self.awareness[entry.client_id] = entry.state
+        return replies
+
+    def paragraph(self, text: str) -> None:
+        self.fragment.children.append(pycrdt.XmlElement("paragraph", {}, [pycrdt.XmlText(text)]))
+
+    def append_text(self, text: str) -> None:
+        """Type at the end of the last paragraph (creating one when the document is empty)."""
+        if not len(self.fragment.children):
+            self.paragraph("")
+        para = self.fragment.children[len(self.fragment.children) - 1]
+        if not len(para.children):
+            para.children.append(pycrdt.XmlText(""))
+        node = para.children[0]
+        node.insert(len(node), text)
+
+    def take(self) -> list[bytes]:
+        out, self.outbox = self.outbox, []
+        return out
+
+    def text(self) -> str:
+        return "\n".join(notes.blocks_lines(notes.doc_blocks(self.doc)))
+
+
+class WSClient:
+    """A YClient over a real websocket (``websockets`` library), for live servers."""
+
+    def __init__(self, url: str, *, cookie: str | None = None, origin: str = "http://127.0.0.1", name: str = ""):
+        self.url, self.cookie, self.origin = url, cookie, origin
+        self.y = YClient(name)
+        self.ws = None
+        self.reader = None
+        self.received = asyncio.Event()
+        self.closed_code = None
+        self.on_frame = None
+
+    async def connect(self) -> None:
+        import websockets
+
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.ws = await websockets.connect(self.url, additional_headers=headers, origin=self.origin,
+                                           max_size=4 * 1024 * 1024, ping_interval=None)
+        for frame in self.y.hello():
+            await self.ws.send(frame)
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        import websockets
+
+        try:
+            async for data in self.ws:
+                for reply in self.y.handle(data):
+                    await self.ws.send(reply)
+                if self.on_frame is not None:
+                    self.on_frame(data)
+                self.received.set()
+        except websockets.ConnectionClosed as exc:
+            self.closed_code = exc.rcvd.code if exc.rcvd else None
+        finally:
+            if self.closed_code is None and self.ws is not None and self.ws.close_code is not None:
+                self.closed_code = self.ws.close_code
+
+    async def flush(self) -> None:
+        for frame in self.y.take():
+            await self.ws.send(frame)
+
+    async def type(self, text: str) -> None:
+        self.y.append_text(text)
+        await self.flush()
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            await asyncio.gather(self.reader, return_exceptions=True)
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self.received.clear()
+            try:
+                await asyncio.wait_for(self.received.wait(), timeout=min(remaining, 0.2))
+            except asyncio.TimeoutError:
+                pass
+        return True
+
+
+def presence_names(client: YClient) -> set[str]:
+    return {json.dumps(s.get("user", {}).get("name"), ensure_ascii=False) for s in client.awareness.values() if s}
