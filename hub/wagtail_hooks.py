@@ -41,3 +41,10 @@ def guard_sections_in_bulk(request, action_type, objects, action_class_instance)
         if isinstance(page, Page) and _is_section(page):
             return _refuse(request, page)
     return None
+
+
+@hooks.register("register_admin_viewset")
+def register_roundtable_members():
+    from hub.viewsets import RoundtableViewSetGroup
+
+    return RoundtableViewSetGroup()
