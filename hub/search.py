@@ -181,5 +181,5 @@ def stock_backend_class():
     return type(stock({}))
 
 
-def SearchBackend(params):  # noqa: N802 - the name Wagtail looks up in a backend module
+def SearchBackend(params):  # the name Wagtail looks up in a backend module
     return backend_class()(params)

@@ -11,7 +11,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, get_perms_for_model
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Site,
+)
 
 from hub.models import Province
 from hub.roles import ROLES, SECRETARIAT_ACTIONS, SECRETARIAT_GROUP, group_name
