@@ -69,7 +69,12 @@ class ProvinceSectionPage(Page):
 # Feature pages and their models live in their own modules; imported here so Django registers them with cms.
 from cms.achievements import AchievementAttachment, AchievementPage, AchievementTag, AchievementType  # noqa: E402
 from cms.events import (  # noqa: E402
-    CampaignPage, EventAttachment, EventCategory, EventPage, EventQuestion, Registration,
+    CampaignPage,
+    EventAttachment,
+    EventCategory,
+    EventPage,
+    EventQuestion,
+    Registration,
 )
 from cms.signoff import CoOrganiserSignOff, CoOrganiserSignOffTask  # noqa: E402
 

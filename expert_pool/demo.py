@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from expert_pool import services, visibility
 from expert_pool.models import (
-    LANGUAGE_LABELS, Assignment, Availability, Conflict, Expert, ExpertRequest, Qualification, Specialism,
+    LANGUAGE_LABELS,
+    Assignment,
+    Availability,
+    Conflict,
+    Expert,
+    ExpertRequest,
+    Qualification,
+    Specialism,
 )
 from hub.demo import demo_username, ensure_user
 from hub.models import Province

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from expert_pool import draw as drawing
 from expert_pool import notify, selectors, visibility
 from expert_pool.models import (
-    BOOKED_STATUSES, Assignment, Availability, Conflict, Draw, Expert, ExpertRequest, Qualification, Specialism,
+    BOOKED_STATUSES,
+    Assignment,
+    Availability,
+    Conflict,
+    Draw,
+    Expert,
+    ExpertRequest,
+    Qualification,
+    Specialism,
 )
 from hub.permissions import can, require
 

@@ -27,6 +27,8 @@ DOMAIN_WORDS = (
 )
 
 _WORD_CHAR = re.compile(r"\w")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_RUN = re.compile(r"[0-9A-Za-z]+")
 _lock = threading.Lock()
 _tokenizer = None
 
@@ -61,6 +63,46 @@ def query_terms(text: str) -> list[str]:
     return [token for token in tokenizer().cut(text or "", HMM=False) if _WORD_CHAR.search(token)]
 
 
+def fine_split(word: str) -> list[str]:
+    """``word`` cut into the longest shorter dictionary words (or single characters), left to right.
+
+    jieba cuts by context: in "现场管理工作" the words are 现场 + 管理工作, so the index holds 现场, 管理, 管理工作 but
+    not 现场管理. A query term therefore also matches when all of its pieces are there.
+    """
+    if len(word) < 3 or not _CJK.search(word):
+        return [word]
+    frequencies = tokenizer().FREQ
+    pieces, start = [], 0
+    while start < len(word):
+        latin = _LATIN_RUN.match(word, start)
+        if latin:
+            pieces.append(latin.group())
+            start = latin.end()
+            continue
+        for end in range(len(word), start, -1):
+            piece = word[start:end]
+            if end - start == 1 or (piece != word and frequencies.get(piece)):
+                pieces.append(piece)
+                start = end
+                break
+    # Single characters alone would match almost anything; such a word is only found whole.
+    return pieces if any(len(piece) > 1 for piece in pieces) else [word]
+
+
+def _term_query(term: str, boost: float):
+    pieces = fine_split(term)
+    if len(pieces) < 2:
+        return PlainText(term, operator="and", boost=boost)
+    return Or([PlainText(term, operator="and", boost=boost), PlainText(" ".join(pieces), operator="and", boost=boost)])
+
+
+def _all_of(terms: list[str], boost: float):
+    if all(len(fine_split(term)) < 2 for term in terms):
+        return PlainText(" ".join(terms), operator="and", boost=boost)
+    parts = [_term_query(term, boost) for term in terms]
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
 def segment_query(query):
     """The same search query with its text cut into words.
 
@@ -72,8 +114,8 @@ def segment_query(query):
         if not words:
             return query
         if query.operator == "and" or len(words) == 1:
-            return PlainText(" ".join(term for terms in words for term in terms), operator="and", boost=query.boost)
-        return Or([PlainText(" ".join(terms), operator="and", boost=query.boost) for terms in words])
+            return _all_of([term for terms in words for term in terms], query.boost)
+        return Or([_all_of(terms, query.boost) for terms in words])
     if isinstance(query, Phrase):
         return Phrase(" ".join(query_terms(query.query_string)) or query.query_string)
     if isinstance(query, Boost):
@@ -181,5 +223,5 @@ def stock_backend_class():
     return type(stock({}))
 
 
-def SearchBackend(params):  # noqa: N802 - the name Wagtail looks up in a backend module
+def SearchBackend(params):  # the name Wagtail looks up in a backend module
     return backend_class()(params)

@@ -62,3 +62,10 @@ def meetings_home_section(request):
     if meeting is None and not items:
         return None
     return {"template": "hub/meetings/home_section.html", "order": 15, "next_meeting": meeting, "open_items": items}
+
+
+@hooks.register("register_admin_viewset")
+def register_roundtable_members():
+    from hub.viewsets import RoundtableViewSetGroup
+
+    return RoundtableViewSetGroup()

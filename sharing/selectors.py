@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import (
-    BooleanField, Case, Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Value, When,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _

@@ -8,11 +8,25 @@ from django.contrib.auth.models import Group
 from hub.roles import ROLES_BY_SLUG, SECRETARIAT_GROUP, group_name
 
 
+def ensure_wagtail_roots():
+    """The locale, root page and root collection that Wagtail's migrations create; a flush removes them too."""
+    from django.conf import settings
+    from django.utils.translation import get_supported_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    Locale.objects.get_or_create(language_code=get_supported_language_variant(settings.LANGUAGE_CODE))
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
+
+
 def ensure_roundtable():
     """Provinces, groups, pages and permissions as in production. Transactional tests flush the database,
-    so this re-creates whatever a flush removed (the founding data migration included)."""
+    so this re-creates whatever a flush removed (the founding data migration and Wagtail's roots included)."""
     from hub.models import Province
 
+    ensure_wagtail_roots()
     if not Province.objects.exists():
         import importlib
 

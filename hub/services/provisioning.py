@@ -11,7 +11,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, get_perms_for_model
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Site,
+)
 
 from hub.models import Province
 from hub.roles import ROLES, SECRETARIAT_ACTIONS, SECRETARIAT_GROUP, group_name
@@ -135,11 +141,18 @@ def provision_province(province: Province, report: Report) -> None:
                 report.note(True, f"collection permission {codename} for {groups[role_slug].name}")
 
 
+#: Model permissions of the secretariat: it keeps the list of members (provinces and associations) in the admin.
+#: Province groups never hold these; the secretariat is not a province group and edits no province's material.
+SECRETARIAT_MODEL_PERMISSIONS = ("view_province", "add_province", "change_province",
+                                 "view_association", "add_association", "change_association")
+
+
 @transaction.atomic
 def provision_secretariat(report: Report) -> Group:
     group, created = Group.objects.get_or_create(name=SECRETARIAT_GROUP)
     report.note(created, f"group {group.name}")
     group.permissions.add(_perm("wagtailadmin", "access_admin"))
+    group.permissions.add(*(_perm("hub", codename) for codename in SECRETARIAT_MODEL_PERMISSIONS))
     for province in Province.objects.all():
         for action in SECRETARIAT_ACTIONS:
             assign_perm(f"hub.{action}_province_data", group, province)

@@ -1,7 +1,7 @@
 """seed_demo fills the events and achievements of every province, in every state the hub knows."""
 import pytest
-from django.db.models import F
 from django.core.management import call_command
+from django.db.models import F
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -69,7 +69,7 @@ def test_capacity_below_seats_taken_is_refused(province):
 
 
 def test_admin_form_rejects_end_before_start_and_saves_nothing(province, client_for, staff_of):
-    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
     section = province("SH").section_page
     editor = staff_of("SH", "editor")

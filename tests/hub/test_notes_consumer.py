@@ -12,7 +12,7 @@ from hub.routing import websocket_urlpatterns
 from hub.services import notes
 from hub.services.notes_room import registry
 from tests.conftest import make_user
-from tests.hub.meeting_factories import MeetingFactory, ParticipantFactory
+from tests.hub.meeting_factories import MeetingFactory
 from tests.hub.ywsclient import YClient
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

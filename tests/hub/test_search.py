@@ -4,7 +4,7 @@ from wagtail.models import Page
 
 from hub import search
 
-TEXT = ("长三角五省市质量协会开展质量团体标准互认工作，共享专家库，每年九月联合举办质量月活动。"
+TEXT = ("长三角五省市质量协会开展质量团体标准互认工作，共享专家库，每年九月联合举办质量月活动。本期重点是现场管理工作。"
         "Member associations share QC circle results.")
 
 
@@ -21,7 +21,7 @@ def found(backend, query, page):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["互认", "专家", "质量月", "团体标准", "标准", "质量"])
+@pytest.mark.parametrize("query", ["互认", "专家", "质量月", "团体标准", "标准", "质量", "现场管理"])
 def test_chinese_words_inside_unbroken_text_are_found_only_with_segmentation(sh_section, query):
     stock, ours = search.stock_backend_class()({}), search.SearchBackend({})
     assert type(ours) is not type(stock)
@@ -71,6 +71,14 @@ def test_segmentation_is_search_mode_for_the_index_and_precise_for_queries():
     assert set(search.index_text("开展质量月活动").split()) >= {"质量", "质量月"}
     assert search.query_terms("质量月，活动！") == ["质量月", "活动"]
     assert search.query_terms("？！") == []
+
+
+def test_a_query_word_also_matches_when_the_text_was_cut_around_it_differently():
+    # In "现场管理工作" jieba prefers 现场 + 管理工作, so 现场管理 is not in the index as a word.
+    assert "现场管理" not in search.index_text("本期重点是现场管理工作").split()
+    assert search.fine_split("现场管理") == ["现场", "管理"]
+    assert search.fine_split("QC小组") == ["QC", "小组"]
+    assert search.fine_split("质量") == ["质量"]  # two characters are only found whole
 
 
 def test_punctuation_only_queries_are_left_alone():

@@ -8,7 +8,15 @@ from wagtail.images import get_image_model
 
 from hub.services.provisioning import province_collection
 from hub.uploads import check_document_content
-from tests.hub.uploads import ACCEPTED, HTML, MARKUP_IMPOSTORS, MISMATCHED, PDF, SVG, image
+from tests.hub.uploads import (
+    ACCEPTED,
+    HTML,
+    MARKUP_IMPOSTORS,
+    MISMATCHED,
+    PDF,
+    SVG,
+    image,
+)
 
 Document = get_document_model()
 Image = get_image_model()

@@ -142,7 +142,7 @@ class WSClient:
             self.received.clear()
             try:
                 await asyncio.wait_for(self.received.wait(), timeout=min(remaining, 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return True
 

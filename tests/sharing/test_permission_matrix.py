@@ -1,5 +1,4 @@
 """The standards registry's entries in the shared permission matrix: every model, every admin and site URL."""
-import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
