@@ -57,12 +57,10 @@ def _publish(page, editor):
 
 
 def seed(ctx):
-    from cms.achievements import AchievementPage
+    from cms.achievements import AchievementPage, AchievementType
     from cms.events import CampaignPage, EventCategory, EventPage, EventQuestion, Registration
     from cms.taxonomy import ensure_taxonomies
     from hub.models import Province
-
-    from cms.achievements import AchievementType
 
     ensure_taxonomies(EventCategory, AchievementType)
     if EventPage.objects.exists():

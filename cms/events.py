@@ -20,7 +20,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.fields import RichTextField, StreamField
+from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
@@ -335,7 +335,6 @@ class EventPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
-
         from cms.forms import RegistrationForm
 
         context = super().get_context(request, *args, **kwargs)

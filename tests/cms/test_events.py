@@ -69,7 +69,7 @@ def test_capacity_below_seats_taken_is_refused(province):
 
 
 def test_admin_form_rejects_end_before_start_and_saves_nothing(province, client_for, staff_of):
-    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
     section = province("SH").section_page
     editor = staff_of("SH", "editor")
@@ -118,7 +118,7 @@ def test_event_page_shows_dates_place_and_co_organisers(client, province):
     html = client.get(event.url).content.decode()
     assert event.when_text() in html and "–" in event.when_text()
     assert "浙江" in html and "安徽" in html
-    assert 'action="/events/%d/register/"' % event.pk in html
+    assert f'action="/events/{event.pk}/register/"' in html
     assert f"/events/{event.pk}.ics" in html
 
 
@@ -187,7 +187,10 @@ def test_ical_per_province_category_and_event(client, province):
     sh = factories.event(province("SH"), title="上海活动", category=factories.category("training"))
     zj = factories.event(province("ZJ"), title="浙江活动", co_organisers=[province("SH")])
     js = factories.event(province("JS"), title="江苏活动")
-    titles = lambda url: {str(e["SUMMARY"]) for e in _parse(client.get(url).content)[1]}  # noqa: E731
+
+    def titles(url):
+        return {str(e["SUMMARY"]) for e in _parse(client.get(url).content)[1]}
+
     assert titles("/events/province/sh.ics") == {"上海活动", "浙江活动"}
     assert titles("/events/category/training.ics") == {"上海活动"}
     assert titles(f"/events/{js.pk}.ics") == {"江苏活动"}

@@ -3,7 +3,6 @@ import pytest
 from django.core import mail
 from wagtail.models import PageLogEntry, TaskState, WorkflowState
 
-from cms.events import EventPage
 from cms.signoff import CoOrganiserSignOff, CoOrganiserSignOffTask
 from tests.cms import factories
 
