@@ -245,3 +245,19 @@ def test_home_and_section_pages_show_latest_events_and_achievements(client, prov
     assert "安徽质量大讲堂" in section and "安徽精益改善案例" in section
     assert "安徽质量大讲堂" not in client.get(province("JX").section_page.url).content.decode()
     assert 'href="/events/"' in home and 'href="/achievements/"' in home
+
+
+def test_meeting_link_reaches_confirmed_registrants_only(client, province, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from cms import services
+
+    event = factories.event(province("ZJ"), mode="online", place="", meeting_url="https://meet.example.test/zj-42",
+                            registration_open=True)
+    assert "zj-42" not in client.get("/events/calendar.ics").content.decode()
+    assert "zj-42" not in client.get(f"/events/{event.pk}.ics").content.decode()
+    assert "zj-42" not in client.get(event.url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_create(event_id=event.pk, name="钟某", email="z@example.test")
+    (_name, content, _type), = mail.outbox[0].attachments
+    assert "zj-42" in Calendar.from_ical(content).walk("VEVENT")[0]["DESCRIPTION"]
