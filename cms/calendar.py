@@ -15,7 +15,8 @@ def _absolute(url: str) -> str:
     return url if url.startswith("http") else settings.HUB_BASE_URL.rstrip("/") + url
 
 
-def vevent(event, *, url: str | None = None) -> Event:
+def vevent(event, *, url: str | None = None, with_link: bool = False) -> Event:
+    """One event; the online meeting link only goes to confirmed registrants (``with_link``), never to feeds."""
     item = Event()
     item.add("uid", f"event-{event.pk}@roundtable.hub")
     item.add("dtstamp", timezone.now())
@@ -29,10 +30,10 @@ def vevent(event, *, url: str | None = None) -> Event:
         item.add("dtstart", start)
         item.add("dtend", end)
     description = event.summary or ""
-    if event.meeting_url:
+    if with_link and event.meeting_url:
         description = f"{description}\n{event.meeting_url}".strip()
     item.add("description", description)
-    location = event.place or event.meeting_url
+    location = event.place or (event.meeting_url if with_link else "") or event.get_mode_display()
     if location:
         item.add("location", vText(location))
     if url:
@@ -48,7 +49,7 @@ def vevent(event, *, url: str | None = None) -> Event:
     return item
 
 
-def calendar(events, *, name: str, url_for=None) -> bytes:
+def calendar(events, *, name: str, url_for=None, with_link: bool = False) -> bytes:
     """A VCALENDAR holding ``events``; ``url_for(event)`` gives each event's page URL."""
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -58,14 +59,14 @@ def calendar(events, *, name: str, url_for=None) -> bytes:
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     for event in events:
-        cal.add_component(vevent(event, url=url_for(event) if url_for else None))
+        cal.add_component(vevent(event, url=url_for(event) if url_for else None, with_link=with_link))
     cal.add_missing_timezones()
     return cal.to_ical()
 
 
 def registration_invite(registration) -> bytes:
     event = registration.event
-    return calendar([event], name=event.title, url_for=lambda e: e.full_url or "")
+    return calendar([event], name=event.title, url_for=lambda e: e.full_url or "", with_link=True)
 
 
 def plain(html: str) -> str:

@@ -22,15 +22,25 @@ def visible(queryset, user):
     Three queries at most, however many restrictions exist (restrictions, their groups, the user's groups).
     """
     queryset = queryset.live()
-    hidden = hidden_pages_q(user)
+    hidden = hidden_pages_q(user, model=queryset.model)
     return queryset.exclude(hidden) if hidden else queryset
 
 
-def hidden_pages_q(user) -> Q:
-    """A Q matching pages under a view restriction that ``user`` does not pass (empty Q: nothing hidden)."""
+def hidden_pages_q(user, model=None) -> Q:
+    """A Q matching pages under a view restriction that ``user`` does not pass (empty Q: nothing hidden).
+
+    With ``model`` (a page type that lives directly under province sections) only restrictions that can cover
+    such pages are read: those on the site's top levels and on pages of that type.
+    """
     if user is not None and user.is_active and user.is_superuser:
         return Q()
-    restrictions = list(PageViewRestriction.objects.select_related("page").prefetch_related("groups"))
+    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
+    if model is not None and model.parent_page_types == ["cms.ProvinceSectionPage"]:
+        from django.contrib.contenttypes.models import ContentType
+
+        restrictions = restrictions.filter(
+            Q(page__depth__lte=3) | Q(page__content_type=ContentType.objects.get_for_model(model)))
+    restrictions = list(restrictions)
     if not restrictions:
         return Q()
     authenticated = user is not None and user.is_authenticated

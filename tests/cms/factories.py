@@ -13,7 +13,7 @@ def category(slug="quality-month"):
     from cms.events import EventCategory
     from cms.taxonomy import EVENT_CATEGORIES
 
-    name = dict((s, n) for n, s in EVENT_CATEGORIES).get(slug, slug)
+    name = {s: n for n, s in EVENT_CATEGORIES}.get(slug, slug)
     return EventCategory.objects.get_or_create(slug=slug, defaults={"name": name})[0]
 
 
@@ -21,7 +21,7 @@ def achievement_type(slug="qc-circle"):
     from cms.achievements import AchievementType
     from cms.taxonomy import ACHIEVEMENT_TYPES
 
-    name = dict((s, n) for n, s in ACHIEVEMENT_TYPES).get(slug, slug)
+    name = {s: n for n, s in ACHIEVEMENT_TYPES}.get(slug, slug)
     return AchievementType.objects.get_or_create(slug=slug, defaults={"name": name})[0]
 
 

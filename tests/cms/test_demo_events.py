@@ -1,4 +1,6 @@
 """seed_demo fills the events and achievements of every province, in every state the hub knows."""
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db.models import F
@@ -13,7 +15,7 @@ def test_seed_demo_covers_every_category_province_and_state(client):
     from hub.models import Province
     from sharing.models import Adoption
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     provinces = set(Province.objects.values_list("code", flat=True))
     for category in EventCategory.objects.all():
         assert set(EventPage.objects.filter(category=category).values_list("province__code", flat=True)) == provinces

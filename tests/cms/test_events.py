@@ -118,7 +118,7 @@ def test_event_page_shows_dates_place_and_co_organisers(client, province):
     html = client.get(event.url).content.decode()
     assert event.when_text() in html and "–" in event.when_text()
     assert "浙江" in html and "安徽" in html
-    assert 'action="/events/%d/register/"' % event.pk in html
+    assert f'action="/events/{event.pk}/register/"' in html
     assert f"/events/{event.pk}.ics" in html
 
 
@@ -187,7 +187,10 @@ def test_ical_per_province_category_and_event(client, province):
     sh = factories.event(province("SH"), title="上海活动", category=factories.category("training"))
     zj = factories.event(province("ZJ"), title="浙江活动", co_organisers=[province("SH")])
     js = factories.event(province("JS"), title="江苏活动")
-    titles = lambda url: {str(e["SUMMARY"]) for e in _parse(client.get(url).content)[1]}  # noqa: E731
+
+    def titles(url):
+        return {str(e["SUMMARY"]) for e in _parse(client.get(url).content)[1]}
+
     assert titles("/events/province/sh.ics") == {"上海活动", "浙江活动"}
     assert titles("/events/category/training.ics") == {"上海活动"}
     assert titles(f"/events/{js.pk}.ics") == {"江苏活动"}
@@ -242,3 +245,19 @@ def test_home_and_section_pages_show_latest_events_and_achievements(client, prov
     assert "安徽质量大讲堂" in section and "安徽精益改善案例" in section
     assert "安徽质量大讲堂" not in client.get(province("JX").section_page.url).content.decode()
     assert 'href="/events/"' in home and 'href="/achievements/"' in home
+
+
+def test_meeting_link_reaches_confirmed_registrants_only(client, province, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from cms import services
+
+    event = factories.event(province("ZJ"), mode="online", place="", meeting_url="https://meet.example.test/zj-42",
+                            registration_open=True)
+    assert "zj-42" not in client.get("/events/calendar.ics").content.decode()
+    assert "zj-42" not in client.get(f"/events/{event.pk}.ics").content.decode()
+    assert "zj-42" not in client.get(event.url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_create(event_id=event.pk, name="钟某", email="z@example.test")
+    (_name, content, _type), = mail.outbox[0].attachments
+    assert "zj-42" in Calendar.from_ical(content).walk("VEVENT")[0]["DESCRIPTION"]

@@ -58,6 +58,8 @@ PAGE_ADMIN = [
     ("workflow history", lambda p: f"/admin/pages/{p.pk}/workflow_history/", "change"),
     ("copy", lambda p: f"/admin/pages/{p.pk}/copy/", "add"),
     ("unpublish", lambda p: f"/admin/pages/{p.pk}/unpublish/", "publish"),
+    # Wagtail treats moving like deleting: a role with change and publish on the subtree may do it.
+    ("move", lambda p: f"/admin/pages/{p.pk}/move/", "publish"),
 ]
 
 CASES = []
@@ -99,3 +101,30 @@ def test_events_and_achievements_hold_the_province_boundary(case, province):
 @pytest.mark.django_db
 def test_registrations_are_scoped_to_the_organising_province(province):
     check_scoped_model(Registration, lambda p: factories.registration(factories.event(p)), province)
+
+
+@pytest.mark.django_db
+def test_nobody_moves_an_event_into_another_provinces_section(province, staff_of, client_for):
+    from tests.matrix import is_refused
+
+    page = event(province("SH"))
+    url = f"/admin/pages/{page.pk}/move/{province('ZJ').section_page.pk}/confirm/"
+    for code in ("SH", "ZJ"):
+        for role in ("editor", "moderator"):
+            assert is_refused(client_for(staff_of(code, role)).post(url), url), (code, role)
+    page.refresh_from_db()
+    assert page.get_parent().pk == province("SH").section_page.pk
+
+
+@pytest.mark.django_db
+def test_document_chooser_offers_only_the_own_provinces_collection(province, staff_of, client_for):
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    from hub.services.provisioning import province_collection
+
+    for code, title in (("SH", "上海活动通知"), ("ZJ", "浙江内部通知")):
+        Document.objects.create(title=title, collection=province_collection(province(code)),
+                                file=ContentFile(b"%PDF-1.4", name=f"{code}.pdf"))
+    html = client_for(staff_of("SH", "editor")).get("/admin/documents/chooser/").json()["html"]
+    assert "上海活动通知" in html and "浙江内部通知" not in html
