@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from expert_pool import visibility
 from expert_pool.models import (
-    BOOKED_STATUSES, Assignment, Availability, Conflict, Expert, ExpertRequest, Qualification, Specialism,
+    BOOKED_STATUSES,
+    Assignment,
+    Availability,
+    Conflict,
+    Expert,
+    ExpertRequest,
+    Qualification,
+    Specialism,
 )
 from expert_pool.search import terms
 from hub.permissions import province_ids_for

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from expert_pool import draw as drawing
 from expert_pool import notify, selectors, visibility
 from expert_pool.models import (
-    BOOKED_STATUSES, Assignment, Availability, Conflict, Draw, Expert, ExpertRequest, Qualification, Specialism,
+    BOOKED_STATUSES,
+    Assignment,
+    Availability,
+    Conflict,
+    Draw,
+    Expert,
+    ExpertRequest,
+    Qualification,
+    Specialism,
 )
 from hub.permissions import can, require
 
@@ -41,7 +49,8 @@ def _today() -> datetime.date:
 
 def refresh_search(expert: Expert) -> None:
     """Rebuild the per-audience search texts after the profile or its visibility changed."""
-    fresh = Expert.objects.select_related("province").prefetch_related("specialisms", "qualifications").get(pk=expert.pk)
+    fresh = (Expert.objects.select_related("province").prefetch_related("specialisms", "qualifications")
+             .get(pk=expert.pk))
     docs = visibility.search_documents(fresh)
     Expert.objects.filter(pk=expert.pk).update(**docs)
     for key, value in docs.items():

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_POST
 
 from expert_pool import imports, selectors, services, visibility
 from expert_pool.forms import (
-    AvailabilityForm, ConflictForm, DirectoryForm, ImportForm, ProfileForm, RateForm, RegistrationForm, RequestForm,
+    AvailabilityForm,
+    ConflictForm,
+    DirectoryForm,
+    ImportForm,
+    ProfileForm,
+    RateForm,
+    RegistrationForm,
+    RequestForm,
 )
 from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
 from hub.models import Province
