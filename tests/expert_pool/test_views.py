@@ -231,3 +231,19 @@ def test_profile_runs_constant_queries(client_for, staff_of):
         expert.conflicts.create(organisation=f"单位{n}", kind="worked_for")
         expert.specialisms.add(specialism(f"专业{n}"))
     assert queries_for(client, f"/experts/{expert.pk}/") == small
+
+
+def test_signed_in_account_registers_its_profile_without_a_new_account(client_for, user_factory, province):
+    user = user_factory()
+    client = client_for(user)
+    assert "username" not in client.get("/experts/register/").context["form"].fields
+    client.post("/experts/register/", {"province": province("JX").pk, "name": "江海波", "employer": "江铃汽车",
+                                       "specialisms": [specialism().pk], "languages": ["zh"], "vis_work": "staff",
+                                       "vis_biography": "public", "vis_contact": "home"})
+    assert Expert.objects.get(name="江海波").user == user
+
+
+def test_province_section_lists_its_experts(client, province):
+    make_expert("AH")
+    body = client.get(province("AH").section_page.url).content.decode()
+    assert "本省专家" in body and f"?province={province('AH').pk}" in body
