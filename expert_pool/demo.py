@@ -72,7 +72,8 @@ def _experts(ctx, provinces, specialisms, qualifications, today):
                 title=rnd.choice(TITLES), industries="、".join(rnd.sample(INDUSTRIES, 2)),
                 languages="," + ",".join(languages) + ",", status=status, external_ref=f"DEMO-{province.code}-{n:03d}",
                 bio=f"长期从事{spec[0].name}工作，参与{province.name_zh}质量奖评审与企业质量诊断，熟悉{INDUSTRIES[n % 10]}行业。",
-                phone=f"13{rnd.randint(0, 9)}{rnd.randint(10**7, 10**8 - 1)}", email=f"expert{province.code.lower()}{n}@demo.roundtable.invalid",
+                phone=f"13{rnd.randint(0, 9)}{rnd.randint(10**7, 10**8 - 1)}",
+                email=f"expert{province.code.lower()}{n}@demo.roundtable.invalid",
                 visibility={"contact": "home"} if n % 5 else {"contact": "staff", "work": "public"},
                 approved_at=timezone.now() if status != "pending" else None,
             )
@@ -85,13 +86,13 @@ def _experts(ctx, provinces, specialisms, qualifications, today):
                 setattr(expert, key, value)
             rows.append(expert)
             relations.append((spec, quals))
-    # Two registrations that look like someone already in the pool, for the coordinators' duplicate check.
     Expert.objects.bulk_create(rows)
     through_s, through_q = Expert.specialisms.through, Expert.qualifications.through
     through_s.objects.bulk_create([through_s(expert_id=e.pk, specialism_id=s.pk)
                                    for e, (spec, _q) in zip(rows, relations) for s in spec])
     through_q.objects.bulk_create([through_q(expert_id=e.pk, qualification_id=q.pk)
                                    for e, (_s, quals) in zip(rows, relations) for q in quals])
+    # Registrations that look like someone already in the pool, for the coordinators' duplicate check.
     for pending in [e for e in rows if e.status == "pending"][:3]:
         original = next(e for e in rows if e.province_id == pending.province_id and e.status == "active")
         Expert.objects.filter(pk=pending.pk).update(name=original.name, employer=original.employer,
@@ -99,12 +100,13 @@ def _experts(ctx, provinces, specialisms, qualifications, today):
     availability, conflicts = [], []
     for e in rows:
         start = today + datetime.timedelta(days=rnd.randint(0, 20))
-        availability.append(Availability(expert=e, start=start, end=start + datetime.timedelta(days=rnd.randint(30, 120)),
+        end = start + datetime.timedelta(days=rnd.randint(30, 120))
+        availability.append(Availability(expert=e, start=start, end=end,
                                          mode="onsite" if rnd.random() < 0.8 else "remote"))
         later = start + datetime.timedelta(days=150)
         availability.append(Availability(expert=e, start=later, end=later + datetime.timedelta(days=60), mode="onsite"))
         if rnd.random() < 0.3:
-            other = rnd.choice([p for p in EMPLOYERS.values() for p in p])
+            other = rnd.choice([name for names in EMPLOYERS.values() for name in names])
             conflicts.append(Conflict(expert=e, organisation=other, kind=rnd.choice(["worked_for", "worked_with"]),
                                       until=today - datetime.timedelta(days=rnd.randint(0, 900))))
     Availability.objects.bulk_create(availability)

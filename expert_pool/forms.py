@@ -51,10 +51,16 @@ class ProfileForm(VisibilityFields):
         return data
 
 
-class RegistrationForm(ProfileForm):
+class ProfileRegistrationForm(ProfileForm):
+    """Registration by someone who already has an account: the profile only."""
+
+    province = forms.ModelChoiceField(label=_("所属省市协会"), queryset=Province.objects.filter(is_member=True))
+    field_order = ["province", "name", "employer", "title"]
+
+
+class RegistrationForm(ProfileRegistrationForm):
     username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("登录时使用，字母、数字或 @.+-_"))
     password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8)
-    province = forms.ModelChoiceField(label=_("所属省市协会"), queryset=Province.objects.filter(is_member=True))
     field_order = ["username", "password", "province", "name", "employer", "title"]
 
 

@@ -103,16 +103,6 @@ def with_profile_relations(qs):
     ).order_by("province__order", "name", "pk")
 
 
-def facet_options():
-    from hub.models import Province
-
-    return {
-        "specialisms": list(Specialism.objects.all()),
-        "qualifications": list(Qualification.objects.all()),
-        "provinces": list(Province.objects.ordered()),
-    }
-
-
 def expert_for_viewer(user, pk: int) -> Expert:
     """One profile as the directory shows it (404 outside the directory for this user)."""
     from django.shortcuts import get_object_or_404

@@ -28,9 +28,8 @@ from expert_pool.models import (
     Expert,
     ExpertRequest,
     Qualification,
-    Specialism,
 )
-from hub.permissions import can, require
+from hub.permissions import require
 
 #: Fields the coordinator verified; an active expert's changes to them wait for the coordinator.
 VERIFIED_FIELDS = ("name", "employer", "title", "qualifications")
@@ -49,7 +48,8 @@ def _today() -> datetime.date:
 
 def refresh_search(expert: Expert) -> None:
     """Rebuild the per-audience search texts after the profile or its visibility changed."""
-    fresh = Expert.objects.select_related("province").prefetch_related("specialisms", "qualifications").get(pk=expert.pk)
+    fresh = (Expert.objects.select_related("province").prefetch_related("specialisms", "qualifications")
+             .get(pk=expert.pk))
     docs = visibility.search_documents(fresh)
     Expert.objects.filter(pk=expert.pk).update(**docs)
     for key, value in docs.items():
@@ -532,11 +532,3 @@ def draw_call_reserve(*, actor, draw_id: int) -> Assignment:
             if expert is not None:
                 return _assign(request, expert, drawn=True)
     raise ValidationError(_("备选专家已全部递补，请重新抽取。"))
-
-
-def specialism_ids(names) -> list[int]:
-    return list(Specialism.objects.filter(name__in=names).values_list("pk", flat=True))
-
-
-def can_view_draws(actor, request: ExpertRequest) -> bool:
-    return can(actor, "view", request.requesting_province_id) or actor.is_superuser

@@ -7,6 +7,7 @@ app_name = "expert_pool"
 urlpatterns = [
     path("", views.directory, name="directory"),
     path("export.xlsx", views.export, name="export"),
+    path("api/experts.json", views.api_directory, name="api_directory"),
     path("import/", views.import_experts, name="import"),
     path("register/", views.register, name="register"),
     path("me/", views.my_profile, name="my_profile"),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from expert_pool.forms import (
     DirectoryForm,
     ImportForm,
     ProfileForm,
+    ProfileRegistrationForm,
     RateForm,
     RegistrationForm,
     RequestForm,
@@ -122,18 +123,24 @@ def manage(request, pk: int):
 
 def register(request):
     """创建账号并填写资料: self-registration of an expert."""
-    if request.user.is_authenticated and Expert.objects.filter(user=request.user).exists():
+    signed_in = request.user.is_authenticated
+    if signed_in and Expert.objects.filter(user=request.user).exists():
         return redirect("expert_pool:my_profile")
-    form = RegistrationForm(request.POST or None, request.FILES or None)
+    form = (ProfileRegistrationForm if signed_in else RegistrationForm)(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            expert = services.expert_register(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password"],
-                province=form.cleaned_data["province"], **form.profile_kwargs())
+            if signed_in:
+                expert = services.expert_create(user=request.user, province=form.cleaned_data["province"],
+                                                **form.profile_kwargs())
+            else:
+                expert = services.expert_register(
+                    username=form.cleaned_data["username"], password=form.cleaned_data["password"],
+                    province=form.cleaned_data["province"], **form.profile_kwargs())
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            login(request, expert.user, backend="django.contrib.auth.backends.ModelBackend")
+            if not signed_in:
+                login(request, expert.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("登记成功。本省协会专家协调员审核通过后，您的资料将在专家库中公开。"))
             return redirect("expert_pool:my_profile")
     return render(request, "expert_pool/register.html", {"form": form})
@@ -364,6 +371,17 @@ def draw_reserve(request, pk: int):
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("expert_pool:request_detail", pk=record.request_id)
+
+
+def api_directory(request):
+    """The directory as JSON (same filters, one page): every object carries only the fields the caller may read."""
+    form = DirectoryForm(request.GET or None)
+    experts = selectors.directory_search(request.user, _filters(form))
+    page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [{"id": e.pk, "status": e.status, "url": reverse("expert_pool:profile", args=[e.pk]),
+              **visibility.redacted(request.user, e)} for e in page.object_list]
+    return JsonResponse({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
+                         "results": items}, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

@@ -19,7 +19,8 @@ _RANK = {PUBLIC: 0, STAFF: 1, HOME: 2}
 
 #: group → (label, fields, default audience, configurable)
 GROUPS = {
-    "basic": (_("基本信息"), ("name", "province", "title", "specialisms", "qualifications", "languages"), PUBLIC, False),
+    "basic": (_("基本信息"), ("name", "province", "title", "specialisms", "qualifications", "languages"),
+              PUBLIC, False),
     "work": (_("工作单位与行业"), ("employer", "industries"), STAFF, True),
     "biography": (_("简介与照片"), ("bio", "photo"), PUBLIC, True),
     "contact": (_("联系方式"), ("phone", "email"), HOME, True),

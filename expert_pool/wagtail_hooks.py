@@ -45,6 +45,12 @@ def expert_home_section(request):
             "active_count": sum(row["n"] for row in rows)}
 
 
+@hooks.register("hub_province_sections")
+def expert_province_section(request, province):
+    count = Expert.objects.active().filter(province=province).count()
+    return {"template": "expert_pool/province_section.html", "order": 50, "province": province, "count": count}
+
+
 @hooks.register("hub_search_groups")
 def expert_search_group(*, user, query, limit):
     """Only experts the user may find, matched only on fields the user may read."""

@@ -340,3 +340,36 @@ def test_reserve_is_called_after_a_principal_declines(user_factory, staff_of):
     services.assignment_approve(actor=staff_of("JS", "coordinator"), assignment_id=principal.pk, approve=False)
     reserve = services.draw_call_reserve(actor=request.created_by, draw_id=record.pk)
     assert reserve.expert_id == record.reserve_ids[0]
+
+
+def test_draw_admin_offers_no_writes(rf, superuser):
+    from django.contrib.admin.sites import site
+
+    admin = site._registry[Draw]
+    request = rf.get("/")
+    request.user = superuser
+    assert not admin.has_add_permission(request)
+    assert not admin.has_change_permission(request) and not admin.has_delete_permission(request)
+
+
+def test_each_step_mails_only_the_party_concerned(user_factory, staff_of, django_capture_on_commit_callbacks):
+    expert_user = user_factory()
+    expert = make_expert("ZJ", user=expert_user)
+    requester, zj_coordinator = staff_of("SH", "editor"), staff_of("ZJ", "coordinator")
+    bystanders = [staff_of("SH", "coordinator"), staff_of("JS", "coordinator"), staff_of("ZJ", "editor")]
+
+    def recipients(action):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action()
+        return result, {address for message in mail.outbox for address in message.to}
+
+    request, sent = recipients(lambda: make_request("SH", actor=requester, expert_ids=[expert.pk]))
+    assert sent == {zj_coordinator.email}
+    pk = request.assignments.get().pk
+    assert recipients(lambda: services.assignment_approve(actor=zj_coordinator, assignment_id=pk,
+                                                          approve=True))[1] == {expert_user.email}
+    assert recipients(lambda: services.assignment_answer(actor=expert_user, assignment_id=pk,
+                                                         accept=True))[1] == {requester.email}
+    assert recipients(lambda: services.assignment_confirm(actor=requester, assignment_id=pk))[1] == {expert_user.email}
+    assert not {b.email for b in bystanders} & {a for m in mail.outbox for a in m.to}

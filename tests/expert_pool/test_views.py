@@ -203,3 +203,47 @@ def test_availability_rows_are_not_shown_to_the_public(client_for, staff_of):
     assert Availability.objects.filter(expert=expert).exists()
     assert "可服务时间" not in client_for(None).get(f"/experts/{expert.pk}/").content.decode()
     assert str(days(3)) in client_for(staff_of("JS", "editor")).get(f"/experts/{expert.pk}/").content.decode()
+
+
+def test_request_list_and_tasks_run_constant_queries(client_for, staff_of):
+    editor = staff_of("SH", "editor")
+    client = client_for(editor)
+
+    def grow(n):
+        for _ in range(n):
+            make_request("SH", actor=editor, expert_ids=[make_expert("JS").pk, make_expert("ZJ").pk])
+
+    grow(1)
+    queries_for(client, "/experts/requests/")
+    small = (queries_for(client, "/experts/requests/"), queries_for(client, "/experts/tasks/"))
+    grow(6)
+    large = (queries_for(client, "/experts/requests/"), queries_for(client, "/experts/tasks/"))
+    assert small == large
+
+
+def test_profile_runs_constant_queries(client_for, staff_of):
+    expert = make_expert("SH", available=(days(1), days(3)))
+    client = client_for(staff_of("SH", "coordinator"))
+    queries_for(client, f"/experts/{expert.pk}/")
+    small = queries_for(client, f"/experts/{expert.pk}/")
+    for n in range(5):
+        Availability.objects.create(expert=expert, start=days(10 + 3 * n), end=days(11 + 3 * n))
+        expert.conflicts.create(organisation=f"单位{n}", kind="worked_for")
+        expert.specialisms.add(specialism(f"专业{n}"))
+    assert queries_for(client, f"/experts/{expert.pk}/") == small
+
+
+def test_signed_in_account_registers_its_profile_without_a_new_account(client_for, user_factory, province):
+    user = user_factory()
+    client = client_for(user)
+    assert "username" not in client.get("/experts/register/").context["form"].fields
+    client.post("/experts/register/", {"province": province("JX").pk, "name": "江海波", "employer": "江铃汽车",
+                                       "specialisms": [specialism().pk], "languages": ["zh"], "vis_work": "staff",
+                                       "vis_biography": "public", "vis_contact": "home"})
+    assert Expert.objects.get(name="江海波").user == user
+
+
+def test_province_section_lists_its_experts(client, province):
+    make_expert("AH")
+    body = client.get(province("AH").section_page.url).content.decode()
+    assert "本省专家" in body and f"?province={province('AH').pk}" in body

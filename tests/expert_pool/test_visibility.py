@@ -47,7 +47,8 @@ def search_names(client, q):
 
 
 def test_directory_search_matches_only_readable_text(expert, client_for, staff_of):
-    anonymous, other, home = client_for(None), client_for(staff_of("SH", "editor")), client_for(staff_of("ZJ", "editor"))
+    anonymous = client_for(None)
+    other, home = client_for(staff_of("SH", "editor")), client_for(staff_of("ZJ", "editor"))
     assert expert.name not in search_names(anonymous, "宁波港务")
     assert expert.name in search_names(other, "宁波港务")
     assert expert.name not in search_names(other, PHONE)
@@ -85,3 +86,12 @@ def test_public_sees_active_experts_only(client_for, staff_of):
     assert "待审专家" not in search_names(client_for(None), "待审")
     assert client_for(staff_of("SH", "coordinator")).get(f"/experts/{pending.pk}/").status_code == 200
     assert client_for(staff_of("JS", "coordinator")).get(f"/experts/{pending.pk}/").status_code == 404
+
+
+def test_json_api_carries_only_readable_fields(expert, client_for, staff_of):
+    public = client_for(None).get("/experts/api/experts.json").json()["results"]
+    other = client_for(staff_of("SH", "editor")).get("/experts/api/experts.json").json()["results"]
+    home = client_for(staff_of("ZJ", "editor")).get("/experts/api/experts.json").json()["results"]
+    assert public[0]["name"] == "钱卫东" and "employer" not in public[0] and "phone" not in public[0]
+    assert other[0]["employer"] == EMPLOYER and "phone" not in other[0]
+    assert home[0]["phone"] == PHONE
