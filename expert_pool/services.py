@@ -464,10 +464,13 @@ def assignment_rate(*, actor, assignment_id: int, rating: int, comment: str = ""
 def _shortfall_message(pool: selectors.DrawPool, wanted: int) -> str:
     counts = pool.excluded_by_reason()
     parts = "，".join(f"{selectors.REASONS[code]} {n} 名" for code, n in counts.items())
-    message = _("需要抽取 %(wanted)s 名（含备选），但符合条件的专家只有 %(eligible)s 名。") % {
-        "wanted": wanted, "eligible": len(pool.candidate_ids)}
+    message = _("需要抽取 %(wanted)s 名（含备选），但符合条件的专家只有 %(eligible)s 名。"
+                "具备所需专业且该时段可服务的在库专家共 %(considered)s 名") % {
+        "wanted": wanted, "eligible": len(pool.candidate_ids), "considered": pool.considered}
     if parts:
-        message += _("另有 %(n)s 名因回避被排除：%(parts)s。") % {"n": len(pool.exclusions), "parts": parts}
+        message += _("，其中 %(n)s 名因回避被排除：%(parts)s。") % {"n": len(pool.exclusions), "parts": parts}
+    else:
+        message += "。"
     return message
 
 

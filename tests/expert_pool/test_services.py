@@ -306,7 +306,7 @@ def test_draw_of_more_than_eligible_is_refused_with_counts(staff_of):
     with pytest.raises(ValidationError) as info:
         services.draw_run(actor=request.created_by, request_id=request.pk)
     text = " ".join(info.value.messages)
-    assert "只有 1 名" in text and "本省专家" in text
+    assert "只有 1 名" in text and "共 2 名" in text and "（要求异地） 1 名" in text
     assert not Draw.objects.exists() and not Assignment.objects.exists()
 
 
