@@ -155,21 +155,25 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
         current = existing.get(number)
         if current is not None and current.province_id != province.pk:
             fail("number", _("编号 %(number)s 已属于其他省市的标准。") % {"number": number})
-        if row_errors:
-            report.errors.extend(row_errors)
-            continue
-        standard = current or GroupStandard(province=province)
+        standard = (current if current is not None and current.province_id == province.pk
+                    else GroupStandard(province=province))
         standard.province = province
         before = {name: getattr(standard, name) for name in values} if current else None
         for name, value in values.items():
             setattr(standard, name, value)
+        failed = {e.header for e in row_errors}
         try:
-            standard.full_clean(exclude=["replaced_by", "full_text"], validate_unique=False,
-                                validate_constraints=False)
+            # Fields that already failed to parse are left out, so the row's other problems are reported too.
+            standard.full_clean(exclude=["replaced_by", "full_text"] + [n for n in columns if header_of[n] in failed
+                                                                         and n not in values],
+                                validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                for message in messages:
-                    fail(name if name in letter else "number", message)
+                if name in values or name not in columns:
+                    for message in messages:
+                        if not (name == "number" and header_of.get("number") in failed):
+                            fail(name if name in letter else "number", message)
+        if row_errors:
             report.errors.extend(row_errors)
             continue
         if current is None:
