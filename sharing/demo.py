@@ -53,7 +53,24 @@ def _document(title, province):
     return doc
 
 
+def ensure_workflow():
+    """Edits of group standards go through the issuing province's moderators before they are published."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Workflow, WorkflowContentType, WorkflowTask
+
+    from sharing.models import ProvinceApprovalTask
+
+    task, _created = ProvinceApprovalTask.objects.get_or_create(name="发布省市审核")
+    workflow, created = Workflow.objects.get_or_create(name="团体标准发布审核")
+    if created:
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    WorkflowContentType.objects.update_or_create(content_type=ContentType.objects.get_for_model(GroupStandard),
+                                                 defaults={"workflow": workflow})
+    return workflow
+
+
 def seed(ctx):
+    ensure_workflow()
     if GroupStandard.objects.exists():
         ctx.say("group standards already present; left alone")
         return

@@ -15,7 +15,12 @@ from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
 from sharing import selectors, services
 from sharing.forms import (
-    CommentForm, DecisionForm, DispositionForm, ImportForm, ProposeForm, RegistryFilterForm,
+    CommentForm,
+    DecisionForm,
+    DispositionForm,
+    ImportForm,
+    ProposeForm,
+    RegistryFilterForm,
 )
 from sharing.models import GroupStandard, StandardComment
 from sharing.models.standards import RECOGNISABLE, Status
@@ -247,7 +252,8 @@ def comments_export(request, pk: int):
 
 @login_required
 def import_standards(request):
-    from sharing.importing import COLUMNS, import_standards as run_import
+    from sharing.importing import COLUMNS
+    from sharing.importing import import_standards as run_import
 
     provinces = list(provinces_for(request.user, "add").select_related("association").ordered())
     if not provinces:

@@ -1,15 +1,15 @@
 """The standards registry's place in the hub: admin snippet, main menu, home section, site search."""
 from functools import wraps
 
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import URLPattern, reverse
-from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.permissions import register_permission_policy
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 

@@ -1,5 +1,6 @@
 from sharing.models.standards import (  # noqa: F401
     GroupStandard,
+    ProvinceApprovalTask,
     RecognitionDecision,
     RecognitionProposal,
     StandardComment,

@@ -71,7 +71,7 @@ def bulk_standards(count: int, *, start: int = 1, decided_every: int = 3):
                 decisions.append(RecognitionDecision(
                     standard=s, province=p, outcome=outcome, rationale="审查通过",
                     conditions="限试点企业" if outcome == "conditional" else "", evidence_url="https://example.test/r",
-                    is_final=True, is_current=True, decided_at=dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)))
+                    is_final=True, is_current=True, decided_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC)))
     RecognitionProposal.objects.bulk_create(proposals, batch_size=1000)
     RecognitionDecision.objects.bulk_create(decisions, batch_size=1000)
     return standards

@@ -1,7 +1,5 @@
 """Standard numbers in any rich text link to the registry with their status."""
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.template import Context, Template
 from wagtail.rich_text import RichText
 

@@ -9,6 +9,7 @@ from sharing import services
 from sharing.models import RecognitionDecision
 from tests.sharing.factories import make_standard, propose
 
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_reviewers_deciding_the_same_cell_at_once_exactly_one_wins(staff_of, province):

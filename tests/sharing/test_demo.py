@@ -1,4 +1,5 @@
 """seed_demo fills the registry with a realistic mix."""
+import io
 from collections import Counter
 
 import pytest
@@ -13,7 +14,7 @@ from sharing.models.standards import Status
 @pytest.mark.slow
 def test_seed_demo_adds_a_realistic_registry(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert 55 <= GroupStandard.objects.count() <= 70
     assert set(GroupStandard.objects.values_list("province__code", flat=True)) == {"SH", "JS", "ZJ", "AH", "JX"}
     statuses = Counter(GroupStandard.objects.values_list("status", flat=True))
@@ -24,4 +25,4 @@ def test_seed_demo_adds_a_realistic_registry(tmp_path, settings):
     assert RecognitionDecision.objects.filter(is_current=False, is_final=True).exists()  # a superseded one
     assert RecognitionDecision.objects.filter(is_final=False).exists()  # a draft
     assert StandardComment.objects.exclude(disposition="").count() >= 3
-    call_command("seed_demo", "--if-empty", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())

@@ -1,12 +1,16 @@
 """The standards registry's entries in the shared permission matrix: every model, every admin and site URL."""
-import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from hub.models import Province
-from sharing.models import GroupStandard, RecognitionDecision, RecognitionProposal, StandardComment
+from sharing.models import (
+    GroupStandard,
+    RecognitionDecision,
+    RecognitionProposal,
+    StandardComment,
+)
 from sharing.models.standards import Status
 from tests.matrix import Case, case_id, check_case, check_scoped_model
 from tests.sharing.factories import make_standard, propose
