@@ -6,13 +6,16 @@ import the valid rows only.
 """
 from __future__ import annotations
 
+import csv
 import datetime
+import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from hub.permissions import require
 from sharing.models import GroupStandard
@@ -120,7 +123,8 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
     report = ImportReport()
     try:
         headers, rows = read_table(uploaded)
-    except Exception:  # an unreadable upload is the person's problem to fix, not a server error
+    except (ValueError, KeyError, OSError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException):
+        # An unreadable upload is the person's problem to fix, not a server error.
         report.errors.append(RowError(0, "", "", _("无法读取文件，请上传 .xlsx 或 UTF-8 编码的 .csv 文件。")))
         return report
     columns, header_errors = _header_map(headers)
@@ -137,9 +141,9 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
     seen: dict[str, int] = {}
     to_create, to_update = [], []
     for (row_number, raw), number in zip(rows, numbers):
-        row_errors = []
+        row_errors: list[RowError] = []
 
-        def fail(name, message):
+        def fail(name, message, row_errors=row_errors, row_number=row_number):
             row_errors.append(RowError(row_number, letter.get(name, ""), header_of.get(name, name), str(message)))
 
         values = {}
@@ -155,21 +159,26 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
         current = existing.get(number)
         if current is not None and current.province_id != province.pk:
             fail("number", _("编号 %(number)s 已属于其他省市的标准。") % {"number": number})
-        if row_errors:
-            report.errors.extend(row_errors)
-            continue
-        standard = current or GroupStandard(province=province)
+        standard = (current if current is not None and current.province_id == province.pk
+                    else GroupStandard(province=province))
         standard.province = province
         before = {name: getattr(standard, name) for name in values} if current else None
         for name, value in values.items():
             setattr(standard, name, value)
+        failed = {e.header for e in row_errors}
         try:
-            standard.full_clean(exclude=["replaced_by", "full_text"], validate_unique=False,
-                                validate_constraints=False)
+            # Fields that already failed to parse are left out, so the row's other problems are reported too.
+            # The province was checked against the gate above; re-validating its FK would cost a query a row.
+            standard.full_clean(exclude=["province", "replaced_by", "full_text"] + [n for n in columns if header_of[n] in failed
+                                                                         and n not in values],
+                                validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                for message in messages:
-                    fail(name if name in letter else "number", message)
+                if name in values or name not in columns:
+                    for message in messages:
+                        if not (name == "number" and header_of.get("number") in failed):
+                            fail(name if name in letter else "number", message)
+        if row_errors:
             report.errors.extend(row_errors)
             continue
         if current is None:

@@ -23,6 +23,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from hub.models import Province
@@ -147,16 +148,17 @@ def region_wide_count() -> int:
     return with_recognition(GroupStandard.objects.public(), member_count=members).filter(region_wide=True).count()
 
 
-def cell_state(standard, province_id: int, *, proposed: bool, decision) -> CellState:
+def cell_state(standard, province_id: int, *, proposed: bool, decision, states=None) -> CellState:
+    states = states or CELL_STATES
     if standard.province_id == province_id:
-        return CELL_STATES["issuer"]
+        return states["issuer"]
     if decision is not None:
         if decision.outcome in POSITIVE and (standard.status in ENDED or standard.replaced_by_id):
-            return CELL_STATES["lapsed"]
-        return CELL_STATES[decision.outcome]
+            return states["lapsed"]
+        return states[decision.outcome]
     if proposed:
-        return CELL_STATES["lapsed"] if standard.status in ENDED else CELL_STATES["pending"]
-    return CELL_STATES["none"]
+        return states["lapsed"] if standard.status in ENDED else states["pending"]
+    return states["none"]
 
 
 @dataclass
@@ -170,6 +172,7 @@ class Cell:
 class MatrixRow:
     standard: GroupStandard
     cells: list[Cell]
+    url: str = ""
 
 
 def matrix(params: dict):
@@ -188,21 +191,24 @@ def matrix(params: dict):
         for d in RecognitionDecision.objects.filter(standard__in=scope.values("pk"), is_current=True)
         .only("pk", "standard_id", "province_id", "outcome", "conditions", "decided_at")
     }
+    # Labels translated once per request rather than once per cell.
+    states = {key: CellState(key, str(state.label)) for key, state in CELL_STATES.items()}
     summary = {p.pk: {"province": p, "issued": 0, "recognised": 0, "conditional": 0, "declined": 0,
                       "pending": 0, "lapsed": 0} for p in provinces}
     rows = []
+    url_prefix = reverse("standards:detail", args=[0]).removesuffix("0/")  # one reverse() for all rows
     for standard in standards:
         cells = []
         for province in provinces:
             decision = decisions.get((standard.pk, province.pk))
             state = cell_state(standard, province.pk, proposed=(standard.pk, province.pk) in proposals,
-                               decision=decision)
+                               decision=decision, states=states)
             cells.append(Cell(province, state, decision))
             if state.key in summary[province.pk]:
                 summary[province.pk][state.key] += 1
         if standard.province_id in summary:
             summary[standard.province_id]["issued"] += 1
-        rows.append(MatrixRow(standard, cells))
+        rows.append(MatrixRow(standard, cells, f"{url_prefix}{standard.pk}/"))
     return {"provinces": provinces, "rows": rows, "summary": list(summary.values()),
             "region_wide": sum(1 for s in standards if s.region_wide)}
 

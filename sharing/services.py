@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.models import Province
 from hub.permissions import can, require
-from sharing.models import GroupStandard, RecognitionDecision, RecognitionProposal, StandardComment
+from sharing.models import (
+    GroupStandard,
+    RecognitionDecision,
+    RecognitionProposal,
+    StandardComment,
+)
 from sharing.models.standards import RECOGNISABLE, Disposition, Outcome, Status
 
 OWN_STANDARD = _("不能认可本省自己发布的标准。")

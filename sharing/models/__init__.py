@@ -2,6 +2,7 @@
 from sharing.models.adoption import Adoption  # noqa: F401
 from sharing.models.standards import (  # noqa: F401
     GroupStandard,
+    ProvinceApprovalTask,
     RecognitionDecision,
     RecognitionProposal,
     StandardComment,

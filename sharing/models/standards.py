@@ -7,13 +7,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    Task,
+    TaskState,
+    WorkflowMixin,
+)
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
-from hub.permissions import ProvinceScopedQuerySet
+from hub.permissions import ProvinceScopedQuerySet, can, province_ids_for
 
 #: T/<association code> <sequence>—<year>; an ASCII hyphen or en dash is accepted and stored as the em dash.
 NUMBER_RE = re.compile(r"^T/(?P<code>[A-Z]{2,12})\s*(?P<sequence>\d{1,5})\s*[—–\-－]\s*(?P<year>(19|20)\d{2})$")
@@ -360,3 +368,52 @@ class StandardComment(models.Model):
     def clean(self):
         if self.disposition in (Disposition.PARTLY, Disposition.NOT_ADOPTED) and not self.disposition_reason.strip():
             raise ValidationError({"disposition_reason": _("部分采纳或不采纳须说明理由。")})
+
+
+class ProvinceApprovalTask(Task):
+    """A moderation step approved by the moderators of the issuing province of the object under review, as the
+    gate says, so one workflow serves every province and nobody approves another province's standard."""
+
+    @staticmethod
+    def _province_id(obj):
+        return getattr(obj, "province_id", None)
+
+    def user_can_access_editor(self, obj, user):
+        return can(user, "change", self._province_id(obj))
+
+    def locked_for_user(self, obj, user):
+        return not can(user, "publish", self._province_id(obj))
+
+    def user_can_lock(self, obj, user):
+        return can(user, "publish", self._province_id(obj))
+
+    def user_can_unlock(self, obj, user):
+        return False
+
+    def get_actions(self, obj, user):
+        if can(user, "publish", self._province_id(obj)):
+            return [("reject", _("退回修改"), True), ("approve", _("批准发布"), False),
+                    ("approve", _("批准并留言"), True)]
+        return []
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        from django.contrib.contenttypes.models import ContentType
+
+        ids = province_ids_for(user, "publish")
+        if not ids:
+            return TaskState.objects.none()
+        standards = GroupStandard.objects.filter(province_id__in=ids).annotate(
+            key=Cast("pk", models.CharField())).values("key")
+        return self.task_states.filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            workflow_state__base_content_type=ContentType.objects.get_for_model(GroupStandard),
+            workflow_state__object_id__in=standards,
+        )
+
+    @classmethod
+    def get_description(cls):
+        return _("由发布省市的审核发布人员批准")
+
+    class Meta:
+        verbose_name = _("发布省市审核")
+        verbose_name_plural = _("发布省市审核")

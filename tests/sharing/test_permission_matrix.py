@@ -5,7 +5,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from hub.models import Province
-from sharing.models import GroupStandard, RecognitionDecision, RecognitionProposal, StandardComment
+from sharing.models import (
+    GroupStandard,
+    RecognitionDecision,
+    RecognitionProposal,
+    StandardComment,
+)
 from sharing.models.standards import Status
 from tests.matrix import Case, case_id, check_case, check_scoped_model
 from tests.sharing.factories import make_standard, propose

@@ -166,3 +166,20 @@ def test_home_section_and_site_search(client, staff_of):
     standard = make_standard("SH", title_zh="质量信用评价规范")
     response = client.get(reverse("search"), {"q": "信用评价"})
     assert standard.number in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_home_page_shows_latest_standards_and_region_wide_count(client, staff_of, province):
+    from sharing import services
+
+    standard = make_standard("SH", title_zh="质量标杆遴选与评价")
+    propose(standard)
+    for code in ("JS", "ZJ", "AH", "JX"):
+        services.recognition_decide(actor=staff_of(code, "reviewer"), standard_id=standard.pk,
+                                    province_id=province(code).pk, outcome="recognised", rationale="r",
+                                    evidence_url=EVIDENCE)
+    body = client.get("/").content.decode()
+    assert standard.number in body and "已有 <strong>1</strong> 项团体标准获五省市全区域互认" in body
+    menu = [item["label"] for item in __import__("hub.templatetags.hub_tags", fromlist=["x"]).main_menu(
+        {"request": client.get("/").wsgi_request})]
+    assert "团体标准" in menu and "互认矩阵" in menu

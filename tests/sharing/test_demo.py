@@ -1,0 +1,28 @@
+"""seed_demo fills the registry with a realistic mix."""
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from sharing import selectors
+from sharing.models import GroupStandard, RecognitionDecision, StandardComment
+from sharing.models.standards import Status
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+def test_seed_demo_adds_a_realistic_registry(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    assert 55 <= GroupStandard.objects.count() <= 70
+    assert set(GroupStandard.objects.values_list("province__code", flat=True)) == {"SH", "JS", "ZJ", "AH", "JX"}
+    statuses = Counter(GroupStandard.objects.values_list("status", flat=True))
+    assert statuses[Status.COMMENT] == 1 and all(statuses[s] for s in Status.values)
+    states = Counter(c.state.key for row in selectors.matrix({})["rows"] for c in row.cells)
+    assert all(states[k] for k in ("recognised", "conditional", "declined", "pending", "lapsed"))
+    assert selectors.region_wide_count() > 0
+    assert RecognitionDecision.objects.filter(is_current=False, is_final=True).exists()  # a superseded one
+    assert RecognitionDecision.objects.filter(is_final=False).exists()  # a draft
+    assert StandardComment.objects.exclude(disposition="").count() >= 3
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
