@@ -6,8 +6,8 @@ from django.core import mail
 
 from tests.cms import factories
 
-# serialized_rollback: a flush by an earlier transactional test also removes Wagtail's root page.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def site_ready():

@@ -150,8 +150,8 @@ def test_exports_are_formula_safe_and_audited(client_for, staff_of, event):
 
 
 @pytest.mark.postgres
-# serialized_rollback: an earlier transactional test's flush also removed Wagtail's root page and the sections.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+@pytest.mark.django_db(transaction=True)
 def test_parallel_registrations_never_overbook(province):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL: run with DATABASE_URL=postgres://…")

@@ -35,7 +35,7 @@ def log_in(page, base, username):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_coordinator_approves_and_expert_accepts(live_server):
     expert_user = make_user(username="zj-expert-browser")
     expert = make_expert("ZJ", user=expert_user, name="钟明远")

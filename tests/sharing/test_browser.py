@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from hub.roles import ROLES_BY_SLUG, group_name
 from tests.sharing.factories import make_standard, propose
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 

@@ -11,7 +11,7 @@ from tests.sharing.factories import make_standard, propose
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_reviewers_deciding_the_same_cell_at_once_exactly_one_wins(staff_of, province):
     assert connection.vendor == "postgresql", "run with DATABASE_URL pointing at PostgreSQL (marker: postgres)"
     standard = make_standard("SH")
