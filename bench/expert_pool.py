@@ -59,9 +59,9 @@ def populate(target: int, rnd: random.Random) -> None:
         rels.append((spec, quals))
     Expert.objects.bulk_create(rows, batch_size=2000)
     ts, tq = Expert.specialisms.through, Expert.qualifications.through
-    ts.objects.bulk_create([ts(expert_id=e.pk, specialism_id=s.pk) for e, (sp, _) in zip(rows, rels) for s in sp],
+    ts.objects.bulk_create([ts(expert_id=e.pk, specialism_id=s.pk) for e, (sp, _) in zip(rows, rels, strict=False) for s in sp],
                            batch_size=5000)
-    tq.objects.bulk_create([tq(expert_id=e.pk, qualification_id=q.pk) for e, (_, qs) in zip(rows, rels) for q in qs],
+    tq.objects.bulk_create([tq(expert_id=e.pk, qualification_id=q.pk) for e, (_, qs) in zip(rows, rels, strict=False) for q in qs],
                            batch_size=5000)
     slots = []
     for e in rows:

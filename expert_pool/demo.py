@@ -89,9 +89,9 @@ def _experts(ctx, provinces, specialisms, qualifications, today):
     Expert.objects.bulk_create(rows)
     through_s, through_q = Expert.specialisms.through, Expert.qualifications.through
     through_s.objects.bulk_create([through_s(expert_id=e.pk, specialism_id=s.pk)
-                                   for e, (spec, _q) in zip(rows, relations) for s in spec])
+                                   for e, (spec, _q) in zip(rows, relations, strict=False) for s in spec])
     through_q.objects.bulk_create([through_q(expert_id=e.pk, qualification_id=q.pk)
-                                   for e, (_s, quals) in zip(rows, relations) for q in quals])
+                                   for e, (_s, quals) in zip(rows, relations, strict=False) for q in quals])
     # Registrations that look like someone already in the pool, for the coordinators' duplicate check.
     for pending in [e for e in rows if e.status == "pending"][:3]:
         original = next(e for e in rows if e.province_id == pending.province_id and e.status == "active")

@@ -89,10 +89,10 @@ def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
             continue
         titles = {name: title for title, name, _req in COLUMNS}
 
-        def error(name, message):
+        def error(name, message, number=number, titles=titles):
             result.errors.append(RowError(number, titles[name], message))
 
-        for title, name, required in COLUMNS:
+        for _title, name, required in COLUMNS:
             if required and not raw.get(name):
                 error(name, _("不能为空。"))
         ref = raw.get("external_ref", "")

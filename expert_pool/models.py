@@ -149,6 +149,9 @@ class Availability(models.Model):
         verbose_name_plural = _("可服务时间")
         constraints = [models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="availability_order")]
 
+    def __str__(self):
+        return f"{self.start:%Y-%m-%d}–{self.end:%Y-%m-%d} {self.get_mode_display()}"
+
     def clean(self):
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("结束日期不能早于开始日期。")})
@@ -182,6 +185,9 @@ class Conflict(models.Model):
         ordering = ["organisation"]
         verbose_name = _("利益冲突声明")
         verbose_name_plural = _("利益冲突声明")
+
+    def __str__(self):
+        return f"{self.organisation}（{self.get_kind_display()}）"
 
 
 class ExpertRequestQuerySet(models.QuerySet):

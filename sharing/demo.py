@@ -83,7 +83,7 @@ def seed(ctx):
         editor, moderator = _user(p.code, "editor"), _user(p.code, "moderator")
         code = p.association.standards_code
         successors = {}
-        for i, ((title, title_en, ics, ccs), status) in enumerate(zip(TOPICS, PLAN), start=1):
+        for i, ((title, title_en, ics, ccs), status) in enumerate(zip(TOPICS, PLAN, strict=False), start=1):
             year = 2019 + (i + len(p.code)) % 6
             published = datetime.date(year, rnd.randint(1, 10), rnd.randint(1, 28))
             standard = GroupStandard(

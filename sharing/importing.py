@@ -140,7 +140,7 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
     province.association  # noqa: B018 - loaded once, read by every row's clean()
     seen: dict[str, int] = {}
     to_create, to_update = [], []
-    for (row_number, raw), number in zip(rows, numbers):
+    for (row_number, raw), number in zip(rows, numbers, strict=False):
         row_errors: list[RowError] = []
 
         def fail(name, message, row_errors=row_errors, row_number=row_number):

@@ -273,7 +273,7 @@ class Room:
                 self.writable = False
                 continue
             self._advance(seqs)
-            for seq, item in zip(seqs, batch):
+            for seq, item in zip(seqs, batch, strict=False):
                 await self._publish({"type": "notes.update", "seq": seq, "data": item.update, "user": item.user_id,
                                      "clients": sorted(item.clients)})
 

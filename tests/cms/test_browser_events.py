@@ -6,7 +6,6 @@ from django.core import mail
 
 from tests.cms import factories
 
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture

@@ -70,9 +70,9 @@ def servers():
     ports = [free_port(), free_port()]
     procs = [start_server(p) for p in ports]
     try:
-        for port, proc in zip(ports, procs):
+        for port, proc in zip(ports, procs, strict=False):
             wait_ready(port, proc)
-        yield list(zip(ports, procs))
+        yield list(zip(ports, procs, strict=False))
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -32,7 +32,7 @@ def test_two_reviewers_deciding_the_same_cell_at_once_exactly_one_wins(staff_of,
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=decide, args=(r, o)) for r, o in zip(reviewers, ["recognised", "declined"])]
+    threads = [threading.Thread(target=decide, args=(r, o)) for r, o in zip(reviewers, ["recognised", "declined"], strict=False)]
     for t in threads:
         t.start()
     for t in threads:
