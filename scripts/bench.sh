@@ -6,7 +6,11 @@ python="$1"
 "$python" manage.py setup_roundtable > /dev/null
 status=0
 shopt -s nullglob
-benches=(bench/*.py)
+# bench/__init__.py and bench/bench_*.py are support modules (settings, URLs) imported by the benchmarks.
+benches=()
+for file in bench/*.py; do
+    case "$(basename "$file")" in __init__.py|bench_*.py) ;; *) benches+=("$file") ;; esac
+done
 if (( ${#benches[@]} == 0 )); then
     echo "no benchmarks in bench/"
 fi
