@@ -241,7 +241,8 @@ def _organises(user, event: EventPage) -> bool:
     ids = province_ids_for(user, "view")
     if event.province_id in ids:
         return True
-    return event.co_organisers.filter(pk__in=ids).exists()
+    # Iterated, not filtered: a previewed revision's relations are modelcluster's in-memory querysets.
+    return any(province.pk in ids for province in event.co_organisers.all())
 
 
 def organises(*, user, event: EventPage) -> bool:

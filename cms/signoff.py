@@ -75,11 +75,13 @@ class CoOrganiserSignOffTask(Task):
         return None
 
     def user_can_access_editor(self, obj, user):
-        return bool(self.pending_province_ids_for(self._current_task_state(obj), user))
+        # Co-organisers review through the workflow preview and act from the dashboard; the editor stays the
+        # lead province's, so nobody outside it ever changes its event.
+        return False
 
     def locked_for_user(self, obj, user):
-        # While co-organisers are reviewing, only they (and superusers) may change the submitted content.
-        return not (user.is_superuser or self.user_can_access_editor(obj, user))
+        # The submitted revision is what the co-organisers sign: nobody edits it while they review.
+        return not user.is_superuser
 
     def get_actions(self, obj, user):
         if self.pending_province_ids_for(self._current_task_state(obj), user):

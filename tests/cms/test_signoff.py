@@ -65,6 +65,10 @@ def test_sign_off_end_to_end_goes_live_after_the_last_co_organiser(submitted, cl
     assert task_state in TaskState.objects.reviewable_by(zj)
     assert task_state not in TaskState.objects.reviewable_by(js)
     assert "长三角质量月联合启动仪式" in client_for(zj).get("/admin/").content.decode(), "moderation dashboard"
+    preview = client_for(zj).get(f"/admin/pages/workflow/preview/{event.pk}/{task_state.task_id}/")
+    assert preview.status_code == 200 and "长三角质量月联合启动仪式" in preview.content.decode()
+    assert refused(client_for(zj).get(f"/admin/pages/{event.pk}/edit/")), "reviewers never edit the lead's page"
+    assert refused(client_for(js).get(f"/admin/pages/workflow/preview/{event.pk}/{task_state.task_id}/"))
 
     # Neither an outsider nor an editor of a co-organising province may act; the lead may not bypass it.
     assert refused(client_for(js).post(action_url(event, "approve", task_state)))
