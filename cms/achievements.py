@@ -19,7 +19,6 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.forms import AchievementPageForm
-from cms.text import segmented
 
 YEAR_OUT_OF_RANGE = _("年份应在 1980 年至明年之间。")
 
@@ -109,7 +108,7 @@ class AchievementPage(Page):
         return result
 
     def search_terms(self) -> str:
-        return segmented(self.title, self.summary, self.organisation, getattr(self.achievement_type, "name", ""))
+        return " ".join(str(part) for part in (self.title, self.summary, self.organisation, getattr(self.achievement_type, "name", "")) if part)
 
     def get_context(self, request, *args, **kwargs):
         from cms import selectors

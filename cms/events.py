@@ -26,7 +26,6 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.forms import EventPageForm
-from cms.text import segmented
 from hub.permissions import ProvinceScopedQuerySet, province_ids_for
 
 TIME_ZONES = [
@@ -149,7 +148,7 @@ class CampaignPage(Page):
         return super().save(*args, **kwargs)
 
     def search_terms(self) -> str:
-        return segmented(self.title, self.summary)
+        return " ".join(str(part) for part in (self.title, self.summary) if part)
 
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
@@ -315,7 +314,7 @@ class EventPage(Page):
 
     # --- presentation --------------------------------------------------------------------------------------
     def search_terms(self) -> str:
-        return segmented(self.title, self.summary, self.place, getattr(self.category, "name", ""))
+        return " ".join(str(part) for part in (self.title, self.summary, self.place, getattr(self.category, "name", "")) if part)
 
     @cached_property
     def organiser_names(self) -> list[str]:

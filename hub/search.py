@@ -24,6 +24,7 @@ from modelsearch.query import And, Boost, Not, Or, Phrase, PlainText
 DOMAIN_WORDS = (
     "互认", "质量月", "团体标准", "专家库", "质协", "圆桌会议", "长三角", "QC小组", "卓越绩效", "质量奖",
     "六西格玛", "现场管理", "质量大讲堂", "推广应用", "随机抽取", "评价认证", "质量创新", "成果分享",
+    "大讲堂", "质量提升", "质量强国", "质量协会",
 )
 
 _WORD_CHAR = re.compile(r"\w")
