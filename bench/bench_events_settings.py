@@ -1,5 +1,5 @@
 """Settings for bench/events.py: the hub's own settings plus a minimal baseline view, production-like debug off."""
-from hub.settings import *
+from hub.settings import *  # noqa: F403 - the hub's settings, plus a baseline view
 
 DEBUG = False
 ROOT_URLCONF = "bench.bench_events_urls"

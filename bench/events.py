@@ -48,7 +48,10 @@ def urls(env: dict) -> list[tuple[str, str]]:
     )
     out = subprocess.run([PYTHON, "-c", script], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
     event_path, achievement_path, campaign_path, event_pk = out.stdout.split()
-    strip = lambda p: "/" + p.split("/", 2)[2]
+
+    def strip(path):  # url_path carries the root page's slug; the site serves below it
+        return "/" + path.split("/", 2)[2]
+
     return [
         ("minimal Django view (baseline)", "/bench/minimal/"),
         ("events listing", "/events/"),
