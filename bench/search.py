@@ -27,8 +27,8 @@ FILLER = "长三角五省市质量协会围绕质量提升开展合作，推动�
 
 
 def make_pages(n):
+    from cms.models import ContentPage
     from hub.models import Province
-    from pages.models import ContentPage
 
     section = Province.objects.get(code="SH").section_page
     pages = []
@@ -54,8 +54,8 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     call_command("migrate", verbosity=0)
     call_command("setup_roundtable", verbosity=0, stdout=open(os.devnull, "w"))
+    from cms.models import ContentPage
     from hub import search
-    from pages.models import ContentPage
 
     search.tokenizer()  # dictionary loading is a one-off cost, reported separately below
     pages = make_pages(n)

@@ -117,7 +117,7 @@ def _publish(page, owner):
 
 
 def seed(ctx):
-    from pages.models import ContentPage
+    from cms.models import ContentPage
 
     home = HomePage.objects.get()
     home.intro = HOME_INTRO

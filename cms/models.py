@@ -66,6 +66,30 @@ class ProvinceSectionPage(Page):
         return context
 
 
+class ContentPage(Page):
+    """A general page under the home page, a province's section or another general page; searchable in Chinese."""
+
+    intro = RichTextField(_("导语"), blank=True, features=["bold", "italic", "link"],
+                          help_text=_("一两句话概括本页内容，显示在列表和搜索结果中。"))
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    parent_page_types = ["cms.HomePage", "cms.ProvinceSectionPage", "cms.ContentPage"]
+
+    class Meta:
+        verbose_name = _("普通网页")
+        verbose_name_plural = _("普通网页")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        from hub.selectors import visible_pages
+
+        context["subpages"] = visible_pages(request.user).child_of(self).specific()
+        return context
+
+
 # Feature pages and their models live in their own modules; imported here so Django registers them with cms.
 from cms.achievements import AchievementAttachment, AchievementPage, AchievementTag, AchievementType  # noqa: E402
 from cms.events import (  # noqa: E402
@@ -79,7 +103,7 @@ from cms.events import (  # noqa: E402
 from cms.signoff import CoOrganiserSignOff, CoOrganiserSignOffTask  # noqa: E402
 
 __all__ = [
-    "HomePage", "ProvinceSectionPage", "AchievementAttachment", "AchievementPage", "AchievementTag",
+    "HomePage", "ProvinceSectionPage", "ContentPage", "AchievementAttachment", "AchievementPage", "AchievementTag",
     "AchievementType", "CampaignPage", "EventAttachment", "EventCategory", "EventPage", "EventQuestion",
     "Registration", "CoOrganiserSignOff", "CoOrganiserSignOffTask",
 ]

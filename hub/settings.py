@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "daphne",
     "hub",
     "cms",
-    "pages",
     "sharing",
     "expert_pool",
     "wagtail.contrib.forms",

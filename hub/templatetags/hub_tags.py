@@ -20,7 +20,7 @@ def main_menu(context):
 
 
 @register.simple_tag(takes_context=True)
-def visible_children(context, page, content_type: str = "pages.ContentPage"):
+def visible_children(context, page, content_type: str = "cms.ContentPage"):
     """Live children of ``page`` of one page type that the visitor may see (view restrictions respected)."""
     from django.apps import apps
 

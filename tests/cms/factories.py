@@ -1,10 +1,11 @@
-"""Factories for events, campaigns, achievements, registrations and adoption records."""
+"""Factories for general pages, events, campaigns, achievements, registrations and adoption records."""
 from __future__ import annotations
 
 import itertools
 from datetime import date, time, timedelta
 
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
 _n = itertools.count(1)
 
@@ -102,3 +103,25 @@ def adoption(achievement, province, **fields):
                                    organisation=fields.pop("organisation", "浙江某电子有限公司"),
                                    adopted_on=fields.pop("adopted_on", timezone.localdate() - timedelta(days=10)),
                                    outcome=fields.pop("outcome", "不良率下降 30%。"), **fields)
+
+
+_page_serial = iter(range(1, 10**9))
+
+
+def content_page(parent, title="测试页面", *, intro="", publish=True, **fields):
+    from cms.models import ContentPage
+
+    page = ContentPage(title=title, slug=f"p{next(_page_serial)}", intro=intro, **fields)
+    parent.add_child(instance=page)
+    if publish:
+        page.save_revision().publish()
+    else:
+        page.live = False
+        page.save()
+    return page
+
+
+def restrict(page, restriction_type, *, groups=(), password=""):
+    restriction = PageViewRestriction.objects.create(page=page, restriction_type=restriction_type, password=password)
+    restriction.groups.set(groups)
+    return restriction

@@ -11,12 +11,12 @@ from wagtail.images import get_image_model
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
+from cms.models import ContentPage
 from hub.roles import ROLES, group_name
 from hub.services.provisioning import province_collection
-from pages.models import ContentPage
+from tests.cms.factories import content_page, restrict
 from tests.hub.uploads import PDF, image
 from tests.matrix import Case, case_id, check_case
-from tests.pages.factories import content_page, restrict
 
 Document = get_document_model()
 SLUGS = itertools.count(1)

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from wagtail import hooks
 from wagtail.models import PageViewRestriction as R
 
-from tests.pages.factories import content_page, restrict
+from tests.cms.factories import content_page, restrict
 
 LONG = "各协会对彼此的团体标准逐项作出互认决定。" * 20
 

@@ -8,7 +8,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from hub import selectors
-from tests.pages.factories import content_page, restrict
+from tests.cms.factories import content_page, restrict
 
 R = PageViewRestriction
 
