@@ -1,6 +1,3 @@
 """The roundtable core. One module per area; import them here so Django finds every model."""
 from .provinces import Association, Province  # noqa: F401
-from .meetings import (  # noqa: F401
-    ActionItem, Addendum, AgendaItem, Meeting, MinutesAnswer, Minutes, NoteClient, NoteSnapshot, NoteUpdate, Participant,
-    RotationSlot,
-)
+from .meetings import ActionItem, Addendum, AgendaItem, Meeting, Minutes, MinutesAnswer, NoteClient, NoteSnapshot, NoteUpdate, Participant, RotationSlot  # noqa: F401, E501

@@ -22,8 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from hub import permissions
 from hub import selectors_meetings as sel
 from hub.models import (
-    ActionItem, Addendum, AgendaItem, Meeting, Minutes, MinutesAnswer, NoteSnapshot, NoteUpdate, Participant,
-    Province, RotationSlot,
+    ActionItem,
+    Addendum,
+    AgendaItem,
+    Meeting,
+    Minutes,
+    MinutesAnswer,
+    NoteSnapshot,
+    NoteUpdate,
+    Participant,
+    Province,
+    RotationSlot,
 )
 from hub.services import notes
 

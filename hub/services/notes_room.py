@@ -124,15 +124,6 @@ class Room:
         self.tasks.append(asyncio.create_task(self._write_loop()))
         self.tasks.append(asyncio.create_task(self._tick_loop()))
 
-    async def stop(self) -> None:
-        await self._flush_pending()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.layer is not None and self.channel:
-            await self.layer.group_discard(group_name(self.meeting_id), self.channel)
-        self._sub = None
-
     # --- documents ---------------------------------------------------------------------------------------
     def apply(self, update: bytes) -> bytes | None:
         """Apply a validated update to the room document; the part that actually changed it, or None."""
