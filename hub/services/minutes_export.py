@@ -167,7 +167,8 @@ def to_pdf(minutes: Minutes) -> bytes:
         elif b["t"] == "li":
             story.append(p(indent + ("• " if b["kind"] == "bullet" else f"{b['n']}. ") + b["text"]))
         elif b["t"] == "task":
-            story.append(p(indent + ("☑ " if b["checked"] else "☐ ") + b["text"]))
+            # The embedded font has no ballot-box glyphs; brackets read the same on paper.
+            story.append(p(indent + ("[√] " if b["checked"] else "[  ] ") + b["text"]))
         elif b["t"] == "table" and b["rows"]:
             width = max(len(r) for r in b["rows"]) or 1
             grid = Table([[p(c) for c in r + [""] * (width - len(r))] for r in b["rows"]])
