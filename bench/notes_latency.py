@@ -388,9 +388,9 @@ async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float)
         await asyncio.sleep(0.5)
     for c in active:
         await c.close()
-    print("  RSS of both processes, MB, every 30 s: " + " ".join(f"{m:.0f}" for _, m in samples))
+    print(f"  RSS of {'+'.join(x.kind for x in servers)}, MB, every 30 s: " + " ".join(f"{m:.0f}" for _, m in samples))
     # Least-squares slope after the first two minutes of warm-up.
-    points = [(t, m) for t, m in samples if t >= 120] or samples
+    points = [(t, m) for t, m in samples if t >= min(120, minutes * 15)] or samples
     if len(points) < 2:
         return float("nan")
     mean_t = statistics.fmean(t for t, _ in points)
@@ -441,9 +441,16 @@ def main() -> None:
                       f"{r['lost']:>5}  {ratio:>9.2f}x")
 
         if args.only_soak:
-            slope = asyncio.run(soak(two, [new_meeting() for _ in range(5)], cookies, args.soak_minutes))
-            print(f"soak {args.soak_minutes:g} min, 5 meetings × 5 editors, joins and leaves, 2 processes: "
-                  f"RSS slope {slope:+.1f} MB/hour")
+            rooms = [new_meeting() for _ in range(5)]
+
+            async def both():
+                return await asyncio.gather(
+                    soak(two, rooms, cookies, args.soak_minutes),
+                    soak([reference], [f"soak-{i}-{time.time_ns()}" for i in range(5)], [None], args.soak_minutes))
+
+            hub_slope, ref_slope = asyncio.run(both())
+            print(f"soak {args.soak_minutes:g} min, 5 meetings × 5 editors, joins and leaves, same run: "
+                  f"hub (2 processes) RSS slope {hub_slope:+.1f} MB/hour, reference {ref_slope:+.1f} MB/hour")
             return
         room, state = long_meeting(new_meeting, args.late_edits)
         cold = asyncio.run(time_late_join(one.url(room), cookies[0], state))
