@@ -166,9 +166,18 @@ class BenchClient:
         except websockets.ConnectionClosed:
             pass
 
-    async def edit(self, n: int) -> None:
+    async def edit(self, n: int, *, replace: bool = False) -> None:
+        """Append a tagged edit; with ``replace``, also delete this client's previous one (typing and
+        correcting, so the document stays the same size and only the server's own memory can grow)."""
         tag = f"{self.index}:{n}"
-        self.edits.append(tag)
+        with self.doc.transaction():
+            if replace and n:
+                previous = f"{self.index}:{n - 1}"
+                for i, value in enumerate(self.edits):
+                    if value == previous:
+                        del self.edits[i]
+                        break
+            self.edits.append(tag)
         self.sent[tag] = time.perf_counter()
         frames, self.outbox = self.outbox, []
         for frame in frames:
@@ -345,12 +354,14 @@ async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float)
     sent, received = {}, {}
     active: list[BenchClient] = []
     counter = iter(range(10**9))
+    k_now = [0]
 
     async def join(room_index: int):
         i = next(counter)
         c = BenchClient(i, servers[i % len(servers)].url(rooms[room_index]), cookies[i % len(cookies)], sent, received)
         await c.connect()
         c.room_index = room_index
+        c.joined_at = k_now[0]
         active.append(c)
 
     for r in range(5):
@@ -362,8 +373,9 @@ async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float)
     k = 0
     while time.monotonic() < end:
         for c in list(active):
-            await c.edit(k)
+            await c.edit(k - c.joined_at, replace=True)
         k += 1
+        k_now[0] = k
         if k % 10 == 0:
             leaving = active.pop(rng.randrange(len(active)))
             await leaving.close()
@@ -376,8 +388,9 @@ async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float)
         await asyncio.sleep(0.5)
     for c in active:
         await c.close()
+    print(f"  RSS of {'+'.join(x.kind for x in servers)}, MB, every 30 s: " + " ".join(f"{m:.0f}" for _, m in samples))
     # Least-squares slope after the first two minutes of warm-up.
-    points = [(t, m) for t, m in samples if t >= 120] or samples
+    points = [(t, m) for t, m in samples if t >= min(120, minutes * 15)] or samples
     if len(points) < 2:
         return float("nan")
     mean_t = statistics.fmean(t for t, _ in points)
@@ -394,6 +407,7 @@ def main() -> None:
     parser.add_argument("--late-edits", type=int, default=30000)
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument("--only-soak", action="store_true", help="skip the latency, late-join and memory runs")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     redis_url = os.environ.get("REDIS_URL")
@@ -403,7 +417,7 @@ def main() -> None:
     url = scratch_database_url()
     prepare_database(url)
     os.environ["DATABASE_URL"] = url
-    base_env = {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    base_env = {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_DEBUG": "0"}
     one_env = {k: v for k, v in base_env.items() if k != "REDIS_URL"}
     cookies, new_meeting = hub_setup(max(sizes + [5]))
 
@@ -414,7 +428,7 @@ def main() -> None:
     print(f"typing: {args.rate:g} edits/s per client for {args.seconds:g} s; latency = send → seen by each other client")
     print(f"{'N':>3}  {'server':<26} {'edits':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'lost':>5}  {'p95 vs ref':>10}")
     try:
-        for n in sizes:
+        for n in ([] if args.only_soak else sizes):
             results = {}
             for name, servers in setups.items():
                 room = new_meeting() if name != "reference y-websocket" else f"bench-{n}-{time.time_ns()}"
@@ -426,6 +440,18 @@ def main() -> None:
                 print(f"{n:>3}  {name:<26} {r['edits']:>6} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
                       f"{r['lost']:>5}  {ratio:>9.2f}x")
 
+        if args.only_soak:
+            rooms = [new_meeting() for _ in range(5)]
+
+            async def both():
+                return await asyncio.gather(
+                    soak(two, rooms, cookies, args.soak_minutes),
+                    soak([reference], [f"soak-{i}-{time.time_ns()}" for i in range(5)], [None], args.soak_minutes))
+
+            hub_slope, ref_slope = asyncio.run(both())
+            print(f"soak {args.soak_minutes:g} min, 5 meetings × 5 editors, joins and leaves, same run: "
+                  f"hub (2 processes) RSS slope {hub_slope:+.1f} MB/hour, reference {ref_slope:+.1f} MB/hour")
+            return
         room, state = long_meeting(new_meeting, args.late_edits)
         cold = asyncio.run(time_late_join(one.url(room), cookies[0], state))
         warm = asyncio.run(time_late_join(one.url(room), cookies[1], state))

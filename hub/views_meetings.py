@@ -38,7 +38,8 @@ def _errors(request, exc: ValidationError) -> None:
 def meeting_list(request):
     meetings = sel.visible_meetings(request.user).order_by("-starts_at")
     can_schedule = sel.is_secretariat(request.user) or bool(permissions.province_ids_for(request.user, "change"))
-    return render(request, "hub/meetings/list.html", {"meetings": meetings, "can_schedule": can_schedule})
+    return render(request, "hub/meetings/list.html", {"meetings": meetings, "can_schedule": can_schedule,
+                                                      "is_secretariat": sel.is_secretariat(request.user)})
 
 
 class MeetingForm(forms.Form):

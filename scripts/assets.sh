@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Chinese font embedded in PDF minutes (HUB_PDF_FONT overrides the path); Debian's package, when root.
+if [[ -z "${HUB_PDF_FONT:-}" && ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+        echo "[assets] installing Debian's fonts-wqy-microhei (PDF minutes)" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null
+    else
+        echo "[assets] PDF minutes need a Chinese TrueType font: install fonts-wqy-microhei or set HUB_PDF_FONT." >&2
+    fi
+fi
+
 [[ -f package.json ]] || exit 0
 
 if ! command -v npm >/dev/null; then

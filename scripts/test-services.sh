@@ -7,7 +7,7 @@
 # and drops its own test_… database there). Otherwise a fresh cluster and a fresh Redis are started on free ports of
 # 127.0.0.1, in one temporary directory, and torn down on exit, failure or interrupt: no existing database or Redis
 # is ever touched. As root, missing Debian packages (postgresql, redis-server and, unless --no-browser, chromium and
-# fonts-noto-cjk) are installed first.
+# fonts-noto-cjk, fonts-wqy-microhei) are installed first.
 set -euo pipefail
 
 want_browser=1
@@ -62,6 +62,8 @@ if (( want_browser )); then
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     if command -v dpkg-query >/dev/null && ! have_deb fonts-noto-cjk; then missing+=(fonts-noto-cjk); fi
 fi
+# PDF minutes embed WenQuanYi Micro Hei (reportlab embeds TrueType only; Noto CJK is OpenType/CFF).
+if command -v dpkg-query >/dev/null && ! have_deb fonts-wqy-microhei; then missing+=(fonts-wqy-microhei); fi
 if (( ${#missing[@]} )); then
     apt_install "${missing[@]}"
 fi

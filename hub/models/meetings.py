@@ -146,6 +146,9 @@ class NoteUpdate(models.Model):
         ordering = ["meeting", "seq"]
         constraints = [models.UniqueConstraint(fields=["meeting", "seq"], name="note_update_seq_unique")]
 
+    def __str__(self):
+        return f"{self.meeting_id}#{self.seq}"
+
 
 class NoteSnapshot(models.Model):
     """The merged document after update ``upto_seq``: automatic (compaction) or a named checkpoint."""
@@ -162,6 +165,9 @@ class NoteSnapshot(models.Model):
         ordering = ["meeting", "upto_seq", "pk"]
         indexes = [models.Index(fields=["meeting", "-upto_seq"], name="note_snapshot_latest")]
 
+    def __str__(self):
+        return self.label or f"{self.meeting_id}@{self.upto_seq}"
+
 
 class NoteClient(models.Model):
     """A Yjs client id bound to the account that first wrote with it: authorship comes from here, not the client."""
@@ -172,6 +178,9 @@ class NoteClient(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "client_id"], name="note_client_unique")]
+
+    def __str__(self):
+        return f"{self.meeting_id}:{self.client_id}"
 
 
 class Minutes(models.Model):
@@ -192,6 +201,9 @@ class Minutes(models.Model):
     class Meta:
         verbose_name = _("会议纪要")
         verbose_name_plural = _("会议纪要")
+
+    def __str__(self):
+        return f"{self.meeting}（纪要）"
 
 
 class MinutesAnswer(models.Model):
@@ -214,6 +226,9 @@ class MinutesAnswer(models.Model):
         ordering = ["province__order"]
         constraints = [models.UniqueConstraint(fields=["minutes", "province"], name="minutes_answer_once")]
 
+    def __str__(self):
+        return f"{self.province_id}: {self.get_decision_display()}"
+
 
 class Addendum(models.Model):
     """A later note on signed minutes; the signed text itself never changes."""
@@ -225,6 +240,9 @@ class Addendum(models.Model):
 
     class Meta:
         ordering = ["created"]
+
+    def __str__(self):
+        return self.text[:40]
 
 
 class ActionItem(models.Model):

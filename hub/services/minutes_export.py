@@ -3,15 +3,15 @@ Headings, list and checklist items and tables survive every format."""
 from __future__ import annotations
 
 import io
-import os
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
+from hub import env
 from hub.models import Minutes
 
 #: A TrueType-outline CJK font (reportlab embeds TrueType only; Noto CJK is CFF). Debian: fonts-wqy-microhei.
-PDF_FONT = os.environ.get("HUB_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+PDF_FONT = env.get("HUB_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ROLE_LABEL = {"editor": "编辑", "observer": "列席"}
 DECISION_LABEL = {"confirm": "确认", "reservation": "保留意见"}
 
@@ -167,7 +167,8 @@ def to_pdf(minutes: Minutes) -> bytes:
         elif b["t"] == "li":
             story.append(p(indent + ("• " if b["kind"] == "bullet" else f"{b['n']}. ") + b["text"]))
         elif b["t"] == "task":
-            story.append(p(indent + ("☑ " if b["checked"] else "☐ ") + b["text"]))
+            # The embedded font has no ballot-box glyphs; brackets read the same on paper.
+            story.append(p(indent + ("[√] " if b["checked"] else "[  ] ") + b["text"]))
         elif b["t"] == "table" and b["rows"]:
             width = max(len(r) for r in b["rows"]) or 1
             grid = Table([[p(c) for c in r + [""] * (width - len(r))] for r in b["rows"]])

@@ -282,13 +282,12 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc,
     if upto_seq is not None:
         rows = rows.filter(seq__lte=upto_seq)
     last = start
-    updates = []
-    for seq, data in rows.order_by("seq").values_list("seq", "data").iterator(chunk_size=2000):
-        updates.append(bytes(data))
-        last = seq
-    if updates:
-        # One merged apply is much faster than thousands of small ones for a late joiner.
-        doc.apply_update(pycrdt.merge_updates(*updates) if len(updates) > 1 else updates[0])
+    # One transaction for the whole replay: about twice as fast as one per row, and far faster than
+    # merge_updates, which grows worse than linearly with the number of updates.
+    with doc.transaction():
+        for seq, data in rows.order_by("seq").values_list("seq", "data").iterator(chunk_size=2000):
+            doc.apply_update(bytes(data))
+            last = seq
     return doc, last
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pycrdt
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections, connection
 
 from hub.services import notes
@@ -104,7 +104,10 @@ class Room:
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
-        self.layer = get_channel_layer(NOTES_LAYER)
+        layer = get_channel_layer(NOTES_LAYER)
+        # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
+        self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
+        self.last_flush = 0.0
         self.idle_since: float | None = None
         self._effective: list[bytes] = []
         self._sub = self.doc.observe(lambda event: self._effective.append(event.update))
@@ -123,15 +126,6 @@ class Room:
             self.tasks.append(asyncio.create_task(self._receive_loop()))
         self.tasks.append(asyncio.create_task(self._write_loop()))
         self.tasks.append(asyncio.create_task(self._tick_loop()))
-
-    async def stop(self) -> None:
-        await self._flush_pending()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.layer is not None and self.channel:
-            await self.layer.group_discard(group_name(self.meeting_id), self.channel)
-        self._sub = None
 
     # --- documents ---------------------------------------------------------------------------------------
     def apply(self, update: bytes) -> bytes | None:
@@ -280,7 +274,10 @@ class Room:
     async def _write_loop(self) -> None:
         while True:
             await self.flush.wait()
+            if time.monotonic() - self.last_flush < 0.05:
+                await asyncio.sleep(0.01)  # busy room: gather keystrokes into fewer, larger transactions
             self.flush.clear()
+            self.last_flush = time.monotonic()
             await self._flush_pending()
 
     async def _publish(self, message: dict) -> None:

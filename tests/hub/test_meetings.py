@@ -196,7 +196,7 @@ def test_compaction_snapshot_loads_the_same_document(staff_of, monkeypatch):
     client = __import__("tests.hub.ywsclient", fromlist=["YClient"]).YClient()
     for word in ("一", "二", "三", "四"):
         client.append_text(word)
-        items = [notes.Pending(m[3:], None, frozenset()) for m in client.take()]
+        items = [notes.Pending(notes.parse_frame(m).payload, None, frozenset()) for m in client.take()]
         notes.append_updates(meeting_id=meeting.pk, items=items)
     snapshot = notes.compact(meeting_id=meeting.pk)
     assert snapshot is not None and NoteSnapshot.objects.count() == 1
