@@ -8,9 +8,10 @@ from tests.cms import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
 @pytest.fixture
 def site_ready():
-    """The restored serialized state can predate provisioning's switch of the default site to the home page."""
+    """After an earlier transactional test's flush, the default site must point at the home page again."""
     from hub.services.provisioning import Report, ensure_home_page
 
     ensure_home_page(Report())

@@ -150,7 +150,6 @@ def test_exports_are_formula_safe_and_audited(client_for, staff_of, event):
 
 
 @pytest.mark.postgres
-
 @pytest.mark.django_db(transaction=True)
 def test_parallel_registrations_never_overbook(province):
     if connection.vendor != "postgresql":
