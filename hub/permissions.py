@@ -65,6 +65,15 @@ def require(user, action: str, province) -> None:
         raise PermissionDenied
 
 
+def is_secretariat(user) -> bool:
+    """The roundtable secretariat keeps the meeting rotation; it is a roundtable-wide group, not a province role."""
+    from hub.roles import SECRETARIAT_GROUP
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=SECRETARIAT_GROUP).exists()
+
+
 def forget(user) -> None:
     """Drop the memoised scope, e.g. after group membership changed during a request or a test."""
     if user is not None:

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from hub import permissions
 from hub.models import ActionItem, AgendaItem, Meeting, Participant, Province
-from hub.roles import SECRETARIAT_GROUP
 
 EDITOR, OBSERVER = "editor", "observer"
 
@@ -59,11 +58,6 @@ def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
 def can_administer(user, meeting: Meeting) -> bool:
     """The host province's staff administer a meeting (agenda, participants, status)."""
     return user.is_authenticated and (user.is_superuser or permissions.can(user, "change", meeting.host_id))
-
-
-def is_secretariat(user) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or user.groups.filter(name=SECRETARIAT_GROUP).exists())
 
 
 def visible_meetings(user) -> QuerySet[Meeting]:

@@ -37,9 +37,9 @@ def _errors(request, exc: ValidationError) -> None:
 @login_required
 def meeting_list(request):
     meetings = sel.visible_meetings(request.user).order_by("-starts_at")
-    can_schedule = sel.is_secretariat(request.user) or bool(permissions.province_ids_for(request.user, "change"))
+    can_schedule = permissions.is_secretariat(request.user) or bool(permissions.province_ids_for(request.user, "change"))
     return render(request, "hub/meetings/list.html", {"meetings": meetings, "can_schedule": can_schedule,
-                                                      "is_secretariat": sel.is_secretariat(request.user)})
+                                                      "is_secretariat": permissions.is_secretariat(request.user)})
 
 
 class MeetingForm(forms.Form):
@@ -52,7 +52,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        hosts = Province.objects.filter(is_member=True) if sel.is_secretariat(user) else permissions.provinces_for(
+        hosts = Province.objects.filter(is_member=True) if permissions.is_secretariat(user) else permissions.provinces_for(
             user, "change")
         self.fields["host"].queryset = hosts.ordered()
         default = svc.next_host()
@@ -284,7 +284,7 @@ def action_item_done(request, item_id):
 
 @login_required
 def rotation(request):
-    if not sel.is_secretariat(request.user):
+    if not permissions.is_secretariat(request.user):
         raise PermissionDenied
     if request.method == "POST":
         try:

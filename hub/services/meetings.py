@@ -68,7 +68,7 @@ def _notify_rooms(meeting_id: int, message: dict) -> None:
 @transaction.atomic
 def rotation_set(*, actor, codes: list[str]) -> list[RotationSlot]:
     """The secretariat sets the hosting order; every member province appears exactly once."""
-    if not sel.is_secretariat(actor):
+    if not permissions.is_secretariat(actor):
         raise PermissionDenied
     provinces = {p.code: p for p in Province.objects.filter(is_member=True)}
     if sorted(codes) != sorted(provinces):
@@ -93,7 +93,7 @@ def next_host() -> Province | None:
 def meeting_create(*, actor, title: str, host: Province, starts_at: datetime.datetime, place: str = "",
                    online_link: str = "", agenda: list[str] = (), participants: list[tuple] = ()) -> Meeting:
     """Schedule a meeting. The secretariat or the host province's staff may; open action items join the agenda."""
-    if not (sel.is_secretariat(actor) or permissions.can(actor, "change", host)):
+    if not (permissions.is_secretariat(actor) or permissions.can(actor, "change", host)):
         raise PermissionDenied
     meeting = Meeting(title=title, host=host, starts_at=starts_at, place=place, online_link=online_link,
                       created_by=actor)
