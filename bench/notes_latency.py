@@ -1,14 +1,14 @@
 """Live-notes benchmark: this hub's y-websocket endpoint against the reference y-websocket@1.5 Node server.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_notes REDIS_URL=redis://127.0.0.1:6379/6 \
-        python bench/notes_latency.py [--sizes 2,5,10,20,40] [--seconds 10] [--rate 4] [--soak-minutes 20]
+        python bench/notes_latency.py [--sizes 2,5,10,20,40] [--seconds 5] [--rounds 3] [--rate 4] [--soak-minutes 20]
 
 Needs PostgreSQL and Redis (two processes share them), Node with ``npm ci`` done (the reference server is
 node_modules/y-websocket/bin/server.js). It creates and migrates a scratch database ``<DATABASE name>_bench``.
 
 For each N, N pycrdt clients join one meeting and each appends an edit every 1/rate seconds (jittered) for the
-given time; every edit's propagation latency to each of the other N-1 clients is recorded, and an edit some client
-never received within the drain time counts as lost. Servers measured in the same run: the hub with one process
+given time, in several rounds in which the servers take turns; every edit's propagation latency to each of the
+other N-1 clients is recorded, and an edit some client never received within the drain time counts as lost. Servers measured in the same run: the hub with one process
 (its embedded in-memory channel layer), the hub with two processes behind Redis (clients split between them),
 and the reference server. Then: the time for a late joiner to load a meeting of tens of thousands of stored edits,
 server memory per open connection, and (optional) the RSS slope of a soak with people joining and leaving.
@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -59,11 +60,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_port(port: int, proc: subprocess.Popen, log: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            raise SystemExit(f"server exited with {proc.returncode}: {Path(log).read_text()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -80,14 +81,22 @@ class Server:
             cmd = ["node", "node_modules/y-websocket/bin/server.js"]
             env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         else:
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "hub.asgi:application"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_port(self.port, self.proc)
+            cmd = [sys.executable, "-m", "hub.worker", "--port", str(self.port)]  # as production runs it
+        # The server's log goes to a file: a pipe nobody reads fills up and then blocks the server.
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{kind}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.port, self.proc, self.log.name)
 
     def url(self, room: str) -> str:
         if self.kind == "reference":
             return f"ws://127.0.0.1:{self.port}/{room}"
         return f"ws://127.0.0.1:{self.port}/ws/notes/{room}"
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return times.user + times.system
 
     def rss_mb(self) -> float:
         import psutil
@@ -204,6 +213,7 @@ async def run_typing(servers: list[Server], room: str, cookies: list[str | None]
         await c.connect()
     await asyncio.gather(*(asyncio.wait_for(c.synced.wait(), 30) for c in clients))
     await asyncio.sleep(0.5)
+    cpu_before = sum(s.cpu_seconds() for s in servers)
 
     async def typist(c: BenchClient):
         rng = random.Random(c.index)
@@ -220,12 +230,22 @@ async def run_typing(servers: list[Server], room: str, cookies: list[str | None]
     deadline = time.perf_counter() + drain
     while time.perf_counter() < deadline and sum(len(v) for v in received.values()) < expected:
         await asyncio.sleep(0.05)
+    cpu = sum(s.cpu_seconds() for s in servers) - cpu_before
     latencies = [(t - sent[tag]) * 1000 for tag, seen in received.items() for t in seen.values()]
     lost = expected - len(latencies)
     for c in clients:
         await c.close()
-    return {"edits": len(sent), "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-            "p99": percentile(latencies, 99), "lost": lost, "deliveries": expected}
+    return {"edits": len(sent), "latencies": latencies, "lost": lost, "deliveries": expected, "cpu": cpu}
+
+
+def pooled(rounds: list[dict]) -> dict:
+    """Several interleaved rounds of one server: percentiles over all their latencies, totals of the rest."""
+    latencies = [x for r in rounds for x in r["latencies"]]
+    deliveries = sum(r["deliveries"] for r in rounds)
+    return {"edits": sum(r["edits"] for r in rounds), "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+            "lost": sum(r["lost"] for r in rounds),
+            "cpu_us": sum(r["cpu"] for r in rounds) / deliveries * 1e6 if deliveries else float("nan")}
 
 
 # --- hub fixtures in the scratch database --------------------------------------------------------------------
@@ -347,66 +367,94 @@ async def rss_per_connection(server: Server, room: str, cookies: list[str | None
     return (after - before) * 1024 / count
 
 
-async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float) -> float:
-    """5 meetings × 5 editors typing, one person leaving and another joining every few seconds; RSS slope."""
+async def soak(servers: list[Server], rooms: list[str], cookies, minutes: float,
+               meeting_minutes: float = 4.0) -> tuple[float, list]:
+    """5 meetings at a time × 5 editors typing, one person leaving and another joining every few seconds; each
+    meeting ends after ``meeting_minutes`` (everyone leaves) and a new one begins in its place, as on a real server
+    over a day. A meeting's document only grows while it runs, so what the RSS slope measures is memory the server
+    keeps after meetings and connections are gone. Returns (MB per hour, samples)."""
     rng = random.Random(3)
     samples = []
     sent, received = {}, {}
-    active: list[BenchClient] = []
+    fresh_rooms = iter(rooms)
     counter = iter(range(10**9))
-    k_now = [0]
+    slots = []  # per meeting slot: {"room", "ends", "clients"}
 
-    async def join(room_index: int):
+    async def join(slot, k):
         i = next(counter)
-        c = BenchClient(i, servers[i % len(servers)].url(rooms[room_index]), cookies[i % len(cookies)], sent, received)
+        c = BenchClient(i, servers[i % len(servers)].url(slot["room"]), cookies[i % len(cookies)], sent, received)
         await c.connect()
-        c.room_index = room_index
-        c.joined_at = k_now[0]
-        active.append(c)
+        c.joined_at = k
+        slot["clients"].append(c)
 
-    for r in range(5):
+    async def open_meeting(slot, k, length):
+        slot.update(room=next(fresh_rooms), ends=time.monotonic() + length, clients=[])
         for _ in range(5):
-            await join(r)
-    end = time.monotonic() + minutes * 60
+            await join(slot, k)
+
     start = time.monotonic()
+    for index in range(5):  # staggered, so one meeting ends at a time
+        slots.append({})
+        await open_meeting(slots[-1], 0, meeting_minutes * 60 * (index + 1) / 5)
+    end = start + minutes * 60
     next_sample = start
     k = 0
     while time.monotonic() < end:
-        for c in list(active):
-            await c.edit(k - c.joined_at, replace=True)
+        for slot in slots:
+            if time.monotonic() >= slot["ends"]:
+                for c in slot["clients"]:
+                    await c.close()
+                await open_meeting(slot, k, meeting_minutes * 60)
+            for c in slot["clients"]:
+                await c.edit(k - c.joined_at, replace=True)
         k += 1
-        k_now[0] = k
         if k % 10 == 0:
-            leaving = active.pop(rng.randrange(len(active)))
+            slot = rng.choice(slots)
+            leaving = slot["clients"].pop(rng.randrange(len(slot["clients"])))
             await leaving.close()
-            await join(leaving.room_index)
+            await join(slot, k)
         if time.monotonic() >= next_sample:
             samples.append((time.monotonic() - start, sum(s.rss_mb() for s in servers)))
             next_sample += 30
         sent.clear()
         received.clear()
         await asyncio.sleep(0.5)
-    for c in active:
-        await c.close()
-    print(f"  RSS of {'+'.join(x.kind for x in servers)}, MB, every 30 s: " + " ".join(f"{m:.0f}" for _, m in samples))
-    # Least-squares slope after the first two minutes of warm-up.
-    points = [(t, m) for t, m in samples if t >= min(120, minutes * 15)] or samples
+    for slot in slots:
+        for c in slot["clients"]:
+            await c.close()
+    # Least-squares slope after the warm-up (the first meetings of every slot).
+    points = [(t, m) for t, m in samples if t >= min(meeting_minutes * 60, minutes * 15)] or samples
     if len(points) < 2:
-        return float("nan")
+        return float("nan"), samples
     mean_t = statistics.fmean(t for t, _ in points)
     mean_m = statistics.fmean(m for _, m in points)
     slope = sum((t - mean_t) * (m - mean_m) for t, m in points) / sum((t - mean_t) ** 2 for t, _ in points)
-    return slope * 3600
+    return slope * 3600, samples
+
+
+def soak_rooms(new_meeting, minutes: float, meeting_minutes: float) -> list[str]:
+    """Enough meetings for the soak: 5 slots, each renewed every ``meeting_minutes``."""
+    return [new_meeting() for _ in range(5 * (int(minutes / meeting_minutes) + 3))]
+
+
+def print_soak(args, name: str, slope: float, samples: list) -> None:
+    print(f"soak {args.soak_minutes:g} min, 5 meetings at a time × 5 editors ({args.meeting_minutes:g}-minute "
+          f"meetings, people joining and leaving), {name}: RSS slope {slope:+.1f} MB/hour")
+    print("  RSS, MB, every 30 s: " + " ".join(f"{m:.0f}" for _, m in samples))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="2,5,10,20,40")
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="typing time of one round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per size; the servers take turns, so a burst of machine noise hits them alike")
     parser.add_argument("--rate", type=float, default=4.0, help="edits per second per client")
     parser.add_argument("--late-edits", type=int, default=30000)
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument("--meeting-minutes", type=float, default=4.0,
+                        help="length of one soak meeting; a new one replaces it when it ends")
     parser.add_argument("--only-soak", action="store_true", help="skip the latency, late-join and memory runs")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -425,32 +473,39 @@ def main() -> None:
     two = [Server("hub", base_env), Server("hub", base_env)]
     reference = Server("reference", {**os.environ})
     setups = {"hub, 1 process": [one], "hub, 2 processes + Redis": two, "reference y-websocket": [reference]}
-    print(f"typing: {args.rate:g} edits/s per client for {args.seconds:g} s; latency = send → seen by each other client")
-    print(f"{'N':>3}  {'server':<26} {'edits':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'lost':>5}  {'p95 vs ref':>10}")
+    print(f"typing: {args.rate:g} edits/s per client, {args.rounds} rounds of {args.seconds:g} s per server, servers "
+          "taking turns; latency = send → seen by each other client; CPU = server CPU time per delivered edit")
+    print(f"{'N':>3}  {'server':<26} {'edits':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'lost':>5} "
+          f"{'CPU µs':>7}  {'p50 vs ref':>10} {'p95 vs ref':>10}")
     try:
         for n in ([] if args.only_soak else sizes):
-            results = {}
-            for name, servers in setups.items():
-                room = new_meeting() if name != "reference y-websocket" else f"bench-{n}-{time.time_ns()}"
-                room_cookies = cookies if name != "reference y-websocket" else [None] * len(cookies)
-                results[name] = asyncio.run(run_typing(servers, room, room_cookies, n, args.seconds, args.rate))
+            rounds = {name: [] for name in setups}
+            for k in range(args.rounds):
+                names = list(setups)
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    servers = setups[name]
+                    room = new_meeting() if name != "reference y-websocket" else f"bench-{n}-{time.time_ns()}"
+                    room_cookies = cookies if name != "reference y-websocket" else [None] * len(cookies)
+                    rounds[name].append(asyncio.run(run_typing(servers, room, room_cookies, n, args.seconds,
+                                                               args.rate)))
+            results = {name: pooled(r) for name, r in rounds.items()}
             ref = results["reference y-websocket"]
             for name, r in results.items():
-                ratio = r["p95"] / ref["p95"] if ref["p95"] else float("nan")
                 print(f"{n:>3}  {name:<26} {r['edits']:>6} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
-                      f"{r['lost']:>5}  {ratio:>9.2f}x")
+                      f"{r['lost']:>5} {r['cpu_us']:>7.0f}  {r['p50'] / ref['p50']:>9.2f}x {r['p95'] / ref['p95']:>9.2f}x")
 
         if args.only_soak:
-            rooms = [new_meeting() for _ in range(5)]
+            hub_rooms = soak_rooms(new_meeting, args.soak_minutes, args.meeting_minutes)
+            ref_rooms = [f"soak-{i}-{time.time_ns()}" for i in range(len(hub_rooms))]
 
             async def both():
                 return await asyncio.gather(
-                    soak(two, rooms, cookies, args.soak_minutes),
-                    soak([reference], [f"soak-{i}-{time.time_ns()}" for i in range(5)], [None], args.soak_minutes))
+                    soak(two, hub_rooms, cookies, args.soak_minutes, args.meeting_minutes),
+                    soak([reference], ref_rooms, [None], args.soak_minutes, args.meeting_minutes))
 
-            hub_slope, ref_slope = asyncio.run(both())
-            print(f"soak {args.soak_minutes:g} min, 5 meetings × 5 editors, joins and leaves, same run: "
-                  f"hub (2 processes) RSS slope {hub_slope:+.1f} MB/hour, reference {ref_slope:+.1f} MB/hour")
+            (hub_slope, hub_samples), (ref_slope, ref_samples) = asyncio.run(both())
+            print_soak(args, "hub, 2 processes + Redis", hub_slope, hub_samples)
+            print_soak(args, "reference y-websocket", ref_slope, ref_samples)
             return
         room, state = long_meeting(new_meeting, args.late_edits)
         cold = asyncio.run(time_late_join(one.url(room), cookies[0], state))
@@ -471,9 +526,10 @@ def main() -> None:
               f"reference {ref_kb:.0f} KiB")
 
         if args.soak_minutes:
-            slope = asyncio.run(soak(two, [new_meeting() for _ in range(5)], cookies, args.soak_minutes))
-            print(f"\nsoak {args.soak_minutes:g} min, 5 meetings × 5 editors, joins and leaves, 2 processes: "
-                  f"RSS slope {slope:+.1f} MB/hour")
+            rooms = soak_rooms(new_meeting, args.soak_minutes, args.meeting_minutes)
+            slope, samples = asyncio.run(soak(two, rooms, cookies, args.soak_minutes, args.meeting_minutes))
+            print()
+            print_soak(args, "hub, 2 processes + Redis", slope, samples)
     finally:
         for server in [one, *two, reference]:
             server.stop()

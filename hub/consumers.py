@@ -17,6 +17,9 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_MALFORMED = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_FLOOD = 4429
+#: The notes became read-only (the host closed the meeting) while the socket was open, or a client wrote to
+#: read-only notes: its edits are not stored. Clients should stop reconnecting.
+CLOSE_NOTES_CLOSED = notes.CLOSE_NOTES_CLOSED
 #: Per connection: a steady 120 messages a second with bursts of 400 is far above fast typing plus cursor moves.
 RATE_PER_SECOND = 120.0
 RATE_BURST = 400.0
@@ -71,6 +74,15 @@ class NotesConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.room is not None and self.conn is not None:
             await self.room.remove(self.conn)
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every message, a thread hop per frame. Frames
+        # never touch this thread's connection (the room has its own), so they skip it; connect and
+        # disconnect keep it.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
 
     def _take_token(self) -> bool:
         now = time.monotonic()

@@ -13,7 +13,7 @@ from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 SUMMARY_LENGTH = 120
 
 
-def _restrictions_not_passed(restrictions, user):
+def restrictions_not_passed(restrictions, user):
     """The view restrictions ``user`` does not pass. Password restrictions always count: a password is typed per
     visit, so those pages and documents stay out of listings and search results."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -24,7 +24,7 @@ def _restrictions_not_passed(restrictions, user):
     )
 
 
-def _under(restrictions, relation: str):
+def covering(restrictions, relation: str):
     """Restrictions on the outer row's tree node or on one of its ancestors (treebeard paths are prefixes)."""
     return restrictions.filter(**{f"{relation}__path": Substr(OuterRef("path"), 1, Length(f"{relation}__path"))})
 
@@ -37,7 +37,7 @@ def visible_pages(user):
     pages = Page.objects.live()
     if user is not None and user.is_active and user.is_superuser:
         return pages
-    hidden = _under(_restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
+    hidden = covering(restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
     return pages.filter(~Exists(hidden))
 
 
@@ -49,7 +49,7 @@ def visible_documents(user):
     documents = get_document_model().objects.all()
     if user is not None and user.is_active and user.is_superuser:
         return documents
-    hidden = _under(_restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
+    hidden = covering(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
     return documents.exclude(collection__in=Collection.objects.filter(Exists(hidden)).values("pk"))
 
 

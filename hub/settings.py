@@ -192,6 +192,8 @@ if _email_url:
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+#: seed_demo keeps the notifications its demo data triggers here (.eml files) instead of sending them.
+DEMO_MAIL_DIR = BASE_DIR / ".run" / "demo-mail"
 DEFAULT_FROM_EMAIL = env.get("DJANGO_DEFAULT_FROM_EMAIL") or "长三角质协圆桌会议 <noreply@roundtable.invalid>"
 HUB_BASE_URL = env.get("HUB_BASE_URL") or "http://127.0.0.1:8000"
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("meetings/rotation/", v.rotation, name="meeting_rotation"),
     path("meetings/<int:pk>/", v.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/authors.json", v.meeting_authors, name="meeting_authors"),
+    path("meetings/<int:pk>/notes.yjs", v.notes_stored, name="notes_stored"),
     path("meetings/<int:pk>/start/", v.meeting_start, name="meeting_start"),
     path("meetings/<int:pk>/close/", v.meeting_close, name="meeting_close"),
     path("meetings/<int:pk>/answer/", v.minutes_answer, name="minutes_answer"),

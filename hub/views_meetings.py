@@ -116,6 +116,16 @@ def meeting_authors(request, pk):
                                             "color": colours[r.user_id]} for r in rows})
 
 
+@login_required
+def notes_stored(request, pk):
+    """The stored notes as one binary Yjs update, for anyone who may open the meeting: after the meeting closes the
+    editor compares its own copy with it to tell the user whether their last edits were refused."""
+    meeting, _role = _meeting(request, pk)
+    response = HttpResponse(svc.stored_notes(meeting.pk), content_type="application/octet-stream")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _post_service(request, pk, call, success):
     _meeting(request, pk)
     try:

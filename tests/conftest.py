@@ -60,6 +60,29 @@ def restore_wagtail_roots():
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         ensure_roundtable()
+    yield
+    # Async tests reach the database from asgiref's worker thread and the notes rooms' thread; their
+    # connections must close before the test database is dropped.
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from hub.services.notes_room import close_db
+
+    async def close_worker_connections():
+        await sync_to_async(connections.close_all)()
+        await close_db()
+
+    asyncio.run(close_worker_connections())
+    # The live server's request threads keep their connection while the browser holds a keep-alive socket
+    # open; on PostgreSQL end those sessions so that the test database can be dropped cleanly.
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        connection.close()
 
 
 @pytest.fixture(autouse=True)
@@ -74,8 +97,10 @@ def _roundtable_for_db_tests(request):
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded files of a test land in its own temporary directory, never in the project's media/."""
+    """Uploaded files (and seed_demo's kept-back mail) of a test land in its own temporary directory, never in the
+    project's media/ or .run/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DEMO_MAIL_DIR = tmp_path / "demo-mail"
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 // Live meeting notes: Tiptap bound to a Yjs document synced with the hub's y-websocket endpoint.
 // Names and colours shown for other people come from the server (it rewrites every presence message).
+// Messages that depend on the language (notices, some status labels) are rendered by the page through Django's
+// translations and only shown or read here.
 import { Editor } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
 import Collaboration from '@tiptap/extension-collaboration'
@@ -14,9 +16,29 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { renderAuthorship } from './authorship.js'
 
+// Close codes of the hub's notes endpoint after which reconnecting is pointless (README, "Live notes").
+const CLOSE_FORBIDDEN = 4403
+const CLOSE_NOTES_CLOSED = 4409
+
+// Whether `ydoc` holds anything the server's stored copy lacks: merged with it, would the notes read differently?
+async function hasUnsavedChanges (ydoc, storedUrl) {
+  try {
+    const response = await fetch(storedUrl, { credentials: 'same-origin', cache: 'no-store' })
+    if (!response.ok) return true // cannot tell: warn rather than let the user believe everything was kept
+    const stored = new Y.Doc()
+    Y.applyUpdate(stored, new Uint8Array(await response.arrayBuffer()))
+    const merged = new Y.Doc()
+    Y.applyUpdate(merged, Y.encodeStateAsUpdate(stored))
+    Y.applyUpdate(merged, Y.encodeStateAsUpdate(ydoc))
+    return merged.getXmlFragment('default').toString() !== stored.getXmlFragment('default').toString()
+  } catch (error) {
+    return true
+  }
+}
+
 function start (root) {
   const cfg = root.dataset
-  const editable = cfg.role === 'editor' && cfg.writable === 'true'
+  let editable = cfg.role === 'editor' && cfg.writable === 'true'
   const ydoc = new Y.Doc()
   const provider = new WebsocketProvider(cfg.wsUrl, cfg.room, ydoc, { maxBackoffTime: 5000 })
   const status = root.querySelector('[data-status]')
@@ -37,13 +59,41 @@ function start (root) {
   })
   window.hubNotes = { editor, ydoc, provider }
 
+  const buttons = root.querySelectorAll('[data-cmd]')
+  let frozen = null
+
+  // The server will not take edits any more (meeting closed, or access revoked): stop typing, stop reconnecting,
+  // say so, and, when the meeting closed under an editor, say whether their last edits were refused.
+  const freeze = (reason) => {
+    if (frozen) return
+    frozen = reason
+    const couldEdit = editable
+    provider.disconnect() // y-websocket reconnects after every close otherwise, and would be refused again
+    editable = false
+    editor.setEditable(false)
+    buttons.forEach((button) => { button.disabled = true })
+    root.dataset.frozen = reason
+    status.textContent = reason === 'closed' ? cfg.labelClosed : cfg.labelForbidden
+    status.dataset.state = reason
+    const notice = root.querySelector(`[data-notice="${reason}"]`)
+    if (notice) notice.hidden = false
+    if (reason === 'closed' && couldEdit) {
+      hasUnsavedChanges(ydoc, cfg.storedUrl).then((unsaved) => {
+        root.querySelector('[data-notice="unsaved"]').hidden = !unsaved
+        root.dataset.unsaved = String(unsaved)
+      })
+    }
+  }
+
   const labels = { connecting: '正在连接…', connected: '已连接，实时同步中', disconnected: '连接中断，正在重连…' }
   provider.on('status', ({ status: s }) => {
+    if (frozen) return
     status.textContent = labels[s] || s
     status.dataset.state = s
   })
   provider.on('connection-close', (event) => {
-    if (event && event.code === 4403) status.textContent = '您已无权访问本会议记录'
+    if (event && event.code === CLOSE_NOTES_CLOSED) freeze('closed')
+    else if (event && event.code === CLOSE_FORBIDDEN) freeze('forbidden')
   })
 
   const renderPeople = () => {
@@ -66,9 +116,10 @@ function start (root) {
   provider.awareness.on('change', renderPeople)
   renderPeople()
 
-  root.querySelectorAll('[data-cmd]').forEach((button) => {
+  buttons.forEach((button) => {
     button.disabled = !editable
     button.addEventListener('click', () => {
+      if (!editable) return
       const chain = editor.chain().focus()
       const cmd = button.dataset.cmd
       const actions = {

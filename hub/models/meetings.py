@@ -74,7 +74,7 @@ class Meeting(models.Model):
 
     @property
     def notes_writable(self) -> bool:
-        return self.status in (self.Status.SCHEDULED, self.Status.LIVE)
+        return self.status in (self.Status.SCHEDULED, self.Status.LIVE)  # also in notes.WRITABLE_STATUSES
 
 
 class AgendaItem(models.Model):

@@ -365,6 +365,12 @@ def checkpoint_create(*, actor, meeting_id: int, label: str) -> NoteSnapshot:
     return snapshot
 
 
+def stored_notes(meeting_id: int) -> bytes:
+    """The notes as the log holds them, as one Yjs update (what an editor checks its own copy against)."""
+    doc, _last = notes.build_doc(meeting_id)
+    return doc.get_update()
+
+
 def version_lines(meeting_id: int, upto_seq: int) -> list[str]:
     doc, _ = notes.build_doc(meeting_id, upto_seq)
     return notes.blocks_lines(notes.doc_blocks(doc))
@@ -392,7 +398,7 @@ def notes_restore(*, actor, meeting_id: int, upto_seq: int) -> int:
             raise ValidationError(NOT_WRITABLE)
         old, _seq = notes.build_doc(meeting_id, upto_seq)
         current, _last = notes.build_doc(meeting_id)
-        update = notes.replace_content(current, notes.doc_blocks(old))
+        update = notes.restore_content(current, old)
     seqs = notes.append_updates(meeting_id=meeting_id, items=[notes.Pending(update, actor.pk, frozenset())])
     if not seqs:
         raise ValidationError(NOT_WRITABLE)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 import pycrdt
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from hub.models import Meeting, NoteClient, NoteSnapshot, NoteUpdate
@@ -23,6 +23,9 @@ MAX_FRAME = 1024 * 1024
 MAX_AWARENESS_STATE = 16 * 1024
 EMPTY_UPDATE = b"\x00\x00"
 FRAGMENT = "default"  # the XmlFragment Tiptap's Collaboration extension binds to
+#: Websocket close code: the meeting's notes became read-only (closed or signed) and this connection's edits are
+#: no longer stored. A client should stop reconnecting and stop accepting input.
+CLOSE_NOTES_CLOSED = 4409
 
 
 class ProtocolError(ValueError):
@@ -256,6 +259,7 @@ def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
 
 
 # --- the log -----------------------------------------------------------------------------------------------
+WRITABLE_STATUSES = (Meeting.Status.SCHEDULED.value, Meeting.Status.LIVE.value)  # Meeting.notes_writable, in SQL
 SNAPSHOT_EVERY = 500  # rows after the latest snapshot that trigger an automatic one
 
 
@@ -310,19 +314,27 @@ class Pending:
 
 
 @transaction.atomic
-def append_updates(*, meeting_id: int, items: list[Pending]) -> list[int] | None:
+def append_updates(*, meeting_id: int, items: list[Pending], known_clients=frozenset()) -> list[int] | None:
     """Append accepted updates to the log and return their sequence numbers; None when the meeting's notes are
-    read-only (closed), in which case nothing is written. The meeting row lock serialises all writers."""
-    meeting = Meeting.objects.select_for_update().only("status", "last_seq").get(pk=meeting_id)
-    if not meeting.notes_writable:
+    read-only (closed), in which case nothing is written. ``known_clients`` are client ids already bound (the
+    room knows them), so only new bindings are inserted.
+
+    One statement checks that the notes are writable, takes the meeting's row lock (serialising all writers
+    until commit) and reserves the numbers: this runs for every batch of keystrokes, so it is kept to the
+    fewest round trips (UPDATE … RETURNING, supported by PostgreSQL and SQLite)."""
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + %s WHERE id = %s AND status IN (%s, %s) "
+                       "RETURNING last_seq", [len(items), meeting_id, *WRITABLE_STATUSES])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    first = meeting.last_seq + 1
-    rows = [NoteUpdate(meeting_id=meeting_id, seq=first + i, data=item.update, author_id=item.user_id)
-            for i, item in enumerate(items)]
-    NoteUpdate.objects.bulk_create(rows)
-    last = first + len(rows) - 1
-    Meeting.objects.filter(pk=meeting_id).update(last_seq=last)
-    bindings = {(c, item.user_id) for item in items if item.user_id for c in item.clients}
+    last = row[0]
+    first = last - len(items) + 1
+    NoteUpdate.objects.bulk_create(
+        [NoteUpdate(meeting_id=meeting_id, seq=first + i, data=item.update, author_id=item.user_id)
+         for i, item in enumerate(items)])
+    bindings = {(c, item.user_id) for item in items if item.user_id for c in item.clients if c not in known_clients}
     if bindings:
         NoteClient.objects.bulk_create(
             [NoteClient(meeting_id=meeting_id, client_id=c, user_id=u) for c, u in bindings], ignore_conflicts=True)
@@ -435,7 +447,7 @@ def blocks_lines(blocks: list[dict]) -> list[str]:
 
 
 def seed_document(blocks: list[dict]) -> bytes:
-    """A Yjs update holding the given blocks in Tiptap's schema (used by demo data and restore)."""
+    """A Yjs update holding the given blocks in Tiptap's schema (demo data and tests; plain text only)."""
     doc = pycrdt.Doc()
     fragment = doc.get(FRAGMENT, type=pycrdt.XmlFragment)
     _write_blocks(fragment, blocks)
@@ -481,12 +493,32 @@ def _write_blocks(fragment, blocks: list[dict]) -> None:
         i += 1
 
 
-def replace_content(doc: pycrdt.Doc, blocks: list[dict]) -> bytes:
-    """An update that turns ``doc`` into ``blocks`` (restore: a new edit on top, history stays)."""
+def _copy_node(children, node) -> None:
+    """Append a copy of ``node`` to ``children``: an element with its attributes and children, or a text with its
+    formatting (Tiptap's marks: bold, italic, links… are y-prosemirror text attributes) and embeds."""
+    if isinstance(node, pycrdt.XmlText):
+        text = children.append(pycrdt.XmlText())
+        for value, attrs in node.diff():
+            # Explicit (possibly empty) attributes on every chunk: without them an embed inherits its neighbour's.
+            marks = {k: v for k, v in (attrs or {}).items() if v is not None}
+            if isinstance(value, str):
+                text.insert(len(text), value, marks)
+            else:
+                text.insert_embed(len(text), value, marks)
+    elif isinstance(node, pycrdt.XmlElement):
+        element = children.append(pycrdt.XmlElement(node.tag, dict(node.attributes)))
+        for child in node.children:
+            _copy_node(element.children, child)
+
+
+def restore_content(doc: pycrdt.Doc, source: pycrdt.Doc) -> bytes:
+    """An update that turns ``doc``'s notes into an exact copy of ``source``'s (restore: a new edit on top, history
+    stays). The tree is copied node by node, not through ``doc_blocks``, which keeps only plain text."""
     before = doc.get_state()
     fragment = doc.get(FRAGMENT, type=pycrdt.XmlFragment)
     with doc.transaction():
         while len(fragment.children):
             del fragment.children[len(fragment.children) - 1]
-        _write_blocks(fragment, blocks)
+        for node in source.get(FRAGMENT, type=pycrdt.XmlFragment).children:
+            _copy_node(fragment.children, node)
     return doc.get_update(before)

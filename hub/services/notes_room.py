@@ -1,14 +1,23 @@
 """One shared live-notes room per meeting per server process.
 
 A room holds the meeting's Yjs document, the connections of this process, and the awareness (presence) of
-everyone in the meeting. Accepted updates are applied to the room document, sent at once to the other local
-connections, appended to the database log in small batches, and then announced on the channel layer with their
-sequence number. The channel layer is only the fast path: it may drop messages, so every room also reads the log
-rows it has not seen yet (on a gap and once a second). A dropped message delays an edit, never loses it.
+everyone in the meeting. An accepted update is applied to the room document, sent at once to the other local
+connections and published on the channel layer ("notes.edit"), then appended to the database log in small
+batches; once stored, its sequence numbers are announced ("notes.stored"). The channel layer is only the fast
+path, and it may drop messages:
+
+- a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
+  applies the rows it has not seen (a dropped message delays an edit, never loses it);
+- a room that applied another process's edit but never hears that it was stored (that process died before its
+  write) stores the edit itself after ``ADOPT_SECONDS``. Yjs updates are idempotent, so a row written twice is
+  harmless, while a row never written would lose an edit the other clients already see.
 
 Every second the room also re-checks its connections (session still valid, account active, still a participant,
 editor or observer) and the meeting's status, so revocation and closing take effect within seconds on every
-process without relying on any message arriving.
+process without relying on any message arriving. When the notes become read-only (the meeting closed), every open
+connection is closed with ``CLOSE_NOTES_CLOSED`` so no editor keeps typing into a document that is no longer
+stored, and the room leaves the registry: the next connection reads the stored document, not edits this room
+applied that the log then refused.
 """
 from __future__ import annotations
 
@@ -31,6 +40,8 @@ TICK_SECONDS = 1.0
 RECHECK_EVERY_TICKS = 2
 IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
+WRITE_GATHER_SECONDS = 0.1  # a busy room writes at most about ten transactions a second
+ADOPT_SECONDS = 5.0
 GROUP_REFRESH_TICKS = 60
 NOTES_LAYER = "notes"
 
@@ -100,7 +111,13 @@ class Room:
         # client id -> (clock, encoded state JSON entry, connection or None for another process, last seen)
         self.awareness: dict[int, tuple[int, dict | None, Connection | None, float]] = {}
         self.pending: list[notes.Pending] = []
+        self.pending_ids: list[int | None] = []  # fast-path id of each pending item (None: adopted from a peer)
+        self.edit_counter = 0
+        # (origin room, edit id) -> (received at, Pending) for peers' edits applied but not yet known stored
+        self.unconfirmed: dict[tuple[str, int], tuple[float, notes.Pending]] = {}
+        self.stored_clients: set[int] = set()
         self.flush = asyncio.Event()
+        self.flushing = asyncio.Lock()  # the write loop and discard() both flush: one batch is written once
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
@@ -111,6 +128,8 @@ class Room:
         self.idle_since: float | None = None
         self._effective: list[bytes] = []
         self._sub = self.doc.observe(lambda event: self._effective.append(event.update))
+        self._discarding: asyncio.Task | None = None
+        self.retired = False  # set once the registry discards the room
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -120,6 +139,7 @@ class Room:
         self.last_seq = loaded.last_seq
         self.writable = loaded.writable
         self.bindings = loaded.bindings
+        self.stored_clients = set(loaded.bindings)
         if self.layer is not None:
             self.channel = await self.layer.new_channel(prefix="notes-room")
             await self.layer.group_add(group_name(self.meeting_id), self.channel)
@@ -162,8 +182,14 @@ class Room:
         if update == notes.EMPTY_UPDATE:
             return
         clients = notes.update_clients(update)
-        if conn.role != "editor" or not self.writable:
-            return  # observers and closed meetings: dropped, never applied, stored or relayed
+        if conn.role != "editor":
+            return  # observers: dropped, never applied, stored or relayed
+        if not self.writable:
+            # Never applied, stored or relayed; the editor is told rather than left typing into the void. A sync
+            # reply that only repeats what the document holds (a reconnecting reader) is no write and is let be.
+            if self._would_change(update):
+                await self._close(conn, notes.CLOSE_NOTES_CLOSED)
+            return
         self._check_authorship(conn, clients, step2=step2)
         try:
             effective = self.apply(update)
@@ -176,8 +202,31 @@ class Room:
         conn.client_ids |= {c for c in clients if self.bindings.get(c) == conn.user_id}
         await self.broadcast(notes.sync_message(notes.SYNC_UPDATE, effective), exclude=conn)
         own = frozenset(c for c in clients if self.bindings.get(c) == conn.user_id)
-        self.pending.append(notes.Pending(update=effective, user_id=conn.user_id, clients=own))
+        self.edit_counter += 1
+        edit_id = self.edit_counter  # other edits may arrive while this one is being published
+        # Published before it is queued for storage, so that peers hear of the edit before its "stored" notice.
+        await self._publish({"type": "notes.edit", "id": edit_id, "data": effective, "user": conn.user_id,
+                             "clients": sorted(own)})
+        self._queue(notes.Pending(update=effective, user_id=conn.user_id, clients=own), edit_id)
+
+    def _queue(self, item: notes.Pending, edit_id: int | None) -> None:
+        self.pending.append(item)
+        self.pending_ids.append(edit_id)
         self.flush.set()
+
+    def _would_change(self, update: bytes) -> bool:
+        """Whether the update holds anything the room document lacks (content or deletions), tried on a copy."""
+        probe = pycrdt.Doc()
+        probe.apply_update(self.doc.get_update())
+        changed: list[bytes] = []
+        sub = probe.observe(lambda event: changed.append(event.update))
+        try:
+            probe.apply_update(update)
+        except Exception as exc:
+            raise notes.ProtocolError("update could not be applied") from exc
+        finally:
+            probe.unobserve(sub)
+        return any(u != notes.EMPTY_UPDATE for u in changed)
 
     def _check_authorship(self, conn: Connection, clients: set[int], *, step2: bool) -> None:
         """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it.
@@ -244,6 +293,28 @@ class Room:
         if not self.conns:
             self.idle_since = time.monotonic()
 
+    async def _close(self, conn: Connection, code: int) -> None:
+        try:
+            await conn.close(code)
+        except Exception:  # already gone: still the room's to forget, and the others must still be told
+            log.debug("closing a closed connection failed", exc_info=True)
+        await self.remove(conn)
+
+    async def _freeze(self) -> None:
+        """The notes just became read-only: close every connection with CLOSE_NOTES_CLOSED and retire the room."""
+        if not self.writable:
+            return
+        self.writable = False
+        self.pending.clear()  # the log refuses them anyway
+        self.pending_ids.clear()
+        self.unconfirmed.clear()
+        registry.forget(self)
+        for conn in list(self.conns):
+            await self._close(conn, notes.CLOSE_NOTES_CLOSED)
+        if not self.retired:
+            # In a task of its own: discarding cancels the room's tasks, one of which is calling us.
+            self._discarding = asyncio.create_task(registry.discard(self))
+
     # --- the log and the other processes -----------------------------------------------------------------
     def _advance(self, seqs) -> None:
         self.seen.update(seqs)
@@ -253,29 +324,38 @@ class Room:
         self.seen = {s for s in self.seen if s > self.last_seq}
 
     async def _flush_pending(self) -> None:
+        async with self.flushing:
+            await self._flush_pending_locked()
+
+    async def _flush_pending_locked(self) -> None:
         while self.pending:
             batch = self.pending[:WRITE_BATCH]
+            ids = self.pending_ids[:WRITE_BATCH]
             try:
-                seqs = await db(notes.append_updates, meeting_id=self.meeting_id, items=batch)
+                seqs = await db(notes.append_updates, meeting_id=self.meeting_id, items=batch,
+                                known_clients=frozenset(self.stored_clients))
             except Exception:
                 # The database is the source of truth: keep the batch and retry rather than drop an edit.
                 log.exception("storing notes of meeting %s failed; retrying", self.meeting_id)
                 await asyncio.sleep(0.5)
                 continue
             del self.pending[:len(batch)]
+            del self.pending_ids[:len(batch)]
             if seqs is None:
-                self.writable = False
-                continue
+                await self._freeze()
+                return
+            self.stored_clients.update(c for item in batch for c in item.clients)
             self._advance(seqs)
-            for seq, item in zip(seqs, batch, strict=False):
-                await self._publish({"type": "notes.update", "seq": seq, "data": item.update, "user": item.user_id,
-                                     "clients": sorted(item.clients)})
+            # Peers that applied these edits from the fast path only need the numbers; the others (their
+            # notes.edit was dropped, or the row was adopted) read the rows from the log.
+            await self._publish({"type": "notes.stored", "first": seqs[0], "ids": ids})
 
     async def _write_loop(self) -> None:
         while True:
             await self.flush.wait()
-            if time.monotonic() - self.last_flush < 0.05:
-                await asyncio.sleep(0.01)  # busy room: gather keystrokes into fewer, larger transactions
+            wait = WRITE_GATHER_SECONDS - (time.monotonic() - self.last_flush)
+            if wait > 0:
+                await asyncio.sleep(wait)  # busy room: gather keystrokes into fewer, larger transactions
             self.flush.clear()
             self.last_flush = time.monotonic()
             await self._flush_pending()
@@ -305,7 +385,28 @@ class Room:
 
     async def _on_message(self, message: dict) -> None:
         kind = message.get("type")
-        if kind == "notes.update":
+        if kind == "notes.edit":
+            origin = message.get("origin")
+            for client in message.get("clients", ()):
+                if message.get("user"):
+                    self.bindings.setdefault(client, message["user"])
+            item = notes.Pending(update=message["data"], user_id=message.get("user"),
+                                 clients=frozenset(message.get("clients", ())))
+            self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
+            await self._apply_remote(message["data"])
+        elif kind == "notes.stored":
+            origin, first = message.get("origin"), message["first"]
+            missing = False
+            held = []
+            for offset, edit_id in enumerate(message["ids"]):
+                if self.unconfirmed.pop((origin, edit_id), None) is not None:
+                    held.append(first + offset)
+                elif first + offset > self.last_seq and first + offset not in self.seen:
+                    missing = True
+            self._advance(held)
+            if missing:
+                self.catchup.set()  # a notes.edit never came: read those rows now
+        elif kind == "notes.update":
             seq = message["seq"]
             if seq <= self.last_seq or seq in self.seen:
                 return
@@ -349,6 +450,10 @@ class Room:
             rows = await db(notes.updates_after, meeting_id=self.meeting_id, seq=self.last_seq)
             if not rows:
                 return
+            stored = {data for _seq, data in rows}
+            for key, (_at, item) in list(self.unconfirmed.items()):
+                if item.update in stored:
+                    del self.unconfirmed[key]  # its "stored" notice was dropped, but here is the row
             for seq, data in rows:
                 if seq not in self.seen:
                     await self._apply_remote(data)
@@ -378,9 +483,20 @@ class Room:
             except Exception:
                 log.exception("notes room tick failed for meeting %s", self.meeting_id)
             self._expire_remote_presence()
+            self._adopt_unconfirmed()
             if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:
                 await registry.discard(self)
                 return
+
+    def _adopt_unconfirmed(self, older_than: float = ADOPT_SECONDS) -> None:
+        """Store peers' edits that were never confirmed stored: their process may have died before writing."""
+        limit = time.monotonic() - older_than
+        for key, (at, item) in list(self.unconfirmed.items()):
+            if at <= limit:
+                del self.unconfirmed[key]
+                if self.writable:
+                    log.info("meeting %s: storing an edit from %s that was never confirmed", self.meeting_id, key[0])
+                    self._queue(item, None)
 
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
@@ -395,14 +511,14 @@ class Room:
         conns = list(self.conns)
         verdict = await db(meetings.notes_access_sweep, meeting_id=self.meeting_id,
                            sessions=[(c.user_id, c.session_key) for c in conns])
-        self.writable = verdict.writable
         for conn in conns:
             role = verdict.roles.get((conn.user_id, conn.session_key))
             if role is None:
-                await conn.close(4403)
-                await self.remove(conn)
+                await self._close(conn, 4403)
             else:
                 conn.role = role
+        if not verdict.writable:
+            await self._freeze()
 
 
 class Registry:
@@ -429,9 +545,17 @@ class Registry:
             await room.add(conn)
             return room
 
-    async def discard(self, room: Room) -> None:
+    def forget(self, room: Room) -> None:
+        """Stop handing out ``room`` to new connections (they start a fresh one from the database)."""
         if self.rooms.get(room.meeting_id) is room:
             del self.rooms[room.meeting_id]
+
+    async def discard(self, room: Room) -> None:
+        if room.retired:
+            return
+        room.retired = True
+        self.forget(room)
+        room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
         for task in room.tasks:
             if task is not asyncio.current_task():

@@ -38,6 +38,20 @@ def test_members_only_never_leaks_through_listing_search_feeds(client, client_fo
     assert "内部交流的精益改善成果" in member.get("/search/", {"q": "精益"}).content.decode()
 
 
+@pytest.mark.slow
+def test_a_thousand_members_only_achievements_stay_hidden_from_listings(client, client_for, staff_of, province):
+    """One path prefix per restriction made a thousand-term OR, which SQLite refused (Expression tree is too large)."""
+    factories.bulk_achievements([{"province": province("JS"), "visibility": "members", "title": f"内部成果{i}"}
+                                 for i in range(1100)])
+    factories.achievement(province("JS"), title="公开的精益改善成果")
+    for url in ("/achievements/", "/achievements/feed/rss/", "/", "/js/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "内部成果" not in response.content.decode(), url
+    assert "公开的精益改善成果" in client.get("/achievements/").content.decode()
+    assert "内部成果" in client_for(staff_of("AH", "member")).get("/achievements/").content.decode()
+
+
 def test_members_only_attachments_are_not_served_to_outsiders(client, client_for, user_factory, staff_of, province):
     document = Document.objects.create(title="成果报告", collection=province_collection(province("ZJ")),
                                        file=ContentFile(b"%PDF-1.4 report", name="report.pdf"))

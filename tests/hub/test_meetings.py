@@ -190,6 +190,108 @@ def test_checkpoint_diff_and_restore_keep_every_version(staff_of):
         svc.notes_restore(actor=staff_of("ZJ", "editor"), meeting_id=meeting.pk, upto_seq=1)
 
 
+def formatted_notes(fragment):
+    """Notes as Tiptap's Collaboration extension (y-prosemirror) writes them: marks as text formatting attributes,
+    node attributes on the elements, lists nested in list items, a checked task, a table with a header row."""
+    def add(children, tag, attrs=None, chunks=(), kids=()):
+        el = children.append(pycrdt.XmlElement(tag, attrs or {}))
+        if chunks:
+            text = el.children.append(pycrdt.XmlText())
+            for value, marks in chunks:
+                text.insert(len(text), value, marks or {})
+        for kid in kids:
+            add(el.children, *kid)
+        return el
+
+    link = {"link": {"href": "https://example.org/纪要", "target": "_blank", "rel": "noopener", "class": None}}
+    add(fragment.children, "heading", {"level": 2}, [("会议记录", None)])
+    intro = add(fragment.children, "paragraph", {}, [("普通", None), ("粗体", {"bold": {}}),
+                                                     ("粗斜", {"bold": {}, "italic": {}}), ("删除", {"strike": {}}),
+                                                     ("代码", {"code": {}}), ("链接", link)])
+    intro.children.append(pycrdt.XmlElement("hardBreak"))
+    tail = intro.children.append(pycrdt.XmlText())
+    tail.insert(0, "第二行", {"italic": {}})
+    add(fragment.children, "orderedList", {"start": 3}, kids=[
+        ("listItem", {}, (), [("paragraph", {}, [("第一项", {"bold": {}})]),
+                              ("bulletList", {}, (), [("listItem", {}, (), [
+                                  ("paragraph", {}, [("嵌套", {"italic": {}})]),
+                                  ("bulletList", {}, (), [("listItem", {}, (), [
+                                      ("paragraph", {}, [("更深", {"code": {}})])])])])])])])
+    add(fragment.children, "taskList", kids=[
+        ("taskItem", {"checked": True}, (), [("paragraph", {}, [("已办", None)])]),
+        ("taskItem", {"checked": False}, (), [("paragraph", {}, [("待办 @浙江 2026-12-31", None)]),
+                                              ("taskList", {}, (), [("taskItem", {"checked": True}, (), [
+                                                  ("paragraph", {}, [("子项", {"strike": {}})])])])])])
+    add(fragment.children, "table", kids=[
+        ("tableRow", {}, (), [("tableHeader", {"colspan": 2, "rowspan": 1, "colwidth": [120, 80]}, (),
+                               [("paragraph", {}, [("表头", {"bold": {}})])])]),
+        ("tableRow", {}, (), [("tableCell", {"colspan": 1, "rowspan": 2}, (), [("paragraph", {}, [("甲", None)])]),
+                              ("tableCell", {"colspan": 1, "rowspan": 1}, (), [("paragraph",)])])])
+    add(fragment.children, "codeBlock", {"language": "python"}, [("x = 1", None)])
+    add(fragment.children, "blockquote", kids=[("paragraph", {}, [("引用", {"italic": {}})])])
+    add(fragment.children, "horizontalRule")
+
+
+def notes_tree(doc):
+    """The notes as a nested, comparable structure: tags, element attributes, text chunks with their formatting."""
+    def node(n):
+        if isinstance(n, pycrdt.XmlText):
+            return ("#text", [(value, {k: v for k, v in (attrs or {}).items() if v is not None})
+                              for value, attrs in n.diff()])
+        return (n.tag, dict(sorted(dict(n.attributes).items())), [node(c) for c in n.children])
+
+    return [node(n) for n in doc.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children]
+
+
+def test_restore_brings_back_formatting_attributes_and_nesting_exactly(staff_of):
+    meeting = MeetingFactory()
+    editor = staff_of("SH", "editor")
+    doc = pycrdt.Doc()
+    formatted_notes(doc.get(notes.FRAGMENT, type=pycrdt.XmlFragment))
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(doc.get_update(), editor.pk, frozenset())])
+    checkpoint = svc.checkpoint_create(actor=editor, meeting_id=meeting.pk, label="定稿前")
+    original = notes_tree(notes.build_doc(meeting.pk, checkpoint.upto_seq)[0])
+    assert original == notes_tree(doc)
+
+    # Later edits: formatting removed, a task unchecked, an attribute changed, text typed, a block deleted.
+    current, _ = notes.build_doc(meeting.pk)
+    before = current.get_state()
+    fragment = current.get(notes.FRAGMENT, type=pycrdt.XmlFragment)
+    intro = fragment.children[1].children[0]
+    intro.format(0, len(intro), {"bold": None, "italic": None, "strike": None, "code": None, "link": None})
+    intro.insert(len(intro), "补充")
+    fragment.children[3].children[0].attributes["checked"] = False
+    fragment.children[0].attributes["level"] = 1
+    del fragment.children[4]
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(current.get_update(before), editor.pk,
+                                                                     frozenset())])
+    changed = notes_tree(notes.build_doc(meeting.pk)[0])
+    assert changed != original
+
+    seq = svc.notes_restore(actor=editor, meeting_id=meeting.pk, upto_seq=checkpoint.upto_seq)
+    assert seq == 3 and list(NoteUpdate.objects.filter(meeting=meeting).values_list("seq", flat=True)) == [1, 2, 3]
+    restored, last = notes.build_doc(meeting.pk)
+    assert last == 3 and notes_tree(restored) == original
+    assert notes_tree(notes.build_doc(meeting.pk, 2)[0]) == changed  # history intact: every version stays
+    assert notes_tree(notes.build_doc(meeting.pk, 1)[0]) == original
+
+
+def test_restore_content_copies_embeds_and_wide_characters_and_empties_the_rest():
+    source, target = pycrdt.Doc(), pycrdt.Doc()
+    text = source.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children.append(
+        pycrdt.XmlElement("paragraph")).children.append(pycrdt.XmlText())
+    text.insert(0, "表情😀", {"bold": {}})
+    text.insert_embed(len(text), {"image": "a.png"}, {})
+    text.insert(len(text), "后", {"italic": {}})
+    target.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children.append(
+        pycrdt.XmlElement("heading", {"level": 1}, [pycrdt.XmlText("将被替换")]))
+    update = notes.restore_content(target, source)
+    replica = pycrdt.Doc()
+    replica.apply_update(target.get_update())
+    assert notes_tree(target) == notes_tree(source) == notes_tree(replica)
+    assert update != notes.EMPTY_UPDATE
+
+
 def test_compaction_snapshot_loads_the_same_document(staff_of, monkeypatch):
     monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 3)
     meeting = MeetingFactory()
@@ -253,6 +355,7 @@ CASES = [
     Case("meeting detail", hosted, lambda m: f"/meetings/{m.pk}/", action="change"),
     Case("meeting history", hosted, lambda m: f"/meetings/{m.pk}/history/", action="change"),
     Case("meeting authors", hosted, lambda m: f"/meetings/{m.pk}/authors.json", action="change"),
+    Case("meeting stored notes", hosted, lambda m: f"/meetings/{m.pk}/notes.yjs", action="change"),
     Case("meeting participants", hosted, lambda m: f"/meetings/{m.pk}/participants/", action="change"),
     Case("meeting close", hosted, lambda m: f"/meetings/{m.pk}/close/", action="change", method="post",
          written=status),
@@ -277,6 +380,34 @@ def test_participant_sees_the_meeting_and_observer_gets_a_read_only_editor(clien
     Participant.objects.create(meeting=meeting, user=observer, role="observer")
     page = client_for(observer).get(f"/meetings/{meeting.pk}/").content.decode()
     assert 'data-role="observer"' in page and f'data-room="{meeting.pk}"' in page and "/ws/notes" in page
+
+
+def test_observer_is_told_the_notes_are_read_only_in_chinese_and_english(client_for, staff_of):
+    meeting = MeetingFactory()
+    observer = staff_of("ZJ", "member")
+    Participant.objects.create(meeting=meeting, user=observer, role="observer")
+    client = client_for(observer)
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert 'data-notice="observer"' in page and "您以列席身份参加本次会议，只能查看会议记录，不能编辑。" in page
+    assert "会议已结束，记录已冻结为纪要，不能再编辑。" in page  # hidden until the meeting closes under the editor
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert "You attend this meeting as an observer" in page
+    assert "The meeting has ended: the notes are frozen as minutes and can no longer be edited." in page
+    editor_page = client_for(staff_of("SH", "editor")).get(f"/meetings/{meeting.pk}/").content.decode()
+    assert 'data-notice="observer"' not in editor_page
+
+
+def test_stored_notes_are_the_log_as_one_yjs_update(client_for, staff_of):
+    meeting = MeetingFactory()
+    editor = staff_of("SH", "editor")
+    write_notes(meeting, [{"t": "p", "text": "已保存的记录"}], editor)
+    response = client_for(editor).get(f"/meetings/{meeting.pk}/notes.yjs")
+    assert response.status_code == 200 and response["Content-Type"] == "application/octet-stream"
+    assert response["Cache-Control"] == "no-store"
+    doc = pycrdt.Doc()
+    doc.apply_update(response.content)
+    assert notes.blocks_lines(notes.doc_blocks(doc)) == ["已保存的记录"]
 
 
 def test_list_and_detail_run_a_constant_number_of_queries(client_for, staff_of, django_assert_max_num_queries):

@@ -86,6 +86,13 @@ def meeting(db):
     return MeetingFactory()
 
 
+def write_text(meeting, text):
+    client = YClient()
+    client.append_text(text)
+    items = [notes.Pending(notes.parse_frame(frame).payload, None, frozenset()) for frame in client.take()]
+    notes.append_updates(meeting_id=meeting.pk, items=items)
+
+
 def participant(meeting, role="editor", province="JS"):
     user = make_user(province_code=province, role="member")
     Participant.objects.create(meeting=meeting, user=user, role=role)
@@ -263,13 +270,66 @@ async def test_closed_meeting_is_read_only_for_everyone(meeting):
     assert await sync_to_async(NoteUpdate.objects.count)() == 0
 
 
+async def test_a_closed_meeting_is_readable_and_a_write_attempt_is_told_with_4409(meeting):
+    editor = await sync_to_async(participant)(meeting)
+    await sync_to_async(write_text)(meeting, "定稿内容")
+    await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
+    stored = await sync_to_async(NoteUpdate.objects.count)()
+    peer = await connect(meeting, editor)
+    await peer.pump(0.3)
+    assert peer.y.text() == "定稿内容"
+    assert not hasattr(peer, "closed")  # reading (and an empty sync reply) is no write: the socket stays open
+    await peer.ws.send_to(bytes_data=notes.sync_message(notes.SYNC_STEP2, peer.y.doc.get_update(
+        peer.y.doc.get_state())))  # a reconnecting reader repeats nothing new
+    await peer.pump(0.3)
+    assert not hasattr(peer, "closed")
+    await peer.type("会后修改")
+    assert await closed_within(peer, 2) == 4409
+    assert await sync_to_async(NoteUpdate.objects.count)() == stored
+
+
+async def test_closing_the_meeting_closes_every_open_socket_with_4409(meeting, monkeypatch):
+    from hub.services import meetings as svc
+
+    monkeypatch.setattr("hub.services.notes_room.RECHECK_EVERY_TICKS", 1)
+    editor, observer = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, "observer")
+    host = await sync_to_async(make_user)(province_code="SH", role="editor")
+    e, o = await connect(meeting, editor), await connect(meeting, observer)
+    await e.type("会中")
+    await e.pump(0.3)
+    await asyncio.sleep(0.3)
+    await sync_to_async(svc.meeting_close)(actor=host, meeting_id=meeting.pk)
+    assert await closed_within(e, 4) == 4409
+    assert await closed_within(o, 4) == 4409
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert notes.blocks_lines(notes.doc_blocks(stored)) == ["会中"]
+
+
+async def test_an_edit_the_log_refuses_at_close_is_told_and_not_served_to_the_next_reader(meeting, monkeypatch):
+    monkeypatch.setattr("hub.services.notes_room.RECHECK_EVERY_TICKS", 10_000)  # only the log notices the close
+    editor, reader = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    peer = await connect(meeting, editor)
+    await peer.type("会中")
+    await peer.pump(0.3)
+    await asyncio.sleep(0.3)
+    await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
+    await peer.type("，会后")  # applied by the room, refused by the log
+    assert await closed_within(peer, 3) == 4409
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert notes.blocks_lines(notes.doc_blocks(stored)) == ["会中"]
+    late = await connect(meeting, reader)
+    await late.pump(0.3)
+    assert late.y.text() == "会中"  # the room that applied the refused edit is gone; this one read the log
+    await late.ws.disconnect()
+
+
 async def test_closing_during_the_meeting_stops_writes_on_the_open_socket(meeting):
     editor = await sync_to_async(participant)(meeting)
     peer = await connect(meeting, editor)
     await peer.type("会中")
     await peer.pump(0.3)
     await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
-    await asyncio.sleep(2.5)
+    assert await closed_within(peer, 4) == 4409
     await peer.type("会后")
     await peer.pump(0.3)
     await asyncio.sleep(0.3)

@@ -1,5 +1,8 @@
 """seed_demo refuses to touch a database with real content, and --if-empty makes it safe to run at every start."""
+import email
 import io
+from email import policy
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -45,3 +48,18 @@ def test_if_empty_seeds_once_then_does_nothing():
     assert accounts > 0
     assert "already present" in seed("--if-empty")
     assert (demo_accounts(), Page.objects.count()) == (accounts, pages)
+
+
+@pytest.mark.django_db(transaction=True)  # the notifications sent on commit only go out when seeding really commits
+@pytest.mark.slow
+def test_demo_notifications_are_kept_as_files_not_sent(settings):
+    from django.core import mail
+
+    out = seed()
+    files = sorted(Path(settings.DEMO_MAIL_DIR).glob("*.eml"))
+    assert files and not mail.outbox  # nothing reached the configured backend
+    assert f"{len(files)} notification e-mails of the demo data kept, not sent" in out
+    messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    assert all(m["Subject"] and address.endswith("@" + DEMO_EMAIL_DOMAIN)
+               for m in messages for address in m.get_all("To", []))
+    assert any("请会签联合活动" in m["Subject"] for m in messages)  # the hub's own mail, not only Wagtail's

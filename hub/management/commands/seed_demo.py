@@ -1,7 +1,10 @@
 """Fill the hub with realistic Chinese demo content: every app's ``demo.seed(ctx)``, in order."""
 import importlib
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -44,6 +47,42 @@ def real_content_reasons() -> list[str]:
     return reasons
 
 
+@contextmanager
+def mail_kept_back():
+    """Collect every e-mail sent inside the block instead of sending it; the list is filled when the block ends.
+
+    Demo data triggers dozens of notifications (registrations, sign-off requests, expert requests, Wagtail's
+    workflow mail) to .invalid demo addresses: the development console backend would bury seed_demo's own report
+    under them, and a configured SMTP relay would only bounce them. The in-memory backend replaces whichever is
+    configured for the block; on_commit mail is included when the block holds the outermost transaction.
+    """
+    from django.core import mail
+    from django.test.utils import override_settings
+
+    kept: list = []
+    previous = getattr(mail, "outbox", None)  # a test run's outbox is left as it was
+    mail.outbox = []
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            yield kept
+        kept.extend(mail.outbox)
+    finally:
+        if previous is None:
+            del mail.outbox
+        else:
+            mail.outbox = previous
+
+
+def write_eml(messages, directory: Path) -> None:
+    """One .eml file per message (any mail client opens them), replacing those of an earlier seeding."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.eml"):
+        old.unlink()
+    for n, message in enumerate(messages, start=1):
+        to = message.to[0].split("@")[0] if message.to else "bcc"
+        (directory / f"{n:03d}-{to}.eml").write_bytes(message.message().as_bytes())
+
+
 def demo_present() -> bool:
     return get_user_model().objects.filter(username="secretariat", email__endswith="@" + DEMO_EMAIL_DOMAIN).exists()
 
@@ -75,8 +114,12 @@ class Command(BaseCommand):
                     if exc.name != name:
                         raise
         ctx = Context(self)
-        with transaction.atomic():
+        with mail_kept_back() as mails, transaction.atomic():
             for module in sorted(modules, key=lambda m: getattr(m, "ORDER", 100)):
                 self.stdout.write(f"seeding {module.__name__}")
                 module.seed(ctx)
+        directory = Path(settings.DEMO_MAIL_DIR)
+        write_eml(mails, directory)
+        shown = directory.relative_to(settings.BASE_DIR) if directory.is_relative_to(settings.BASE_DIR) else directory
+        self.stdout.write(f"{len(mails)} notification e-mails of the demo data kept, not sent: {shown}/*.eml")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Accounts and password: see README."))

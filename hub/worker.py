@@ -1,0 +1,51 @@
+"""One production ASGI worker: ``python -m hub.worker --uds /run/hub/worker-1.sock`` (or ``--host``/``--port``).
+
+Production runs several of these behind nginx, sharing PostgreSQL and Redis (README, "Production deployment").
+The settings live here so that production, the benchmark and the multi-process test start the same server:
+uvicorn on uvloop with httptools and the sans-I/O websockets protocol. Measured with ``bench/notes_latency.py``,
+this serves live notes about twice as fast as daphne, whose Twisted/Autobahn send path dominated a busy
+meeting's profile. ``make run`` keeps daphne's ``runserver`` for its auto-reload.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+
+#: Frames above the notes limit (1 MiB, closed with 4413 by the consumer) up to this size reach the consumer so
+#: the client gets the documented close code; anything larger is refused by the server itself (1009).
+WS_MAX_SIZE = 2 * 1024 * 1024
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m hub.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--uds", help="listen on this unix socket instead of host and port")
+    parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    import uvicorn
+
+    args = parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    from hub.asgi import application
+
+    # Everything loaded so far (Django, Wagtail, the URL conf) lives as long as the process: keep it out of the
+    # cyclic collector's work, which otherwise rescans it in every full collection (latency spikes).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(
+        application,
+        host=args.host, port=args.port, uds=args.uds,
+        loop="uvloop", http="httptools", ws="websockets-sansio", ws_max_size=WS_MAX_SIZE,
+        lifespan="off",  # Channels' router has no lifespan protocol
+        proxy_headers=True,  # trusts X-Forwarded-* from FORWARDED_ALLOW_IPS (default 127.0.0.1), i.e. nginx
+        access_log=False, log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Rooms of two server processes sharing Redis and PostgreSQL: the fast path, its confirmation, and what happens
+when a message is dropped or a process dies between relaying an edit and storing it.
+
+Two ``Room`` objects for the same meeting in one event loop stand for two processes: each has its own
+subscription on the real Redis pub/sub layer and its own token, exactly as in two workers."""
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from hub.models import NoteUpdate, Participant
+from hub.services import notes
+from hub.services.notes_room import Connection, Room, close_db
+from tests.conftest import make_user
+from tests.hub.meeting_factories import MeetingFactory
+from tests.hub.ywsclient import YClient
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
+
+
+class Socket:
+    """The consumer side of a Connection: what the room sent to this browser."""
+
+    def __init__(self):
+        self.sent: list[bytes] = []
+
+    async def send(self, bytes_data):
+        self.sent.append(bytes_data)
+
+    async def close(self, code):
+        self.closed = code
+
+
+def editor(meeting):
+    user = make_user(province_code="SH", role="member")
+    Participant.objects.create(meeting=meeting, user=user, role="editor")
+    return user
+
+
+async def open_room(meeting_id, user) -> tuple[Room, Connection]:
+    room = Room(meeting_id)
+    await room.start()
+    conn = Connection(consumer=Socket(), user_id=user.pk, session_key=None, role="editor", name="x",
+                      colour="#000", province="上海")
+    await room.add(conn)
+    return room, conn
+
+
+async def stop(*rooms):
+    for room in rooms:
+        for task in room.tasks:
+            task.cancel()
+        await asyncio.gather(*room.tasks, return_exceptions=True)
+        if room.layer is not None and room.channel:
+            await room.layer.group_discard(f"notes.{room.meeting_id}", room.channel)
+    await close_db()
+
+
+def received_text(conn) -> str:
+    client = YClient()
+    for frame in conn.consumer.sent:
+        client.handle(frame)
+    return client.text()
+
+
+async def until(predicate, seconds=5.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.02)
+    return predicate()
+
+
+def typed(text: str) -> tuple[bytes, int]:
+    """A browser's edit: one Yjs update holding ``text``, and the client id it was written under."""
+    client = YClient()
+    client.append_text(text)
+    return client.doc.get_update(), client.doc.client_id
+
+
+def stored_rows(meeting_id) -> list[bytes]:
+    return [bytes(d) for d in NoteUpdate.objects.filter(meeting_id=meeting_id).values_list("data", flat=True)]
+
+
+@pytest.fixture
+def meeting(db):
+    meeting = MeetingFactory()
+    return meeting, editor(meeting), editor(meeting)
+
+
+async def test_an_edit_crosses_processes_before_it_is_stored_and_is_stored_once(meeting):
+    meeting, alice, bob = meeting
+    a, a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        a.last_flush = time.monotonic() + 0.5  # A's next write waits 0.6 s: only the fast path can deliver sooner
+        update, _client = typed("江苏补充意见")
+        await a.receive_update(a_conn, update, step2=False)
+        assert await until(lambda: received_text(b_conn) == "江苏补充意见", 2)
+        assert await sync_to_async(stored_rows)(meeting.pk) == []  # relayed, not yet stored
+        # A stores it and says so; B, which already has it, needs no row read and writes nothing itself.
+        assert await until(lambda: a.last_seq == 1 and b.last_seq == 1 and not b.unconfirmed, 5)
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1
+    finally:
+        await stop(a, b)
+
+
+async def test_an_edit_relayed_by_a_process_that_dies_before_storing_it_is_stored_by_a_peer(meeting):
+    meeting, alice, bob = meeting
+    a, a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        for task in a.tasks:
+            if task.get_coro().__name__ == "_write_loop":
+                task.cancel()  # A "dies" after relaying: it never writes
+        update, _client = typed("浙江的结论")
+        await a.receive_update(a_conn, update, step2=False)
+        assert await until(lambda: received_text(b_conn) == "浙江的结论", 2)
+        assert b.unconfirmed
+        b._adopt_unconfirmed(older_than=0)  # what B's tick does after ADOPT_SECONDS without a "stored" notice
+        await b._flush_pending()
+        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
+                                                .values_list("author_id", flat=True)))()
+        assert rows == [alice.pk]  # stored once, under the account that wrote it
+        doc, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+        assert notes.blocks_lines(notes.doc_blocks(doc)) == ["浙江的结论"]
+    finally:
+        await stop(a, b)
+
+
+async def test_a_dropped_edit_is_read_from_the_log_when_its_stored_notice_arrives(meeting):
+    meeting, alice, bob = meeting
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        # Another process stored an edit whose fast-path message never reached B.
+        update, _client = typed("安徽的补充")
+        seqs = await sync_to_async(notes.append_updates)(
+            meeting_id=meeting.pk, items=[notes.Pending(update, alice.pk, frozenset())])
+        await b._on_message({"type": "notes.stored", "origin": "elsewhere", "first": seqs[0], "ids": [1]})
+        assert await until(lambda: received_text(b_conn) == "安徽的补充", 3)
+        assert b.last_seq == seqs[0]
+    finally:
+        await stop(b)
+
+
+async def test_a_lost_stored_notice_is_settled_by_the_log_without_a_duplicate_row(meeting):
+    meeting, alice, bob = meeting
+    b, _b_conn = await open_room(meeting.pk, bob)
+    try:
+        update, client_id = typed("江西的意见")
+        await b._on_message({"type": "notes.edit", "origin": "elsewhere", "id": 7, "data": update,
+                             "user": alice.pk, "clients": [client_id]})
+        assert b.unconfirmed
+        await sync_to_async(notes.append_updates)(meeting_id=meeting.pk,
+                                                  items=[notes.Pending(update, alice.pk, frozenset())])
+        await b._catch_up()  # the once-a-second read of the log finds the row
+        assert not b.unconfirmed
+        b._adopt_unconfirmed(older_than=0)
+        assert not b.pending
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1
+    finally:
+        await stop(b)
+
+
+async def test_edits_arriving_together_are_each_confirmed_to_the_peer(meeting):
+    meeting, alice, bob = meeting
+    a, a_conn = await open_room(meeting.pk, alice)
+    carol = await sync_to_async(editor)(meeting)
+    a_conn2 = Connection(consumer=Socket(), user_id=carol.pk, session_key=None, role="editor", name="y",
+                         colour="#000", province="上海")
+    await a.add(a_conn2)
+    b, _b_conn = await open_room(meeting.pk, bob)
+    try:
+        (first, _c1), (second, _c2) = typed("甲"), typed("乙")
+        # Both publish at once: each stored notice must name the edit it stored, not whichever came last.
+        await asyncio.gather(a.receive_update(a_conn, first, step2=False),
+                             a.receive_update(a_conn2, second, step2=False))
+        assert await until(lambda: b.last_seq == 2 and not b.unconfirmed, 3)
+        b._adopt_unconfirmed(older_than=0)
+        assert not b.pending
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 2
+    finally:
+        await stop(a, b)
+
+
+async def test_two_flushes_at_once_store_a_batch_once(meeting):
+    meeting, alice, _bob = meeting
+    a, _a_conn = await open_room(meeting.pk, alice)
+    try:
+        for task in a.tasks:
+            if task.get_coro().__name__ == "_write_loop":
+                task.cancel()
+        update, client_id = typed("上海的纪要")
+        a._queue(notes.Pending(update, alice.pk, frozenset({client_id})), None)
+        # The write loop and a discarding registry flush the same room at the same moment.
+        await asyncio.gather(a._flush_pending(), a._flush_pending())
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1
+        assert a.last_seq == 1 and not a.pending
+    finally:
+        await stop(a)
