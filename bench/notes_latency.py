@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_notes REDIS_URL=redis://127.0.0.1:6379/6 \
         python bench/notes_latency.py [--sizes 2,5,10,20,40] [--seconds 5] [--rounds 3] [--rate 4] [--soak-minutes 20]
+        [--only-soak] [--meeting-minutes 4]
 
 Needs PostgreSQL and Redis (two processes share them), Node with ``npm ci`` done (the reference server is
 node_modules/y-websocket/bin/server.js). It creates and migrates a scratch database ``<DATABASE name>_bench``.
@@ -11,7 +12,9 @@ given time, in several rounds in which the servers take turns; every edit's prop
 other N-1 clients is recorded, and an edit some client never received within the drain time counts as lost. Servers measured in the same run: the hub with one process
 (its embedded in-memory channel layer), the hub with two processes behind Redis (clients split between them),
 and the reference server. Then: the time for a late joiner to load a meeting of tens of thousands of stored edits,
-server memory per open connection, and (optional) the RSS slope of a soak with people joining and leaving.
+server memory per open connection, and (optional, ``--soak-minutes``) the RSS slope of a soak in which meetings
+start, run ``--meeting-minutes`` with people joining and leaving, end, and are replaced by new ones: each document
+stays bounded, so a rising slope is memory the server keeps after a meeting is over.
 """
 from __future__ import annotations
 

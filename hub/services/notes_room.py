@@ -126,8 +126,11 @@ class Room:
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
         self.last_flush = 0.0
         self.idle_since: float | None = None
-        self._effective: list[bytes] = []
-        self._sub = self.doc.observe(lambda event: self._effective.append(event.update))
+        # The callback must not refer to the room: pycrdt holds it from Rust, where Python's garbage collector
+        # cannot see it, so a room -> doc -> callback -> room cycle would keep every discarded room alive.
+        effective: list[bytes] = []
+        self._effective = effective
+        self._sub = self.doc.observe(lambda event: effective.append(event.update))
         self._discarding: asyncio.Task | None = None
         self.retired = False  # set once the registry discards the room
 
@@ -555,6 +558,9 @@ class Registry:
             return
         room.retired = True
         self.forget(room)
+        lock = self.locks.get(room.meeting_id)
+        if lock is not None and not lock.locked() and room.meeting_id not in self.rooms:
+            del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
         for task in room.tasks:

@@ -201,3 +201,27 @@ async def test_two_flushes_at_once_store_a_batch_once(meeting):
         assert a.last_seq == 1 and not a.pending
     finally:
         await stop(a)
+
+
+async def test_a_discarded_room_is_freed(meeting):
+    import gc
+    import weakref
+
+    from hub.services.notes_room import registry
+
+    meeting, alice, _bob = meeting
+    conn = Connection(consumer=Socket(), user_id=alice.pk, session_key=None, role="editor", name="x",
+                      colour="#000", province="上海")
+    room = await registry.join(meeting.pk, conn)
+    update, _client = typed("会议结束")
+    await room.receive_update(conn, update, step2=False)
+    await room.remove(conn)
+    await registry.discard(room)
+    await asyncio.gather(*room.tasks, return_exceptions=True)
+    assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1  # stored before it went
+    freed = weakref.ref(room)
+    del room
+    gc.collect()
+    # Over a day of meetings a room that outlived its meeting would keep its whole document in memory.
+    assert freed() is None
+    assert meeting.pk not in registry.rooms and meeting.pk not in registry.locks
