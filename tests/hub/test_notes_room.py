@@ -219,6 +219,9 @@ async def test_a_discarded_room_is_freed(meeting):
     await registry.discard(room)
     await asyncio.gather(*room.tasks, return_exceptions=True)
     assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1  # stored before it went
+    later, _client = typed("散会")
+    room.doc.apply_update(later)
+    assert room._effective == []  # nothing observes the document any more, so pycrdt can free it natively
     freed = weakref.ref(room)
     del room
     gc.collect()
