@@ -75,6 +75,11 @@ function start (root) {
     root.dataset.frozen = reason
     status.textContent = reason === 'closed' ? cfg.labelClosed : cfg.labelForbidden
     status.dataset.state = reason
+    const badge = document.querySelector('[data-meeting-status]')
+    if (badge && reason === 'closed') { // the page's header said "in progress" when it loaded
+      badge.textContent = cfg.labelMeetingClosed
+      badge.className = 'status-badge closed'
+    }
     const notice = root.querySelector(`[data-notice="${reason}"]`)
     if (notice) notice.hidden = false
     if (reason === 'closed' && couldEdit) {

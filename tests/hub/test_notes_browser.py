@@ -168,6 +168,7 @@ def test_closing_the_meeting_turns_open_editors_read_only_and_reports_refused_ed
         assert editor.get_attribute("[data-minutes-link]", "href") == f"/meetings/{meeting.pk}/#minutes"
         assert editor.get_attribute(".ProseMirror", "contenteditable") == "false"
         assert editor.is_disabled("[data-cmd=bold]")
+        assert editor.inner_text("[data-meeting-status]") == "已结束（待签署）"  # the header no longer says 进行中
         editor.wait_for_selector("[data-notes][data-unsaved=false]", timeout=5000)
         assert not editor.is_visible("[data-notice=unsaved]")
         observer.wait_for_selector("[data-notice=closed]:visible", timeout=5000)
