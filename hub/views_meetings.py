@@ -90,6 +90,7 @@ def meeting_detail(request, pk):
         "participants": sel.participant_users(meeting),
         "ws_path": "/ws/notes", "province": province,
         "colour": province.colour if province else "#6e7781",
+        "closed_status": Meeting.Status.CLOSED,  # what the page's header shows once the notes freeze under it
     }
     if minutes is not None:
         answered = {a.province_id: a for a in minutes.answers.select_related("province", "answered_by")}

@@ -78,7 +78,7 @@ function start (root) {
     const badge = document.querySelector('[data-meeting-status]')
     if (badge && reason === 'closed') { // the page's header said "in progress" when it loaded
       badge.textContent = cfg.labelMeetingClosed
-      badge.className = 'status-badge closed'
+      badge.className = `status-badge ${cfg.meetingClosedStatus}`
     }
     const notice = root.querySelector(`[data-notice="${reason}"]`)
     if (notice) notice.hidden = false
