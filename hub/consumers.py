@@ -72,8 +72,13 @@ class NotesConsumer(AsyncWebsocketConsumer):
             await self.send(bytes_data=presence)
 
     async def disconnect(self, code):
-        if self.room is not None and self.conn is not None:
-            await self.room.remove(self.conn)
+        room, conn = self.room, self.conn
+        # The connection refers to this consumer and the consumer to it; breaking the pair lets reference
+        # counting free both (and the room, once it is discarded) as soon as the socket is gone, instead of
+        # leaving them to the cycle collector.
+        self.room = self.conn = None
+        if room is not None and conn is not None:
+            await room.remove(conn)
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every message, a thread hop per frame. Frames

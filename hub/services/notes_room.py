@@ -563,9 +563,16 @@ class Registry:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
-        for task in room.tasks:
-            if task is not asyncio.current_task():
-                task.cancel()
+        others = [task for task in room.tasks if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        # A cancelled task keeps its CancelledError, whose traceback holds the task's frame, which holds the
+        # room: room -> task -> error -> frame -> room. Only the cycle collector could free that, and it does
+        # not see the native document's size (megabytes per meeting look like one object to its thresholds),
+        # so discarded rooms piled up between full collections. Without the list, reference counting frees
+        # the room and its document as soon as the last connection lets go.
+        room.tasks.clear()
         if room.layer is not None and room.channel:
             await room.layer.group_discard(group_name(room.meeting_id), room.channel)
         # A pycrdt document that is still observed is never freed natively, even once Python lets go of it

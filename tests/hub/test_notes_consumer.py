@@ -153,6 +153,29 @@ async def test_late_joiner_gets_the_whole_document_from_the_server(meeting):
     await b.ws.disconnect()
 
 
+async def test_a_closed_socket_and_its_discarded_room_are_freed_without_the_cycle_collector(meeting):
+    import gc
+    import weakref
+
+    alice = await sync_to_async(participant)(meeting)
+    a = await connect(meeting, alice)
+    await a.type("散会前的最后一句")
+    await a.pump()
+    room = registry.rooms[meeting.pk]
+    (conn,) = room.conns
+    refs = [weakref.ref(room), weakref.ref(conn), weakref.ref(conn.consumer), weakref.ref(room.doc)]
+    del conn
+    gc.collect()
+    gc.disable()  # from here on, only reference counting may free anything
+    try:
+        await a.ws.disconnect()
+        await registry.discard(room)
+        del room
+        assert [ref() for ref in refs] == [None] * len(refs)
+    finally:
+        gc.enable()
+
+
 async def test_observer_updates_are_dropped(meeting):
     editor, observer = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, "observer")
     e, o = await connect(meeting, editor), await connect(meeting, observer)
