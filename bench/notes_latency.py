@@ -132,7 +132,7 @@ class BenchClient:
         self._subs = [self.doc.observe(self._on_update), self.edits.observe(self._on_edits)]
 
     def _on_update(self, event) -> None:
-        from hub.services import notes
+        from hub.meetings import notes
 
         if not self.applying and event.update != notes.EMPTY_UPDATE:
             self.outbox.append(notes.sync_message(notes.SYNC_UPDATE, event.update))
@@ -147,7 +147,7 @@ class BenchClient:
     async def connect(self) -> None:
         import websockets
 
-        from hub.services import notes
+        from hub.meetings import notes
 
         headers = {"Cookie": self.cookie} if self.cookie else {}
         self.ws = await websockets.connect(self.url, additional_headers=headers, origin="http://127.0.0.1",
@@ -158,7 +158,7 @@ class BenchClient:
     async def _read(self) -> None:
         import websockets
 
-        from hub.services import notes
+        from hub.meetings import notes
 
         try:
             async for data in self.ws:
@@ -342,7 +342,7 @@ async def push_document(url: str, state: bytes) -> None:
     client.applying = True
     client.doc.apply_update(state)
     client.applying = False
-    from hub.services import notes
+    from hub.meetings import notes
 
     await client.ws.send(notes.sync_message(notes.SYNC_UPDATE, state))
     await asyncio.sleep(1.0)

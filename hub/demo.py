@@ -46,7 +46,7 @@ def seed(ctx):
     ensure_user("secretariat", first_name="秘书处", groups=[Group.objects.get(name=SECRETARIAT_GROUP)])
     ensure_user("admin", first_name="系统管理员", is_superuser=True)
     ctx.say("demo accounts: <code>-editor/-moderator/-reviewer/-coordinator/-member, secretariat, admin")
-    from hub.demo_meetings import seed_meetings
+    from hub.meetings.demo import seed_meetings
 
     seed_meetings(ctx)
 

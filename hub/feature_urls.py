@@ -2,7 +2,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("hub.urls_core")),
+    path("", include("hub.meetings.urls")),
     path("", include("cms.urls")),
     path("standards/", include("sharing.urls")),
     path("experts/", include("expert_pool.urls")),

@@ -1,7 +1,7 @@
 """Websocket routes. Consumers stay thin: authenticate, authorise through the gate, hand frames to services."""
 from django.urls import path
 
-from hub.consumers import NotesConsumer
+from hub.meetings.consumers import NotesConsumer
 
 websocket_urlpatterns = [
     path("ws/notes/<int:meeting_id>", NotesConsumer.as_asgi()),

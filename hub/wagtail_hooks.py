@@ -55,7 +55,7 @@ def meetings_menu_item(request):
 def meetings_home_section(request):
     if not request.user.is_authenticated:
         return None
-    from hub import selectors_meetings as sel
+    from hub.meetings import selectors as sel
 
     meeting = sel.next_meeting(request.user)
     items = list(sel.open_action_items(request.user)[:5])

@@ -68,7 +68,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from asgiref.sync import sync_to_async
     from django.db import connections
 
-    from hub.services.notes_room import close_db
+    from hub.meetings.room import close_db
 
     async def close_worker_connections():
         await sync_to_async(connections.close_all)()

@@ -1,5 +1,5 @@
 """The roundtable core. One module per area; import them here so Django finds every model."""
-from .meetings import (  # noqa: F401
+from hub.meetings.models import (  # noqa: F401
     ActionItem,
     Addendum,
     AgendaItem,
@@ -12,4 +12,5 @@ from .meetings import (  # noqa: F401
     Participant,
     RotationSlot,
 )
+
 from .provinces import Association, Province  # noqa: F401

@@ -7,12 +7,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from hub import selectors_meetings as sel
+from hub.meetings import export as minutes_export
+from hub.meetings import notes
+from hub.meetings import selectors as sel
+from hub.meetings import services as svc
 from hub.models import ActionItem, AgendaItem, Meeting, Minutes, NoteSnapshot, NoteUpdate, Participant, Province
-from hub.services import meetings as svc
-from hub.services import minutes_export, notes
 from tests.conftest import make_user
-from tests.hub.meeting_factories import ActionItemFactory, MeetingFactory
+from tests.hub.meetings.factories import ActionItemFactory, MeetingFactory
 from tests.matrix import Case, case_id, check_case, check_scoped_model
 
 pytestmark = pytest.mark.django_db
@@ -295,7 +296,7 @@ def test_restore_content_copies_embeds_and_wide_characters_and_empties_the_rest(
 def test_compaction_snapshot_loads_the_same_document(staff_of, monkeypatch):
     monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 3)
     meeting = MeetingFactory()
-    client = __import__("tests.hub.ywsclient", fromlist=["YClient"]).YClient()
+    client = __import__("tests.hub.meetings.ywsclient", fromlist=["YClient"]).YClient()
     for word in ("一", "二", "三", "四"):
         client.append_text(word)
         items = [notes.Pending(notes.parse_frame(m).payload, None, frozenset()) for m in client.take()]

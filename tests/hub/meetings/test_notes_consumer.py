@@ -7,13 +7,13 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
+from hub.meetings import notes
+from hub.meetings.room import registry
 from hub.models import Meeting, NoteUpdate, Participant, Province
 from hub.routing import websocket_urlpatterns
-from hub.services import notes
-from hub.services.notes_room import registry
 from tests.conftest import make_user
-from tests.hub.meeting_factories import MeetingFactory
-from tests.hub.ywsclient import YClient
+from tests.hub.meetings.factories import MeetingFactory
+from tests.hub.meetings.ywsclient import YClient
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -312,9 +312,9 @@ async def test_a_closed_meeting_is_readable_and_a_write_attempt_is_told_with_440
 
 
 async def test_closing_the_meeting_closes_every_open_socket_with_4409(meeting, monkeypatch):
-    from hub.services import meetings as svc
+    from hub.meetings import services as svc
 
-    monkeypatch.setattr("hub.services.notes_room.RECHECK_EVERY_TICKS", 1)
+    monkeypatch.setattr("hub.meetings.room.RECHECK_EVERY_TICKS", 1)
     editor, observer = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, "observer")
     host = await sync_to_async(make_user)(province_code="SH", role="editor")
     e, o = await connect(meeting, editor), await connect(meeting, observer)
@@ -329,7 +329,7 @@ async def test_closing_the_meeting_closes_every_open_socket_with_4409(meeting, m
 
 
 async def test_an_edit_the_log_refuses_at_close_is_told_and_not_served_to_the_next_reader(meeting, monkeypatch):
-    monkeypatch.setattr("hub.services.notes_room.RECHECK_EVERY_TICKS", 10_000)  # only the log notices the close
+    monkeypatch.setattr("hub.meetings.room.RECHECK_EVERY_TICKS", 10_000)  # only the log notices the close
     editor, reader = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
     peer = await connect(meeting, editor)
     await peer.type("会中")

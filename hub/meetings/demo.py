@@ -6,10 +6,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from hub.meetings import notes
+from hub.meetings import services as svc
 from hub.models import Meeting, Province
 from hub.roles import ROLES, group_name
-from hub.services import meetings as svc
-from hub.services import notes
 
 PAST_NOTES = [
     {"t": "h", "level": 1, "text": "第四次圆桌会议记录"},

@@ -32,7 +32,7 @@ import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections, connection
 
-from hub.services import notes
+from hub.meetings import notes
 
 log = logging.getLogger("hub.notes")
 
@@ -509,7 +509,7 @@ class Room:
                 del self.awareness[client]
 
     async def _recheck(self) -> None:
-        from hub.services import meetings
+        from hub.meetings import services as meetings
 
         conns = list(self.conns)
         verdict = await db(meetings.notes_access_sweep, meeting_id=self.meeting_id,

@@ -10,7 +10,7 @@ import json
 
 import pycrdt
 
-from hub.services import notes
+from hub.meetings import notes
 
 
 class YClient:

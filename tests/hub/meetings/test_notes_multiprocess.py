@@ -15,15 +15,15 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from hub.meetings import notes
 from hub.models import Participant
-from hub.services import notes
 from tests.conftest import make_user
-from tests.hub.meeting_factories import MeetingFactory
-from tests.hub.ywsclient import WSClient
+from tests.hub.meetings.factories import MeetingFactory
+from tests.hub.meetings.ywsclient import WSClient
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
               pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def free_port() -> int:

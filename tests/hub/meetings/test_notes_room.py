@@ -9,12 +9,12 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
+from hub.meetings import notes
+from hub.meetings.room import Connection, Room, close_db
 from hub.models import NoteUpdate, Participant
-from hub.services import notes
-from hub.services.notes_room import Connection, Room, close_db
 from tests.conftest import make_user
-from tests.hub.meeting_factories import MeetingFactory
-from tests.hub.ywsclient import YClient
+from tests.hub.meetings.factories import MeetingFactory
+from tests.hub.meetings.ywsclient import YClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.postgres]
 
@@ -207,7 +207,7 @@ async def test_a_discarded_room_is_freed(meeting):
     import gc
     import weakref
 
-    from hub.services.notes_room import registry
+    from hub.meetings.room import registry
 
     meeting, alice, _bob = meeting
     conn = Connection(consumer=Socket(), user_id=alice.pk, session_key=None, role="editor", name="x",

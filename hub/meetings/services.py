@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub import permissions
-from hub import selectors_meetings as sel
+from hub.meetings import notes
+from hub.meetings import selectors as sel
 from hub.models import (
     ActionItem,
     Addendum,
@@ -34,7 +35,6 @@ from hub.models import (
     Province,
     RotationSlot,
 )
-from hub.services import notes
 
 NOT_WRITABLE = _("会议已结束，记录为只读。")
 NOT_LIVE = _("只有进行中或已排期的会议可以结束。")
@@ -49,7 +49,7 @@ def _notify_rooms(meeting_id: int, message: dict) -> None:
     """Tell every process's room at once; rooms re-check on their own every few seconds anyway."""
     from channels.layers import get_channel_layer
 
-    from hub.services.notes_room import NOTES_LAYER, group_name
+    from hub.meetings.room import NOTES_LAYER, group_name
 
     layer = get_channel_layer(NOTES_LAYER)
     if layer is None:

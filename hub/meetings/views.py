@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from hub import permissions
-from hub import selectors_meetings as sel
+from hub.meetings import export as minutes_export
+from hub.meetings import selectors as sel
+from hub.meetings import services as svc
 from hub.models import ActionItem, Meeting, MinutesAnswer, NoteClient, Participant, Province
-from hub.services import meetings as svc
-from hub.services import minutes_export
 
 
 def _meeting(request, pk):

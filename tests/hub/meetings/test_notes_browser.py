@@ -11,7 +11,7 @@ from django.test import Client
 
 from hub.models import Meeting, Participant, Province
 from tests.conftest import make_user
-from tests.hub.meeting_factories import MeetingFactory
+from tests.hub.meetings.factories import MeetingFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -190,7 +190,7 @@ def test_closing_the_meeting_turns_open_editors_read_only_and_reports_refused_ed
         assert editor.evaluate("window.hubNotes.provider.shouldConnect") is False
         browser.close()
 
-    from hub.services import notes
+    from hub.meetings import notes
 
     stored, _ = notes.build_doc(meeting.pk)
     text = "\n".join(notes.blocks_lines(notes.doc_blocks(stored)))

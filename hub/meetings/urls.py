@@ -1,7 +1,7 @@
 """URLs of the roundtable core (meetings and the like are added here)."""
 from django.urls import path
 
-from hub import views_meetings as v
+from hub.meetings import views as v
 
 urlpatterns = [
     path("meetings/", v.meeting_list, name="meeting_list"),

@@ -7,8 +7,8 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub.services import notes
-from hub.services.notes_room import Connection, registry
+from hub.meetings import notes
+from hub.meetings.room import Connection, registry
 
 log = logging.getLogger("hub.notes")
 
@@ -26,7 +26,7 @@ RATE_BURST = 400.0
 
 
 def _identity(user, meeting_id):
-    from hub import selectors_meetings as sel
+    from hub.meetings import selectors as sel
 
     role = sel.notes_role(user=user, meeting_id=meeting_id)
     if role is None:

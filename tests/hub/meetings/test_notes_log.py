@@ -4,10 +4,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from hub.meetings import notes
 from hub.models import NoteUpdate
-from hub.services import notes
-from tests.hub.meeting_factories import MeetingFactory
-from tests.hub.ywsclient import YClient
+from tests.hub.meetings.factories import MeetingFactory
+from tests.hub.meetings.ywsclient import YClient
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
