@@ -65,6 +65,46 @@ def require(user, action: str, province) -> None:
         raise PermissionDenied
 
 
+def users_with(action: str, province, *, include_superusers: bool = False) -> QuerySet:
+    """Active users who may ``action`` data of ``province``: the reverse of ``can``/``require``.
+
+    Answers "which users may" from the same object permissions ``can`` reads, so notifications, reviewer queues
+    and "who must sign" never parse group names. Superusers may do everything but are left out unless asked for:
+    nobody wants every administrator in every province's mail.
+    """
+    _check_action(action)
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from hub.models import Province
+
+    province_id = province if isinstance(province, int) else province.pk
+    codename = f"{action}_province_data"
+    object_pk = str(province_id)
+    content_filter = {
+        "permission__codename": codename,
+        "permission__content_type__app_label": "hub",
+        "content_type__model": Province._meta.model_name,
+        "object_pk": object_pk,
+    }
+    group_ids = GroupObjectPermission.objects.filter(**content_filter).values("group_id")
+    user_ids = UserObjectPermission.objects.filter(**content_filter).values("user_id")
+    condition = Q(groups__in=group_ids) | Q(pk__in=user_ids)
+    if include_superusers:
+        condition |= Q(is_superuser=True)
+    return get_user_model().objects.filter(condition, is_active=True).distinct()
+
+
+def secretariat_users() -> QuerySet:
+    """Active members of the roundtable secretariat."""
+    from django.contrib.auth import get_user_model
+
+    from hub.roles import SECRETARIAT_GROUP
+
+    return get_user_model().objects.filter(groups__name=SECRETARIAT_GROUP, is_active=True).distinct()
+
+
 def is_secretariat(user) -> bool:
     """The roundtable secretariat keeps the meeting rotation; it is a roundtable-wide group, not a province role."""
     from hub.roles import SECRETARIAT_GROUP

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from hub import permissions
 from hub.models import Association, Province
 from hub.services.provisioning import model_level_grants_to_province_groups
+from tests.conftest import make_user
 
 
 def codes(ids):
@@ -102,3 +103,22 @@ def test_the_model_level_check_catches_a_grant(province):
 
     Group.objects.get(name="SH editors").permissions.add(Permission.objects.get(codename="change_province_data"))
     assert model_level_grants_to_province_groups() == [("SH editors", "hub.change_province_data")]
+
+
+@pytest.mark.django_db
+def test_users_with_is_the_reverse_of_can():
+    from django.contrib.auth import get_user_model
+
+    from hub.permissions import can, users_with
+
+    sh = Province.objects.get(code="SH")
+    js = Province.objects.get(code="JS")
+    editor = make_user(province_code="SH", role="editor")
+    reviewer = make_user(province_code="JS", role="reviewer")
+    for user in get_user_model().objects.filter(pk__in=[editor.pk, reviewer.pk]):
+        for province in (sh, js):
+            for action in ("change", "review", "view"):
+                assert (user in users_with(action, province)) == can(user, action, province), (user, action, province)
+    editor.is_active = False
+    editor.save()
+    assert editor not in users_with("change", sh)
