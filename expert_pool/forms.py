@@ -37,8 +37,14 @@ class ProfileForm(VisibilityFields):
                                           widget=forms.CheckboxSelectMultiple)
     bio = forms.CharField(label=_("个人简介"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     photo = forms.ImageField(label=_("照片"), required=False)
-    phone = forms.CharField(label=_("手机"), max_length=20, required=False)
+    phone = forms.CharField(label=_("电话"), max_length=32, required=False,
+                            help_text=_("手机号（如 133 7087 2252）或带区号的固定电话（如 021-12345678）。"))
     email = forms.EmailField(label=_("电子邮箱"), required=False)
+
+    def clean_phone(self):
+        from expert_pool import phones
+
+        return phones.normalise(self.cleaned_data["phone"])
 
     def profile_kwargs(self) -> dict:
         data = {key: self.cleaned_data[key] for key in ("name", "employer", "title", "industries", "languages",

@@ -14,16 +14,32 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
-from expert_pool import services, visibility
+from expert_pool import phones, services, visibility
 from expert_pool.models import LANGUAGES, Expert, Qualification, Specialism
 from hub.permissions import require
 
-#: (header, field, required)
+#: (header, field, required) — the headers an export writes.
 COLUMNS = [
     ("编号", "external_ref", True), ("姓名", "name", True), ("工作单位", "employer", True), ("职称", "title", False),
     ("专业领域", "specialisms", True), ("资格", "qualifications", False), ("熟悉行业", "industries", False),
     ("工作语言", "languages", False), ("手机", "phone", False), ("电子邮箱", "email", False), ("简介", "bio", False),
 ]
+#: Other headers people give the same column (compared without spaces, asterisks or case).
+SYNONYMS = {
+    "external_ref": ("专家编号", "原编号", "会员编号", "证书编号"),
+    "name": ("专家姓名", "名字"),
+    "employer": ("单位", "所在单位", "单位名称", "工作单位名称", "任职单位"),
+    "title": ("技术职称", "专业技术职称", "职务职称"),
+    "specialisms": ("专业", "专业方向", "擅长领域", "评审领域"),
+    "qualifications": ("资格证书", "职业资格", "执业资格"),
+    "industries": ("行业", "熟悉领域"),
+    "languages": ("语言", "外语", "工作语种"),
+    "phone": ("手机号", "手机号码", "电话", "联系电话", "移动电话", "电话号码", "联系方式"),
+    "email": ("邮箱", "email", "e-mail", "电子邮件", "邮件"),
+    "bio": ("个人简介", "简历", "专家简介"),
+}
+#: Columns an export writes that an import reads but does not store: 省市 must be the target province.
+CHECKED_ONLY = {"省市": "province", "所属省市": "province", "状态": "status"}
 SEPARATORS = ("、", "，", ",", ";", "；", "/")
 LANGUAGE_BY_LABEL = {str(label): code for code, label in LANGUAGES}
 
@@ -64,7 +80,47 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
+def _header_key(title: str) -> str:
+    return title.replace(" ", "").replace("　", "").replace("*", "").replace("＊", "").lower()
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _positions(header: list[str], result: ImportResult) -> dict[str, int]:
+    """Column index per field, recognising synonyms; every column the import cannot place is an error naming its
+    letter and header, so that a renamed column is never silently ignored."""
+    lookup = {}
+    for title, name, _required in COLUMNS:
+        for alias in (title, *SYNONYMS.get(name, ())):
+            lookup[_header_key(alias)] = name
+    checked = {_header_key(t): n for t, n in CHECKED_ONLY.items()}
+    positions: dict[str, int] = {}
+    for index, title in enumerate(header):
+        if not title:
+            continue
+        key = _header_key(title)
+        name = lookup.get(key) or checked.get(key)
+        column = _("%(title)s（%(letter)s 列）") % {"title": title, "letter": _column_letter(index)}
+        if name is None:
+            result.errors.append(RowError(1, column, _("无法识别的列，请改用模板中的列名（%(names)s）或删除该列。")
+                                          % {"names": "、".join(t for t, _n, _r in COLUMNS)}))
+        elif name in positions:
+            result.errors.append(RowError(1, column, _("与第 %(letter)s 列重复，都表示“%(field)s”。") % {
+                "letter": _column_letter(positions[name]), "field": next(
+                    (t for t, n, _r in COLUMNS if n == name), title)}))
+        else:
+            positions[name] = index
+    for title, name, required in COLUMNS:
+        if required and name not in positions:
+            result.errors.append(RowError(1, title, _("缺少必需的列“%(col)s”。") % {"col": title}))
+    return positions
+
+
+def _parse(file, result: ImportResult, province=None) -> list[tuple[int, dict]]:
     try:
         sheet = load_workbook(file, read_only=True, data_only=True).worksheets[0]
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
@@ -72,12 +128,7 @@ def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
         return []
     rows = sheet.iter_rows(values_only=True)
     header = [_cell(v) for v in next(rows, ())]
-    positions = {}
-    for title, name, required in COLUMNS:
-        if title in header:
-            positions[name] = header.index(title)
-        elif required:
-            result.errors.append(RowError(1, title, _("缺少必需的列“%(col)s”。") % {"col": title}))
+    positions = _positions(header, result)
     if result.errors:
         return []
     specialisms = {s.name: s.pk for s in Specialism.objects.all()}
@@ -87,7 +138,7 @@ def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
         raw = {name: _cell(values[pos]) if pos < len(values) else "" for name, pos in positions.items()}
         if not any(raw.values()):
             continue
-        titles = {name: title for title, name, _req in COLUMNS}
+        titles = {name: title for title, name, _req in COLUMNS} | {"province": "省市", "status": "状态"}
 
         def error(name, message, number=number, titles=titles):
             result.errors.append(RowError(number, titles[name], message))
@@ -111,10 +162,18 @@ def _parse(file, result: ImportResult) -> list[tuple[int, dict]]:
         if unknown:
             error("languages", _("未知的语言：%(names)s。") % {"names": "、".join(unknown)})
         row["languages"] = [LANGUAGE_BY_LABEL[n] for n in languages if n in LANGUAGE_BY_LABEL]
-        for name, limit in (("name", 32), ("employer", 100), ("title", 32), ("industries", 200), ("phone", 20),
+        for name, limit in (("name", 32), ("employer", 100), ("title", 32), ("industries", 200),
                             ("external_ref", 32)):
             if len(raw.get(name, "")) > limit:
                 error(name, _("超过 %(n)s 个字。") % {"n": limit})
+        if province is not None and raw.get("province") and raw["province"] not in (
+                province.name_zh, province.name_en, province.code):
+            error("province", _("此行属于“%(row)s”，不能导入到“%(target)s”。") % {
+                "row": raw["province"], "target": province.name_zh})
+        try:
+            row["phone"] = phones.normalise(raw.get("phone", ""))
+        except ValidationError as exc:
+            error("phone", exc.messages[0])
         if raw.get("email"):
             from django.core.validators import validate_email
 
@@ -143,7 +202,7 @@ def import_workbook(*, actor, province, file) -> ImportResult:
     """Create or update the province's experts from a workbook; imported experts are active (already verified)."""
     require(actor, "coordinate", province)
     result = ImportResult()
-    parsed = _parse(file, result)
+    parsed = _parse(file, result, province)
     if result.errors:
         return result
     existing = {e.external_ref: e for e in Expert.objects.filter(
@@ -194,7 +253,8 @@ def export_workbook(user, experts) -> bytes:
     sheet.append([title for title, _name in EXPORT_COLUMNS])
     for expert in experts:
         values = visibility.redacted(user, expert)
-        sheet.append([expert.pk, expert.get_status_display()] + [values.get(name, "") for _t, name in
+        # 编号 is the association's number, the key the import reads: a round trip changes nothing.
+        sheet.append([expert.external_ref, expert.get_status_display()] + [values.get(name, "") for _t, name in
                                                                  EXPORT_COLUMNS[2:]])
     out = io.BytesIO()
     book.save(out)

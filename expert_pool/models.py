@@ -65,6 +65,7 @@ class Expert(models.Model):
         ACTIVE = "active", _("在库")
         SUSPENDED = "suspended", _("暂停")
         RETIRED = "retired", _("退出")
+        REJECTED = "rejected", _("未通过审核")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="expert", verbose_name=_("账号"))
@@ -91,8 +92,11 @@ class Expert(models.Model):
     pending_changes = models.JSONField(_("待审核的资料变更"), default=dict, blank=True)
     possible_duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                               related_name="+", verbose_name=_("疑似重复"))
-    #: Import key: an association's own number for the expert, unique per province.
-    external_ref = models.CharField(_("原编号"), max_length=32, blank=True)
+    #: The association's number for the expert (编号), unique per province: imported ones keep theirs, others get
+    #: ``<code>-<pk>``. Directory, exports and imports all speak this number, never the internal id.
+    external_ref = models.CharField(_("编号"), max_length=32, blank=True)
+    #: Why the coordinator did not approve a registration; shown to the applicant, cleared when they resubmit.
+    rejection_reason = models.TextField(_("未通过原因"), blank=True)
     # Jieba-segmented text per audience, so that a search never matches a field the viewer may not read.
     search_public = models.TextField(editable=False, blank=True)
     search_staff = models.TextField(editable=False, blank=True)
@@ -236,6 +240,14 @@ class ExpertRequest(models.Model):
     reserves_needed = models.PositiveSmallIntegerField(_("备选人数"), default=0)
     elsewhere_only = models.BooleanField(_("仅限异地专家"), default=False)
     organisation_under_review = models.CharField(_("被评价单位"), max_length=100, blank=True)
+    organisation_province = models.ForeignKey("hub.Province", on_delete=models.PROTECT, null=True, blank=True,
+                                              related_name="+", verbose_name=_("被评价单位所在省市"))
+    avoid_organisation_province = models.BooleanField(
+        _("回避被评价单位所在省市的专家"), default=False,
+        help_text=_("勾选后，随机抽取不会抽到与被评价单位同一省市的专家。"))
+    max_per_province = models.PositiveSmallIntegerField(
+        _("每个省市最多正选人数"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("留空时，两人及以上的评审组不会全部来自同一省市。"))
     respond_by = models.DateField(_("答复截止日期"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
@@ -278,6 +290,8 @@ class AssignmentQuerySet(models.QuerySet):
 
 
 BOOKED_STATUSES = ("confirmed", "completed")
+#: Assignments that no longer hold a place on their request.
+RELEASED_STATUSES = ("refused", "declined", "withdrawn", "unavailable")
 
 
 class Assignment(models.Model):
@@ -293,6 +307,7 @@ class Assignment(models.Model):
         CONFIRMED = "confirmed", _("已确认")
         COMPLETED = "completed", _("已完成")
         WITHDRAWN = "withdrawn", _("已撤回")
+        UNAVAILABLE = "unavailable", _("时间冲突，未能安排")
 
     request = models.ForeignKey(ExpertRequest, on_delete=models.CASCADE, related_name="assignments",
                                 verbose_name=_("申请"))
@@ -358,6 +373,16 @@ class Draw(models.Model):
     exclusions = models.JSONField(_("回避记录"), blank=True)
     principal_ids = models.JSONField(_("正选"), blank=True)
     reserve_ids = models.JSONField(_("备选"), blank=True)
+    #: 1: plain sample (draws before caps existed); 2: a seeded permutation walked under the caps below.
+    algorithm = models.PositiveSmallIntegerField(_("抽取算法版本"), default=1)
+    province_cap = models.PositiveSmallIntegerField(_("每省正选上限"), null=True, blank=True)
+    employer_cap = models.PositiveSmallIntegerField(_("同一单位上限"), null=True, blank=True)
+    avoided_province = models.ForeignKey("hub.Province", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+", verbose_name=_("回避省市"))
+    #: {expert id: [province id, employer key]} as they were at the draw, so that a replay needs nothing else.
+    candidate_attrs = models.JSONField(_("候选人属性"), default=dict, blank=True)
+    #: Places already taken on the request before the draw: {"provinces": {id: n}, "employers": [key, …]}.
+    preset = models.JSONField(_("已有人员"), default=dict, blank=True)
 
     objects = DrawQuerySet.as_manager()
 

@@ -9,8 +9,10 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils.translation import gettext as _
 
 from expert_pool import visibility
+from expert_pool.duplicates import employer_key
 from expert_pool.models import (
     BOOKED_STATUSES,
+    RELEASED_STATUSES,
     Assignment,
     Availability,
     Conflict,
@@ -121,6 +123,7 @@ REASONS = {
     "rotation": _("近 12 个月任务数已达轮换上限"),
     "booked": _("该时段已有确认任务"),
     "named": _("已在本申请中"),
+    "province": _("与被评价单位同一省市（要求回避）"),
 }
 
 
@@ -129,6 +132,8 @@ class DrawPool:
     candidate_ids: list[int]
     exclusions: list[dict] = field(default_factory=list)
     considered: int = 0
+    #: {id: [province id, employer key]} of every candidate, for the caps.
+    attrs: dict = field(default_factory=dict)
 
     def excluded_by_reason(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -173,6 +178,10 @@ def draw_pool(request: ExpertRequest, *, today: datetime.date | None = None, cap
         for pk, _name, province_id, _emp in rows:
             if province_id == request.requesting_province_id:
                 flag(pk, "home")
+    if request.avoid_organisation_province and request.organisation_province_id:
+        for pk, _name, province_id, _emp in rows:
+            if province_id == request.organisation_province_id:
+                flag(pk, "province")
     year_ago = today - datetime.timedelta(days=365)
     busy = dict(Assignment.objects.filter(expert__in=base, status__in=BOOKED_STATUSES, start__gte=year_ago)
                 .values("expert_id").annotate(n=Count("pk")).values_list("expert_id", "n"))
@@ -189,7 +198,29 @@ def draw_pool(request: ExpertRequest, *, today: datetime.date | None = None, cap
     exclusions = [{"expert_id": pk, "name": names[pk], "reasons": sorted(set(codes)),
                    "reason": "；".join(str(REASONS[c]) for c in sorted(set(codes)))}
                   for pk, codes in sorted(reasons.items())]
-    return DrawPool(candidate_ids=[pk for pk in ids if pk not in reasons], exclusions=exclusions, considered=len(ids))
+    candidates = [pk for pk in ids if pk not in reasons]
+    attrs = {str(pk): [province_id, employer_key(employer)] for pk, _n, province_id, employer in rows
+             if pk not in reasons}
+    return DrawPool(candidate_ids=candidates, exclusions=exclusions, considered=len(ids), attrs=attrs)
+
+
+def panel_preset(request: ExpertRequest) -> dict:
+    """Provinces and employers already holding a place on the request (named experts, earlier draws)."""
+    provinces: dict[str, int] = {}
+    employers = []
+    for province_id, employer in (request.assignments.exclude(status__in=RELEASED_STATUSES)
+                                  .values_list("expert__province_id", "expert__employer")):
+        provinces[str(province_id)] = provinces.get(str(province_id), 0) + 1
+        employers.append(employer_key(employer))
+    return {"provinces": provinces, "employers": employers}
+
+
+def province_cap_for(request: ExpertRequest) -> int | None:
+    """At most this many principals per province: the request's own figure, else a panel of two or more is never
+    all from one province."""
+    if request.max_per_province:
+        return request.max_per_province
+    return request.number_needed - 1 if request.number_needed >= 2 else None
 
 
 # ---------------------------------------------------------------- task lists
@@ -224,6 +255,7 @@ def tasks_for(user) -> dict[str, list]:
         window = today - datetime.timedelta(days=rating_window_days())
         tasks["rate"] = list(mine.filter(status=Assignment.Status.COMPLETED, rating__isnull=True,
                                          completed_at__date__gte=window))
-        tasks["replace"] = list(mine.filter(status__in=[Assignment.Status.DECLINED, Assignment.Status.REFUSED],
+        tasks["replace"] = list(mine.filter(status__in=[Assignment.Status.DECLINED, Assignment.Status.REFUSED,
+                                                       Assignment.Status.UNAVAILABLE],
                                             request__status=ExpertRequest.Status.OPEN, request__start__gt=today))
     return {key: items for key, items in tasks.items() if items}

@@ -12,15 +12,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log
 
 from expert_pool import draw as drawing
-from expert_pool import notify, selectors, visibility
+from expert_pool import duplicates, notify, phones, selectors, visibility
 from expert_pool.models import (
     BOOKED_STATUSES,
+    RELEASED_STATUSES,
     Assignment,
     Availability,
     Conflict,
@@ -33,9 +34,12 @@ from hub.permissions import require
 
 #: Fields the coordinator verified; an active expert's changes to them wait for the coordinator.
 VERIFIED_FIELDS = ("name", "employer", "title", "qualifications")
+#: Statuses in which nothing is verified yet, so the applicant's edits apply at once.
+UNVERIFIED = (Expert.Status.PENDING, Expert.Status.REJECTED)
 PROFILE_FIELDS = ("name", "employer", "title", "industries", "languages", "bio", "phone", "email")
 STATUS_FLOW = {
-    Expert.Status.PENDING: {Expert.Status.ACTIVE, Expert.Status.RETIRED},
+    Expert.Status.PENDING: {Expert.Status.ACTIVE, Expert.Status.REJECTED, Expert.Status.RETIRED},
+    Expert.Status.REJECTED: {Expert.Status.RETIRED},
     Expert.Status.ACTIVE: {Expert.Status.SUSPENDED, Expert.Status.RETIRED},
     Expert.Status.SUSPENDED: {Expert.Status.ACTIVE, Expert.Status.RETIRED},
     Expert.Status.RETIRED: set(),
@@ -68,13 +72,39 @@ def _clean_visibility(value: dict | None) -> dict:
 
 
 def find_duplicate(*, name: str, employer: str, phone: str = "", email: str = "", exclude_pk=None) -> Expert | None:
-    """The same person registered before: same name and employer, or the same phone or e-mail."""
-    q = Q(name=name.strip(), employer=employer.strip())
-    if phone.strip():
-        q |= Q(phone=phone.strip())
-    if email.strip():
-        q |= Q(email__iexact=email.strip())
-    return Expert.objects.filter(q).exclude(pk=exclude_pk).order_by("pk").first()
+    """The same person registered before: the same phone (normalised) or e-mail, or a name that sounds the same
+    (pinyin) with the same employer (fuzzy). See ``expert_pool.duplicates``."""
+    found = duplicate_matches(name=name, employer=employer, phone=phone, email=email, exclude_pk=exclude_pk)
+    return found[0].expert if found else None
+
+
+def duplicate_matches(*, name: str, employer: str, phone: str = "", email: str = "", exclude_pk=None):
+    candidates = duplicates.candidate_queryset(Expert, name=name, employer=employer, phone=phone,
+                                               email=email).exclude(pk=exclude_pk)
+    return duplicates.matches(candidates.order_by("pk")[:500], name=name, employer=employer, phone=phone,
+                              email=email)
+
+
+def clean_phone(value: str) -> str:
+    """The stored form of a phone number, or a ``ValidationError`` on the phone field."""
+    try:
+        return phones.normalise(value)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+
+
+def _assign_number(expert: Expert) -> None:
+    """Every expert carries an association number (编号): imported ones keep theirs, others get
+    ``<province code>-<5 digits>`` — the same number the directory shows, exports write and imports read."""
+    if expert.external_ref:
+        return
+    base = f"{expert.province.code}-{expert.pk:05d}"
+    number, n = base, 1
+    while Expert.objects.filter(province=expert.province_id, external_ref=number).exists():
+        n += 1
+        number = f"{base}-{n}"
+    expert.external_ref = number
+    Expert.objects.filter(pk=expert.pk).update(external_ref=number)
 
 
 @transaction.atomic
@@ -83,16 +113,19 @@ def expert_create(*, province, name: str, employer: str, title: str = "", specia
                   visibility_: dict | None = None, user=None, status: str = Expert.Status.PENDING,
                   external_ref: str = "", photo=None) -> Expert:
     """A new profile; a likely duplicate is linked so that the coordinator decides (never silently merged)."""
+    phone = clean_phone(phone)
     expert = Expert(
         province=province, user=user, name=name.strip(), employer=employer.strip(), title=title.strip(),
-        industries=industries.strip(), languages=_languages(languages), bio=bio.strip(), phone=phone.strip(),
-        email=email.strip(), visibility=_clean_visibility(visibility_), status=status, external_ref=external_ref,
+        industries=industries.strip(), languages=_languages(languages), bio=bio.strip(), phone=phone,
+        email=email.strip(), visibility=_clean_visibility(visibility_), status=status,
+        external_ref=external_ref.strip(),
     )
     if photo:
         expert.photo = photo
     expert.possible_duplicate_of = find_duplicate(name=name, employer=employer, phone=phone, email=email)
     expert.full_clean(exclude=["user", "possible_duplicate_of"])
     expert.save()
+    _assign_number(expert)
     expert.specialisms.set(specialisms)
     expert.qualifications.set(qualifications)
     refresh_search(expert)
@@ -130,11 +163,13 @@ def expert_update_own(*, actor, specialisms=None, qualifications=None, visibilit
     held = dict(expert.pending_changes)
     if "languages" in fields:
         fields["languages"] = _languages(fields["languages"])
+    if "phone" in fields:
+        fields["phone"] = clean_phone(fields["phone"])
     for key, value in fields.items():
         if key not in PROFILE_FIELDS:
             raise ValueError(key)
         value = value.strip() if isinstance(value, str) else value
-        if key in VERIFIED_FIELDS and expert.status != Expert.Status.PENDING:
+        if key in VERIFIED_FIELDS and expert.status not in UNVERIFIED:
             if value != getattr(expert, key):
                 held[key] = value
             else:
@@ -144,7 +179,7 @@ def expert_update_own(*, actor, specialisms=None, qualifications=None, visibilit
     if qualifications is not None:
         wanted = sorted(q.pk if hasattr(q, "pk") else int(q) for q in qualifications)
         current = sorted(expert.qualifications.values_list("pk", flat=True))
-        if expert.status == Expert.Status.PENDING:
+        if expert.status in UNVERIFIED:
             expert.qualifications.set(wanted)
         elif wanted != current:
             held["qualifications"] = wanted
@@ -156,12 +191,19 @@ def expert_update_own(*, actor, specialisms=None, qualifications=None, visibilit
         expert.photo = photo
     changed = held != expert.pending_changes and held
     expert.pending_changes = held
+    resubmitted = expert.status == Expert.Status.REJECTED
+    if resubmitted:
+        expert.status = Expert.Status.PENDING
+        expert.possible_duplicate_of = find_duplicate(name=expert.name, employer=expert.employer,
+                                                      phone=expert.phone, email=expert.email, exclude_pk=expert.pk)
     expert.full_clean(exclude=["user", "possible_duplicate_of"])
     expert.save()
     if specialisms is not None:
         expert.specialisms.set(specialisms)
     refresh_search(expert)
-    if changed:
+    if resubmitted:
+        transaction.on_commit(lambda: notify.expert_registered(expert))
+    elif changed:
         transaction.on_commit(lambda: notify.profile_changed(expert))
     return expert
 
@@ -174,20 +216,73 @@ def _coordinated(actor, expert_id: int) -> Expert:
     return expert
 
 
+REASON_NEEDED = _("请填写未通过的原因，申请人会看到它。")
+
+
 @transaction.atomic
-def expert_set_status(*, actor, expert_id: int, status: str) -> Expert:
-    """The home coordinator approves, suspends, reinstates or retires an expert."""
+def expert_set_status(*, actor, expert_id: int, status: str, reason: str = "") -> Expert:
+    """The home coordinator approves, rejects (with a reason the applicant reads), suspends, reinstates or retires
+    an expert. The applicant is mailed the outcome of their registration."""
     expert = _coordinated(actor, expert_id)
     if status not in STATUS_FLOW.get(expert.status, set()):
         raise ValidationError(_("不能从“%(old)s”改为“%(new)s”。") % {
             "old": expert.get_status_display(), "new": Expert.Status(status).label if status in Expert.Status.values
             else status})
+    decided = expert.status == Expert.Status.PENDING and status in (Expert.Status.ACTIVE, Expert.Status.REJECTED)
+    if status == Expert.Status.REJECTED:
+        if not reason.strip():
+            raise ValidationError({"reason": REASON_NEEDED})
+        expert.rejection_reason = reason.strip()
+    elif status == Expert.Status.ACTIVE:
+        expert.rejection_reason = ""
     expert.status = status
     if status == Expert.Status.ACTIVE and expert.approved_at is None:
         expert.approved_at, expert.approved_by = timezone.now(), actor
     expert.possible_duplicate_of = None if status == Expert.Status.ACTIVE else expert.possible_duplicate_of
     expert.save()
+    if decided:
+        transaction.on_commit(lambda: notify.expert_decided(expert))
     return expert
+
+
+MERGE_FIELDS = ("title", "industries", "bio", "phone", "email")
+
+
+@transaction.atomic
+def expert_merge(*, actor, keep_id: int, drop_id: int) -> Expert:
+    """The coordinator merges a duplicate registration into the record kept: empty fields, specialisms,
+    qualifications, availability, conflicts and the account move over; the duplicate is deleted. Only a record
+    that never served (no assignment) can be merged away, and both must belong to the coordinator's province."""
+    if keep_id == drop_id:
+        raise ValidationError(_("不能与自身合并。"))
+    keep, drop = _coordinated(actor, keep_id), _coordinated(actor, drop_id)
+    if keep.province_id != drop.province_id:
+        raise ValidationError(_("只能合并同一省市的专家记录。"))
+    if drop.assignments.exists():
+        raise ValidationError(_("“%(name)s”已有借用记录，不能被合并；请保留它，合并另一条。") % {"name": drop.name})
+    if keep.user_id and drop.user_id:
+        raise ValidationError(_("两条记录各有登录账号，不能合并；请先与专家确认使用哪个账号。"))
+    for name in MERGE_FIELDS:
+        if not getattr(keep, name) and getattr(drop, name):
+            setattr(keep, name, getattr(drop, name))
+    keep.languages = _languages(keep.language_codes() + drop.language_codes())
+    user = drop.user
+    drop.availability.update(expert=keep)
+    drop.conflicts.update(expert=keep)
+    keep.specialisms.add(*drop.specialisms.all())
+    keep.qualifications.add(*drop.qualifications.all())
+    Expert.objects.filter(possible_duplicate_of=drop).update(possible_duplicate_of=keep)
+    drop.delete()
+    if user is not None and keep.user_id is None:
+        keep.user = user
+    if keep.possible_duplicate_of_id == drop.pk:
+        keep.possible_duplicate_of = None
+    keep.full_clean(exclude=["user", "possible_duplicate_of"])
+    keep.save()
+    refresh_search(keep)
+    log(instance=keep, action="expert_pool.expert.merge", user=actor,
+        data={"kept": keep.pk, "merged": drop_id, "merged_name": drop.name})
+    return keep
 
 
 @transaction.atomic
@@ -284,7 +379,8 @@ def _requester_check(actor, province_id: int) -> None:
 def request_create(*, actor, province, title: str, purpose: str, start: datetime.date, end: datetime.date,
                    place: str, specialisms, number_needed: int = 1, reserves_needed: int = 0, remote: bool = False,
                    elsewhere_only: bool = False, organisation_under_review: str = "",
-                   respond_by: datetime.date | None = None, expert_ids=()) -> ExpertRequest:
+                   respond_by: datetime.date | None = None, expert_ids=(), organisation_province=None,
+                   avoid_organisation_province: bool = False, max_per_province: int | None = None) -> ExpertRequest:
     """Ask for experts (借用专家), naming them or leaving them to a draw; dates must lie in the future."""
     _requester_check(actor, province.pk)
     today = _today()
@@ -295,7 +391,11 @@ def request_create(*, actor, province, title: str, purpose: str, start: datetime
         place=place.strip(), remote=remote, number_needed=number_needed, reserves_needed=reserves_needed,
         elsewhere_only=elsewhere_only, organisation_under_review=organisation_under_review.strip(),
         respond_by=respond_by or (start - datetime.timedelta(days=1) if start else None),
+        organisation_province=organisation_province, avoid_organisation_province=avoid_organisation_province,
+        max_per_province=max_per_province,
     )
+    if avoid_organisation_province and organisation_province is None:
+        raise ValidationError({"organisation_province": _("要回避被评价单位所在省市，请选择该省市。")})
     if request.respond_by and request.respond_by < today:
         raise ValidationError({"respond_by": _("答复截止日期不能早于今天。")})
     request.full_clean()
@@ -335,7 +435,7 @@ def request_withdraw(*, actor, request_id: int) -> ExpertRequest:
         raise ValidationError(_("已有专家完成任务，不能撤回。"))
     request.status = ExpertRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
-    for assignment in request.assignments.exclude(status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED]):
+    for assignment in request.assignments.exclude(status__in=RELEASED_STATUSES):
         assignment.status = Assignment.Status.WITHDRAWN
         assignment.save(update_fields=["status", "updated_at"])
         transaction.on_commit(lambda a=assignment: notify.assignment_step(a))
@@ -381,52 +481,96 @@ def _step(assignment: Assignment, status: str, actor=None, **changes) -> Assignm
     return assignment
 
 
+DOUBLE_BOOKED = _("%(name)s 在 %(start)s 至 %(end)s 已确认参加“%(title)s”（%(province)s），与本申请时间重叠，"
+                  "不能重复安排。")
+
+
+def _existing_booking(assignment: Assignment) -> Assignment | None:
+    """The expert's confirmed (or completed) assignment that overlaps this one, if any."""
+    return (Assignment.objects.filter(expert=assignment.expert_id, status__in=BOOKED_STATUSES,
+                                      start__lte=assignment.end, end__gte=assignment.start)
+            .exclude(pk=assignment.pk).select_related("request", "request__requesting_province")
+            .order_by("start").first())
+
+
+def _double_booked_message(assignment: Assignment, existing: Assignment) -> str:
+    """Quotes the booking that is already there — its dates and its request — not the new one."""
+    return DOUBLE_BOOKED % {"name": assignment.expert.name, "start": existing.start, "end": existing.end,
+                            "title": existing.request.title,
+                            "province": existing.request.requesting_province.name_zh}
+
+
+def _refuse_double_booking(assignment: Assignment) -> None:
+    Expert.objects.select_for_update().filter(pk=assignment.expert_id).first()
+    existing = _existing_booking(assignment)
+    if existing is not None:
+        raise ValidationError(_double_booked_message(assignment, existing))
+
+
 @transaction.atomic
 def assignment_approve(*, actor, assignment_id: int, approve: bool, note: str = "") -> Assignment:
-    """The expert's home coordinator lets the expert be asked (or not)."""
+    """The expert's home coordinator lets the expert be asked (or not). An expert already booked for those dates
+    cannot be approved: the coordinator learns it now, quoting the existing booking, and refuses instead."""
     assignment = _locked_assignment(actor, assignment_id)
     require(actor, "coordinate", assignment.expert.province_id)
     _expect(assignment, Assignment.Status.REQUESTED)
     _open(assignment)
+    if approve:
+        _refuse_double_booking(assignment)
     return _step(assignment, Assignment.Status.APPROVED if approve else Assignment.Status.REFUSED, actor,
                  answer_note=note.strip())
 
 
 @transaction.atomic
 def assignment_answer(*, actor, assignment_id: int, accept: bool, note: str = "") -> Assignment:
-    """The expert accepts or declines; only their own assignments, only while the request is open."""
+    """The expert accepts or declines; only their own assignments, only while the request is open. Accepting
+    dates already booked elsewhere is refused, quoting that booking."""
     assignment = _locked_assignment(actor, assignment_id)
     if assignment.expert.user_id != actor.pk:
         raise PermissionDenied
     _expect(assignment, Assignment.Status.APPROVED)
     _open(assignment)
+    if accept:
+        _refuse_double_booking(assignment)
     return _step(assignment, Assignment.Status.ACCEPTED if accept else Assignment.Status.DECLINED,
                  answer_note=note.strip())
 
 
-DOUBLE_BOOKED = _("%(name)s 在 %(start)s 至 %(end)s 已有确认的任务，不能重复安排。")
+class DoubleBooked(ValidationError):
+    """Raised after the clashing assignment was released (committed), so the request can move on."""
+
+
+def assignment_confirm(*, actor, assignment_id: int) -> Assignment:
+    """The requester confirms an accepted expert. An expert is never double-booked: checked under a lock on the
+    expert row, and guaranteed on PostgreSQL by the exclusion constraint. When another booking won meanwhile, this
+    assignment is released as 时间冲突 (committed, so the request is not stuck: a reserve or a new draw fills the
+    place) and ``DoubleBooked`` quotes the booking that won."""
+    outcome = _confirm(actor=actor, assignment_id=assignment_id)
+    if isinstance(outcome, str):
+        raise DoubleBooked(outcome)
+    return outcome
 
 
 @transaction.atomic
-def assignment_confirm(*, actor, assignment_id: int) -> Assignment:
-    """The requester confirms an accepted expert. An expert is never double-booked: checked under a lock on the
-    expert row, and guaranteed on PostgreSQL by the exclusion constraint."""
+def _confirm(*, actor, assignment_id: int) -> Assignment | str:
     assignment = _locked_assignment(actor, assignment_id)
     _requester_check(actor, assignment.request.requesting_province_id)
     _expect(assignment, Assignment.Status.ACCEPTED)
     if assignment.request.status == ExpertRequest.Status.WITHDRAWN:
         raise ValidationError(_("该申请已被申请方撤回。"))
     Expert.objects.select_for_update().filter(pk=assignment.expert_id).first()
-    clash = Assignment.objects.filter(expert=assignment.expert_id, status__in=BOOKED_STATUSES,
-                                      start__lte=assignment.end, end__gte=assignment.start).exclude(pk=assignment.pk)
-    message = DOUBLE_BOOKED % {"name": assignment.expert.name, "start": assignment.start, "end": assignment.end}
-    if clash.exists():
-        raise ValidationError(message)
-    try:
-        with transaction.atomic():
-            return _step(assignment, Assignment.Status.CONFIRMED)
-    except IntegrityError as exc:
-        raise ValidationError(message) from exc
+    existing = _existing_booking(assignment)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return _step(assignment, Assignment.Status.CONFIRMED)
+        except IntegrityError:
+            existing = _existing_booking(assignment)
+            if existing is None:
+                raise
+    message = _double_booked_message(assignment, existing)
+    _step(assignment, Assignment.Status.UNAVAILABLE, answer_note=message[:200])
+    return message
 
 
 @transaction.atomic
@@ -485,8 +629,7 @@ def draw_run(*, actor, request_id: int, seed: int | None = None, principals: int
         raise ValidationError(_("该申请已经撤回。"))
     if request.start <= _today():
         raise ValidationError(_("申请的开始日期已过，不能再抽取。"))
-    open_slots = request.number_needed - request.assignments.exclude(
-        status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN]).count()
+    open_slots = request.number_needed - request.assignments.exclude(status__in=RELEASED_STATUSES).count()
     principals = open_slots if principals is None else principals
     reserves = request.reserves_needed if reserves is None else reserves
     if principals < 1:
@@ -496,21 +639,52 @@ def draw_run(*, actor, request_id: int, seed: int | None = None, principals: int
     if principals + reserves > len(pool.candidate_ids):
         raise ValidationError(_shortfall_message(pool, principals + reserves))
     seed = drawing.new_seed() if seed is None else seed
-    chosen, spare = drawing.pick(pool.candidate_ids, seed, principals, reserves)
+    province_cap, employer_cap = selectors.province_cap_for(request), EMPLOYER_CAP
+    preset = selectors.panel_preset(request)
+    try:
+        chosen, spare = drawing.pick_capped(pool.candidate_ids, seed, principals, reserves, attrs=pool.attrs,
+                                            province_cap=province_cap, employer_cap=employer_cap, preset=preset)
+    except drawing.CapsUnmet as exc:
+        raise ValidationError(_caps_message(pool, principals, reserves, province_cap)) from exc
     record = Draw(request=request, seed=seed, run_at=timezone.now(), run_by=actor, rotation_cap=cap,
                   principals_wanted=principals, reserves_wanted=reserves, candidate_ids=pool.candidate_ids,
-                  exclusions=pool.exclusions, principal_ids=chosen, reserve_ids=spare)
+                  exclusions=pool.exclusions, principal_ids=chosen, reserve_ids=spare, algorithm=2,
+                  province_cap=province_cap, employer_cap=employer_cap, candidate_attrs=pool.attrs, preset=preset,
+                  avoided_province=request.organisation_province if request.avoid_organisation_province else None)
     record.full_clean()
     record.save()
     experts = {e.pk: e for e in Expert.objects.filter(pk__in=chosen)}
     for pk in chosen:
         _assign(request, experts[pk], drawn=True)
+    log(instance=request, action="expert_pool.draw", user=actor, data={
+        "draw": record.pk, "seed": seed, "principals": chosen, "reserves": spare,
+        "candidates": len(pool.candidate_ids), "excluded": len(pool.exclusions), "province_cap": province_cap,
+        "employer_cap": employer_cap, "avoided_province": record.avoided_province_id})
     return record
+
+
+EMPLOYER_CAP = 1
+
+
+def _caps_message(pool, principals: int, reserves: int, province_cap: int | None) -> str:
+    provinces = len({attr[0] for attr in pool.attrs.values()})
+    employers = len({attr[1] for attr in pool.attrs.values()})
+    return _("符合条件的 %(n)s 名专家来自 %(p)s 个省市、%(e)s 个单位，无法在“每省正选最多 %(cap)s 名、"
+             "正选与备选不得同一单位”的限制下抽出 %(principals)s 名正选和 %(reserves)s 名备选。"
+             "可放宽每省上限、减少备选人数或扩大专业范围。") % {
+        "n": len(pool.candidate_ids), "p": provinces, "e": employers,
+        "cap": province_cap if province_cap is not None else "—", "principals": principals, "reserves": reserves}
 
 
 def draw_replay(draw: Draw) -> tuple[list[int], list[int], bool]:
     """Recompute the draw from its stored candidates and seed: (principals, reserves, equal to the record)."""
-    principals, reserves = drawing.pick(draw.candidate_ids, draw.seed, draw.principals_wanted, draw.reserves_wanted)
+    if draw.algorithm >= 2:
+        principals, reserves = drawing.pick_capped(
+            draw.candidate_ids, draw.seed, draw.principals_wanted, draw.reserves_wanted, attrs=draw.candidate_attrs,
+            province_cap=draw.province_cap, employer_cap=draw.employer_cap, preset=draw.preset)
+    else:
+        principals, reserves = drawing.pick(draw.candidate_ids, draw.seed, draw.principals_wanted,
+                                            draw.reserves_wanted)
     return principals, reserves, (principals == draw.principal_ids and reserves == draw.reserve_ids)
 
 
@@ -524,8 +698,7 @@ def draw_call_reserve(*, actor, draw_id: int) -> Assignment:
     _requester_check(actor, request.requesting_province_id)
     if request.status == ExpertRequest.Status.WITHDRAWN:
         raise ValidationError(_("该申请已经撤回。"))
-    active = request.assignments.exclude(
-        status__in=[Assignment.Status.REFUSED, Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN]).count()
+    active = request.assignments.exclude(status__in=RELEASED_STATUSES).count()
     if active >= request.number_needed:
         raise ValidationError(_("所需人数已满，无需递补。"))
     taken = set(request.assignments.values_list("expert_id", flat=True))

@@ -26,4 +26,5 @@ urlpatterns = [
     path("draws/<int:pk>/reserve/", views.draw_reserve, name="draw_reserve"),
     path("<int:pk>/", views.profile, name="profile"),
     path("<int:pk>/manage/", views.manage, name="manage"),
+    path("<int:pk>/compare/<int:other>/", views.compare, name="compare"),
 ]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from expert_pool import imports, selectors, services, visibility
+from expert_pool import duplicates, imports, selectors, services, visibility
 from expert_pool.forms import (
     AvailabilityForm,
     ConflictForm,
@@ -101,7 +101,8 @@ def manage(request, pk: int):
     action = request.POST.get("action", "")
     try:
         if action == "status":
-            services.expert_set_status(actor=request.user, expert_id=expert.pk, status=request.POST.get("status", ""))
+            services.expert_set_status(actor=request.user, expert_id=expert.pk, status=request.POST.get("status", ""),
+                                       reason=request.POST.get("reason", ""))
         elif action in ("accept_changes", "reject_changes"):
             services.expert_review_changes(actor=request.user, expert_id=expert.pk,
                                            accept=action == "accept_changes")
@@ -119,6 +120,42 @@ def manage(request, pk: int):
     except ValidationError as exc:
         _errors(request, exc)
     return redirect("expert_pool:profile", pk=expert.pk)
+
+
+COMPARE_FIELDS = [("external_ref", _("编号")), ("status", _("状态")), ("name", _("姓名")),
+                  ("employer", _("工作单位")), ("title", _("职称")), ("phone", _("电话")), ("email", _("电子邮箱")),
+                  ("industries", _("熟悉行业")), ("bio", _("个人简介"))]
+
+
+@login_required
+def compare(request, pk: int, other: int):
+    """Two records side by side for the home coordinator, who may merge one into the other."""
+    scope = Expert.objects.restrict(request.user, "coordinate").prefetch_related("specialisms", "qualifications")
+    left, right = get_object_or_404(scope, pk=pk), get_object_or_404(scope, pk=other)
+    if request.method == "POST":
+        keep = left if request.POST.get("keep") == str(left.pk) else right
+        drop = right if keep is left else left
+        try:
+            services.expert_merge(actor=request.user, keep_id=keep.pk, drop_id=drop.pk)
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("已合并，保留编号 %(ref)s。") % {"ref": keep.external_ref})
+            return redirect("expert_pool:profile", pk=keep.pk)
+    rows = []
+    for name, label in COMPARE_FIELDS:
+        a = left.get_status_display() if name == "status" else getattr(left, name)
+        b = right.get_status_display() if name == "status" else getattr(right, name)
+        rows.append({"label": label, "left": a, "right": b, "same": a == b})
+    for name, label in (("specialisms", _("专业领域")), ("qualifications", _("资格"))):
+        a = "、".join(x.name for x in getattr(left, name).all())
+        b = "、".join(x.name for x in getattr(right, name).all())
+        rows.append({"label": label, "left": a, "right": b, "same": a == b})
+    reasons = duplicates.matches([right], name=left.name, employer=left.employer, phone=left.phone,
+                                 email=left.email)
+    return render(request, "expert_pool/compare.html", {
+        "left": left, "right": right, "rows": rows,
+        "reasons": [str(duplicates.REASON_LABELS[r]) for r in (reasons[0].reasons if reasons else [])]})
 
 
 def register(request):

@@ -66,3 +66,9 @@ def expert_search_group(*, user, query, limit):
         results.append({"title": expert.name, "url": reverse("expert_pool:profile", args=[expert.pk]),
                         "summary": summary})
     return {"key": "experts", "label": _("专家"), "results": results}
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    actions.register_action("expert_pool.draw", _("随机抽取专家"), _("随机抽取专家"))
+    actions.register_action("expert_pool.expert.merge", _("合并重复的专家记录"), _("合并重复的专家记录"))

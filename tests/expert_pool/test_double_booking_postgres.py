@@ -44,8 +44,10 @@ def run_together(*jobs):
             barrier.wait()
             job()
             outcomes[index] = "ok"
-        except (ValidationError, IntegrityError) as exc:
-            outcomes[index] = type(exc).__name__
+        except ValidationError:
+            outcomes[index] = "ValidationError"
+        except IntegrityError:
+            outcomes[index] = "IntegrityError"
         except OperationalError as exc:
             if not isinstance(exc.__cause__, DeadlockDetected):
                 raise
@@ -95,3 +97,50 @@ def test_sharing_a_last_day_is_an_overlap_but_the_next_day_is_free():
     later = first.end + datetime.timedelta(days=1)
     Assignment.objects.filter(pk=second.pk).update(start=later, end=later, status="confirmed")
     assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 2
+
+
+# ---------------------------------------------------------------- refused early, quoting the existing booking
+
+def booked_and_asked_again():
+    """An expert confirmed for SH (days 30–32) and then asked by JS for overlapping dates (days 31–33)."""
+    expert_user = make_user()
+    expert = make_expert("ZJ", user=expert_user)
+    coordinator = make_user(province_code="ZJ", role="coordinator")
+    sh = make_user(province_code="SH", role="editor")
+    first = make_request("SH", actor=sh, expert_ids=[expert.pk], start=30, title="上海质量奖现场评审").assignments.get()
+    services.assignment_approve(actor=coordinator, assignment_id=first.pk, approve=True)
+    services.assignment_answer(actor=expert_user, assignment_id=first.pk, accept=True)
+    services.assignment_confirm(actor=sh, assignment_id=first.pk)
+    js = make_user(province_code="JS", role="editor")
+    second = make_request("JS", actor=js, expert_ids=[expert.pk], start=31, title="江苏QC成果发表").assignments.get()
+    first.refresh_from_db()
+    return expert_user, coordinator, js, first, second
+
+
+def test_the_coordinator_cannot_approve_dates_already_booked_and_is_told_which_booking():
+    _expert_user, coordinator, _js, first, second = booked_and_asked_again()
+    with pytest.raises(ValidationError) as caught:
+        services.assignment_approve(actor=coordinator, assignment_id=second.pk, approve=True)
+    message = caught.value.messages[0]
+    assert f"{first.start} 至 {first.end}" in message and "上海质量奖现场评审" in message
+    assert str(second.start) not in message.replace(str(first.end), "")  # the new dates are not quoted
+    second.refresh_from_db()
+    assert second.status == "requested"
+    services.assignment_approve(actor=coordinator, assignment_id=second.pk, approve=False)  # not stuck: refusable
+    second.refresh_from_db()
+    assert second.status == "refused"
+
+
+def test_a_booking_won_elsewhere_releases_the_accepted_assignment_instead_of_sticking():
+    expert, pairs = accepted_twice()
+    (sh, first), (js, second) = pairs
+    services.assignment_confirm(actor=sh, assignment_id=first.pk)
+    first.refresh_from_db()
+    with pytest.raises(ValidationError) as caught:
+        services.assignment_confirm(actor=js, assignment_id=second.pk)
+    assert f"{first.start} 至 {first.end}" in caught.value.messages[0]
+    second.refresh_from_db()
+    assert second.status == "unavailable" and first.request.title in second.answer_note
+    from expert_pool import selectors
+
+    assert second in selectors.tasks_for(js)["replace"]

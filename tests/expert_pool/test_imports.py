@@ -105,3 +105,75 @@ def test_imported_duplicate_of_a_registered_expert_is_flagged(staff_of, province
     registered = make_expert("SH", phone="13800000001")
     imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*good_rows()))
     assert Expert.objects.get(external_ref="SH-001").possible_duplicate_of == registered
+
+
+# ---------------------------------------------------------------- issue 15: round trip, phones, renamed columns
+
+def test_export_then_import_changes_nothing(staff_of, province):
+    coordinator = staff_of("SH", "coordinator")
+    good = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    assert good.ok
+    make_expert("SH", name="自助登记", employer="上海某厂", phone="133 7087 2252")  # registered, never imported
+    before = sorted(Expert.objects.values_list("pk", "external_ref", "name", "phone"))
+    exported = imports.export_workbook(coordinator, Expert.objects.filter(province__code="SH"))
+    again = imports.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(exported))
+    assert again.ok, [(e.row, e.column, e.message) for e in again.errors]
+    assert again.counts() == {"created": 0, "updated": 0, "unchanged": 3}
+    assert sorted(Expert.objects.values_list("pk", "external_ref", "name", "phone")) == before
+
+
+def test_export_writes_the_association_number_not_the_internal_id(staff_of, province):
+    from openpyxl import load_workbook
+
+    coordinator = staff_of("SH", "coordinator")
+    imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    sheet = load_workbook(io.BytesIO(imports.export_workbook(
+        coordinator, Expert.objects.filter(external_ref="SH-001")))).worksheets[0]
+    assert sheet.cell(1, 1).value == "编号" and sheet.cell(2, 1).value == "SH-001"
+
+
+def test_a_self_registered_expert_gets_an_association_number(province):
+    expert = make_expert("JS")
+    assert expert.external_ref == f"JS-{expert.pk:05d}"
+
+
+@pytest.mark.parametrize("phone", ["abc-not-a-phone", "12345", "021-1234"])
+def test_import_refuses_a_bad_phone_naming_row_and_column(staff_of, province, phone):
+    rows = good_rows()
+    rows[1][8] = phone
+    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+                                     file=workbook(*rows))
+    assert [(e.row, e.column) for e in result.errors] == [(3, "手机")]
+    assert not Expert.objects.exists()
+
+
+def test_import_normalises_phones(staff_of, province):
+    rows = good_rows()
+    rows[0][8], rows[1][8] = "+86 138-0000-0001", "021 1234 5678"
+    imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*rows))
+    assert sorted(Expert.objects.values_list("phone", flat=True)) == ["021-12345678", "13800000001"]
+
+
+def test_a_renamed_optional_column_is_read_through_its_synonym(staff_of, province):
+    header = [("手机号码" if title == "手机" else title) for title in HEADER]
+    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+                                     file=workbook(*good_rows(), header=header))
+    assert result.ok
+    assert Expert.objects.get(external_ref="SH-001").phone == "13800000001"
+
+
+def test_an_unknown_column_is_reported_with_its_letter_and_nothing_is_written(staff_of, province):
+    header = HEADER + ["微信号"]
+    rows = [row + ["wx"] for row in good_rows()]
+    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+                                     file=workbook(*rows, header=header))
+    assert [(e.row, e.column) for e in result.errors] == [(1, "微信号（L 列）")]
+    assert not Expert.objects.exists()
+
+
+def test_a_row_of_another_province_is_not_imported_here(staff_of, province):
+    header = HEADER + ["省市"]
+    rows = [row + ["浙江"] for row in good_rows()]
+    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+                                     file=workbook(*rows, header=header))
+    assert {(e.row, e.column) for e in result.errors} == {(2, "省市"), (3, "省市")}

@@ -248,8 +248,8 @@ def test_an_expert_is_never_double_booked(user_factory, staff_of):
         services.assignment_approve(actor=coordinator, assignment_id=a.pk, approve=True)
         services.assignment_answer(actor=expert_user, assignment_id=a.pk, accept=True)
         assignments.append((requester, a))
-    services.assignment_confirm(actor=assignments[0][0], assignment_id=assignments[0][1].pk)
-    with pytest.raises(ValidationError, match="已有确认的任务"):
+    first = services.assignment_confirm(actor=assignments[0][0], assignment_id=assignments[0][1].pk)
+    with pytest.raises(ValidationError, match=f"{first.start} 至 {first.end} 已确认参加"):
         services.assignment_confirm(actor=assignments[1][0], assignment_id=assignments[1][1].pk)
     assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 1
 
@@ -263,7 +263,7 @@ def draw_setup(province, **request_fields):
 
 def test_draw_excludes_every_avoidance_case_and_records_why(staff_of, user_factory):
     window = (days(1), days(90))
-    eligible = [make_expert("JS", available=window) for _ in range(3)]
+    eligible = [make_expert(code, available=window) for code in ("JS", "JS", "ZJ")]  # two provinces: see the cap
     same_employer = make_expert("ZJ", available=window, employer="被评企业有限公司")
     conflict_user = user_factory()
     declared = make_expert("AH", user=conflict_user, available=window)
@@ -312,8 +312,8 @@ def test_draw_of_more_than_eligible_is_refused_with_counts(staff_of):
 
 def test_draw_replays_identically_and_is_append_only(staff_of):
     window = (days(1), days(90))
-    for _ in range(6):
-        make_expert("JS", available=window)
+    for code in ("JS", "JS", "JS", "ZJ", "ZJ", "ZJ"):
+        make_expert(code, available=window)
     request = make_request("SH", number_needed=2, reserves_needed=2)
     record = services.draw_run(actor=request.created_by, request_id=request.pk)
     principals, reserves, same = services.draw_replay(Draw.objects.get(pk=record.pk))
@@ -373,3 +373,61 @@ def test_each_step_mails_only_the_party_concerned(user_factory, staff_of, django
                                                          accept=True))[1] == {requester.email}
     assert recipients(lambda: services.assignment_confirm(actor=requester, assignment_id=pk))[1] == {expert_user.email}
     assert not {b.email for b in bystanders} & {a for m in mail.outbox for a in m.to}
+
+
+# ---------------------------------------------------------------- issue 15: decisions are explained and mailed
+
+def test_rejecting_a_registration_needs_a_reason_the_applicant_reads(province, staff_of, client_for,
+                                                                       django_capture_on_commit_callbacks):
+    applicant = services.expert_register(username="reject-me", password="a-long-pass-2026", province=province("AH"),
+                                         name="汪洋", employer="合肥某厂", email="wang@example.test",
+                                         specialisms=[specialism()])
+    coordinator = staff_of("AH", "coordinator")
+    with pytest.raises(ValidationError):
+        services.expert_set_status(actor=coordinator, expert_id=applicant.pk, status="rejected", reason=" ")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expert_set_status(actor=coordinator, expert_id=applicant.pk, status="rejected",
+                                   reason="请补充职称证明")
+    assert [m.to for m in mail.outbox] == [["wang@example.test"]]
+    assert "请补充职称证明" in mail.outbox[0].body and "http://" in mail.outbox[0].body
+    page = client_for(applicant.user).get("/experts/me/").content.decode()
+    assert "请补充职称证明" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expert_update_own(actor=applicant.user, title="高级工程师")
+    applicant.refresh_from_db()
+    assert applicant.status == "pending" and applicant.title == "高级工程师"
+
+
+def test_approval_mails_the_expert_an_absolute_link(province, staff_of, django_capture_on_commit_callbacks,
+                                                    settings):
+    settings.HUB_BASE_URL = "https://hub.example.org"
+    applicant = services.expert_register(username="approve-me", password="a-long-pass-2026",
+                                         province=province("AH"), name="汪洋", employer="合肥某厂",
+                                         email="wang@example.test", specialisms=[specialism()])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expert_set_status(actor=staff_of("AH", "coordinator"), expert_id=applicant.pk, status="active")
+    assert [m.to for m in mail.outbox] == [["wang@example.test"]]
+    assert f"https://hub.example.org/experts/{applicant.pk}/" in mail.outbox[0].body
+
+
+def test_request_mails_carry_absolute_links(staff_of, settings, django_capture_on_commit_callbacks):
+    settings.HUB_BASE_URL = "https://hub.example.org"
+    coordinator = staff_of("ZJ", "coordinator")
+    expert = make_expert("ZJ")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = make_request("SH", expert_ids=[expert.pk])
+    sent = [m for m in mail.outbox if coordinator.email in m.to]
+    assert sent and f"https://hub.example.org/experts/requests/{request.pk}/" in sent[0].body
+    assert f"\n/experts/requests/{request.pk}/" not in sent[0].body
+
+
+def test_coordinators_are_found_through_the_gate(staff_of):
+    from expert_pool import notify
+
+    coordinator, editor = staff_of("JX", "coordinator"), staff_of("JX", "editor")
+    from hub.models import Province
+
+    found = notify.coordinators_of(Province.objects.get(code="JX").pk)
+    assert coordinator in found and editor not in found
