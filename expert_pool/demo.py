@@ -198,7 +198,7 @@ def _live(ctx, provinces, rows, accounts, today):
         assignment = request.assignments.select_related("expert__province", "request__requesting_province").get()
         assignment.expert.user = accounts[lender].user
         step(assignment, *steps)
-    withdrawn = ask("ZJ", accounts["SH"], "浙江省质量月活动专家讲座（已撤回）", 70, purpose="training")
+    withdrawn = ask("ZJ", accounts["SH"], "浙江省质量月活动专家讲座", 70, purpose="training")
     services.request_withdraw(actor=staff("ZJ", "editor"), request_id=withdrawn.pk)
     expired = ask("JS", accounts["ZJ"], "江苏省精益改进项目评审（已过答复期）", 50)
     step(expired.assignments.select_related("expert__province").get(), "approve")

@@ -85,15 +85,35 @@ class ConflictForm(forms.ModelForm):
         widgets = {"until": DATE}
 
 
+class ExpertPicker(forms.SelectMultiple):
+    """Chosen experts as checkboxes plus a search box (name, employer, 编号, pinyin) that adds more; the search
+    runs through the directory, so it finds only experts — and fields — the user may see."""
+
+    template_name = "expert_pool/widgets/expert_picker.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = [str(v) for v in (value or [])]
+        from expert_pool.models import Expert
+
+        experts = Expert.objects.filter(pk__in=[int(v) for v in chosen if str(v).isdigit()]).select_related(
+            "province") if chosen else []
+        context["widget"]["chosen"] = [{"id": e.pk, "label": f"{e.name} · {e.province.name_zh} · {e.external_ref}"}
+                                       for e in experts]
+        return context
+
+
 class RequestForm(forms.ModelForm):
     province = forms.ModelChoiceField(label=_("申请方"), queryset=Province.objects.none())
-    expert_ids = forms.CharField(label=_("点名专家编号"), required=False,
-                                 help_text=_("可在专家库中查到编号，多个用逗号分隔；留空则随机抽取。"))
+    experts = forms.ModelMultipleChoiceField(
+        label=_("点名专家"), required=False, queryset=None, widget=ExpertPicker,
+        help_text=_("输入姓名、单位、编号或拼音查找并勾选；不点名则提交后随机抽取。"))
 
     class Meta:
         model = ExpertRequest
         fields = ["title", "purpose", "start", "end", "respond_by", "place", "remote", "specialisms",
-                  "number_needed", "reserves_needed", "elsewhere_only", "organisation_under_review"]
+                  "number_needed", "reserves_needed", "elsewhere_only", "organisation_under_review",
+                  "organisation_province", "avoid_organisation_province", "max_per_province"]
         widgets = {"start": DATE, "end": DATE, "respond_by": DATE, "specialisms": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, provinces=None, **kwargs):
@@ -101,13 +121,15 @@ class RequestForm(forms.ModelForm):
         self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
         self.fields["respond_by"].required = False
         self.fields["province"].initial = self.fields["province"].queryset.first()
+        from expert_pool.models import Expert
 
-    def clean_expert_ids(self):
-        raw = self.cleaned_data["expert_ids"].replace("，", ",")
-        try:
-            return [int(part) for part in raw.split(",") if part.strip()]
-        except ValueError as exc:
-            raise forms.ValidationError(_("专家编号应为数字，用逗号分隔。")) from exc
+        self.fields["experts"].queryset = Expert.objects.active()
+        self.fields["experts"].error_messages["invalid_choice"] = _("所选专家不在库或不存在。")
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["expert_ids"] = [e.pk for e in data.pop("experts")]
+        return data
 
 
 class RateForm(forms.Form):

@@ -223,6 +223,17 @@ def province_cap_for(request: ExpertRequest) -> int | None:
     return request.number_needed - 1 if request.number_needed >= 2 else None
 
 
+def request_offers(request: ExpertRequest, assignments, today: datetime.date | None = None) -> dict[str, bool]:
+    """Which request-level actions make sense now, mirroring what the services would accept: a draw while places
+    are open and the start lies ahead; withdrawal while open and nobody has completed."""
+    today = today or datetime.date.today()
+    is_open = request.status == ExpertRequest.Status.OPEN
+    held = sum(1 for a in assignments if a.status not in RELEASED_STATUSES)
+    completed = any(a.status == Assignment.Status.COMPLETED for a in assignments)
+    return {"draw": is_open and request.start > today and held < request.number_needed,
+            "withdraw": is_open and not completed}
+
+
 # ---------------------------------------------------------------- task lists
 
 def tasks_for(user) -> dict[str, list]:
@@ -259,3 +270,76 @@ def tasks_for(user) -> dict[str, list]:
                                                        Assignment.Status.UNAVAILABLE],
                                             request__status=ExpertRequest.Status.OPEN, request__start__gt=today))
     return {key: items for key, items in tasks.items() if items}
+
+
+# ---------------------------------------------------------------- calendars
+
+FREE_ONSITE, FREE_REMOTE, BOOKED, ASKED, UNKNOWN = "onsite", "remote", "booked", "asked", ""
+#: Assignments that hold the expert's dates without being confirmed yet.
+ASKED_STATUSES = ("requested", "approved", "accepted")
+
+
+def day_states(expert_ids, start: datetime.date, end: datetime.date) -> dict[int, dict[datetime.date, str]]:
+    """Per expert and day in [start, end]: booked, asked (a request in progress), free on site or remotely, or
+    unknown. Two queries, whatever the number of experts."""
+    states: dict[int, dict[datetime.date, str]] = {pk: {} for pk in expert_ids}
+    day = datetime.timedelta(days=1)
+    for a in Availability.objects.filter(expert__in=expert_ids, start__lte=end, end__gte=start):
+        d = max(a.start, start)
+        while d <= min(a.end, end):
+            states[a.expert_id][d] = FREE_ONSITE if a.mode == Availability.Mode.ONSITE else FREE_REMOTE
+            d += day
+    held = Assignment.objects.filter(expert__in=expert_ids, start__lte=end, end__gte=start,
+                                     status__in=BOOKED_STATUSES + ASKED_STATUSES,
+                                     request__status=ExpertRequest.Status.OPEN)
+    for a in held.order_by("status"):
+        d = max(a.start, start)
+        while d <= min(a.end, end):
+            if states[a.expert_id].get(d) != BOOKED:
+                states[a.expert_id][d] = BOOKED if a.status in BOOKED_STATUSES else ASKED
+            d += day
+    return states
+
+
+STATE_LABELS = {FREE_ONSITE: _("可到现场"), FREE_REMOTE: _("仅远程"), BOOKED: _("已有任务"), ASKED: _("借用洽谈中"),
+                UNKNOWN: _("未登记")}
+
+
+def expert_calendar(expert: Expert, first_month: datetime.date, months: int = 3) -> list[dict]:
+    """Month grids (Monday first) of the expert's own days, for the page where they edit their availability."""
+    import calendar
+
+    first = first_month.replace(day=1)
+    last_month = first
+    for _i in range(months - 1):
+        last_month = (last_month + datetime.timedelta(days=32)).replace(day=1)
+    last = last_month.replace(day=calendar.monthrange(last_month.year, last_month.month)[1])
+    states = day_states([expert.pk], first, last)[expert.pk]
+    grids, month = [], first
+    cal = calendar.Calendar(firstweekday=0)
+    for _i in range(months):
+        weeks = [[{"date": d, "in_month": d.month == month.month, "state": states.get(d, UNKNOWN),
+                   "label": STATE_LABELS[states.get(d, UNKNOWN)]} for d in week]
+                 for week in cal.monthdatescalendar(month.year, month.month)]
+        grids.append({"month": month, "weeks": weeks})
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return grids
+
+
+def pool_calendar(user, start: datetime.date, days: int = 28, province: int | None = None):
+    """Who of the coordinator's pool is free when: active experts of the provinces they coordinate, one row each,
+    one cell per day from ``start``."""
+    experts = Expert.objects.restrict(user, "coordinate").active().select_related("province").order_by(
+        "province__order", "name", "pk")
+    if province:
+        experts = experts.filter(province=province)
+    return experts, [start + datetime.timedelta(days=i) for i in range(days)]
+
+
+def pool_rows(experts, dates) -> list[dict]:
+    experts = list(experts)
+    states = day_states([e.pk for e in experts], dates[0], dates[-1])
+    return [{"expert": e, "cells": [{"date": d, "state": states[e.pk].get(d, UNKNOWN),
+                                     "label": STATE_LABELS[states[e.pk].get(d, UNKNOWN)]} for d in dates],
+             "free_days": sum(1 for d in dates if states[e.pk].get(d) in (FREE_ONSITE, FREE_REMOTE))}
+            for e in experts]

@@ -345,6 +345,18 @@ def availability_add(*, actor, start: datetime.date, end: datetime.date, mode: s
 
 
 @transaction.atomic
+def availability_update(*, actor, availability_id: int, start: datetime.date, end: datetime.date, mode: str,
+                        regions=()) -> Availability:
+    """Change a range: the same rules as adding one (merging, no clash of kinds, no past dates); on refusal the
+    range stays as it was."""
+    expert = Expert.objects.select_for_update().get(pk=own_expert(actor).pk)
+    deleted, _counts = Availability.objects.filter(pk=availability_id, expert=expert).delete()
+    if not deleted:
+        raise Http404
+    return availability_add(actor=actor, start=start, end=end, mode=mode, regions=regions)
+
+
+@transaction.atomic
 def availability_remove(*, actor, availability_id: int) -> None:
     deleted, _ = Availability.objects.filter(pk=availability_id, expert=own_expert(actor)).delete()
     if not deleted:

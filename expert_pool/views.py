@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -207,24 +208,76 @@ def my_profile(request):
     return render(request, "expert_pool/my_profile.html", {"expert": expert, "form": form})
 
 
+def _month_param(value: str | None, today: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(f"{value}-01") if value else today.replace(day=1)
+    except ValueError:
+        return today.replace(day=1)
+
+
 @login_required
 def my_availability(request):
+    """我的日程: the expert's months at a glance (free, asked, booked) and their availability ranges, each editable."""
     expert = services.own_expert(request.user)
-    form = AvailabilityForm(request.POST or None)
+    editing = None
+    edit_id = request.POST.get("availability_id") or request.GET.get("edit")
+    if edit_id and str(edit_id).isdigit():
+        editing = get_object_or_404(expert.availability.prefetch_related("regions"), pk=int(edit_id))
+    initial = {"start": editing.start, "end": editing.end, "mode": editing.mode,
+               "regions": list(editing.regions.all())} if editing else None
+    form = AvailabilityForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.availability_add(actor=request.user, start=form.cleaned_data["start"],
-                                      end=form.cleaned_data["end"], mode=form.cleaned_data["mode"],
-                                      regions=form.cleaned_data["regions"])
+            if editing:
+                services.availability_update(actor=request.user, availability_id=editing.pk, start=data["start"],
+                                             end=data["end"], mode=data["mode"], regions=data["regions"])
+            else:
+                services.availability_add(actor=request.user, start=data["start"], end=data["end"],
+                                          mode=data["mode"], regions=data["regions"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("已登记可服务时间。"))
+            messages.success(request, _("已修改可服务时间。") if editing else _("已登记可服务时间。"))
             return redirect("expert_pool:my_availability")
+    today = timezone.localdate()
+    month = _month_param(request.GET.get("month"), today)
     ranges = expert.availability.prefetch_related("regions")
     booked = expert.assignments.filter(status__in=["confirmed", "completed"]).select_related("request")
-    return render(request, "expert_pool/my_availability.html",
-                  {"expert": expert, "form": form, "ranges": ranges, "booked": booked})
+    return render(request, "expert_pool/my_availability.html", {
+        "expert": expert, "form": form, "ranges": ranges, "booked": booked, "editing": editing,
+        "months": selectors.expert_calendar(expert, month, 3), "today": today,
+        "prev_month": (month - datetime.timedelta(days=1)).strftime("%Y-%m"),
+        "next_month": (month + datetime.timedelta(days=32)).strftime("%Y-%m"),
+        "legend": selectors.STATE_LABELS})
+
+
+@login_required
+def pool_calendar(request):
+    """专家日程总览: who of the coordinator's pool is free on which day, four weeks at a time."""
+    provinces = provinces_for(request.user, "coordinate")
+    if not provinces.exists() and not request.user.is_superuser:
+        raise PermissionDenied
+    today = timezone.localdate()
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("from", "")) if request.GET.get("from") else today
+    except ValueError:
+        start = today
+    province = request.GET.get("province", "")
+    province_id = int(province) if province.isdigit() else None
+    experts, dates = selectors.pool_calendar(request.user, start, 28, province_id)
+    free_only = request.GET.get("free") == "1"
+    page = Paginator(experts, 30).get_page(request.GET.get("page"))
+    rows = selectors.pool_rows(page.object_list, dates)
+    if free_only:
+        rows = [row for row in rows if row["free_days"]]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "expert_pool/pool_calendar.html", {
+        "rows": rows, "dates": dates, "page": page, "start": start, "provinces": provinces,
+        "province_id": province_id, "free_only": free_only, "querystring": query.urlencode(),
+        "earlier": start - datetime.timedelta(days=28), "later": start + datetime.timedelta(days=28),
+        "legend": selectors.STATE_LABELS})
 
 
 @require_POST
@@ -283,11 +336,11 @@ def request_new(request):
     if not provinces.exists():
         raise PermissionDenied
     initial = {}
-    if request.GET.get("expert"):
-        initial["expert_ids"] = request.GET["expert"]
+    if request.GET.get("expert", "").isdigit():
+        initial["experts"] = [int(request.GET["expert"])]
     form = RequestForm(request.POST or None, provinces=provinces, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.service_kwargs()
         try:
             created = services.request_create(actor=request.user, **data)
         except ValidationError as exc:
@@ -306,6 +359,7 @@ def request_detail(request, pk: int):
     assignments = list(item.assignments.select_related("expert", "expert__province"))
     is_requester = selectors.can_request_for(user, item.requesting_province_id)
     coordinate_ids = province_ids_for(user, "coordinate")
+    today = timezone.localdate()
     rows = []
     for a in assignments:
         steps = []
@@ -315,12 +369,13 @@ def request_detail(request, pk: int):
             steps += [("accept", _("接受")), ("decline", _("谢绝"))]
         if is_requester and a.status == "accepted":
             steps.append(("confirm", _("确认安排")))
-        if is_requester and a.status == "confirmed":
+        if is_requester and a.status == "confirmed" and a.start <= today:
             steps.append(("complete", _("标记完成")))
         rows.append({"assignment": a, "steps": steps, "can_rate": is_requester and a.status == "completed"
                      and a.rating is None, "card": _card(user, a.expert)})
     return render(request, "expert_pool/request_detail.html", {
         "item": item, "rows": rows, "is_requester": is_requester, "draws": item.draws.select_related("run_by"),
+        "offers": selectors.request_offers(item, assignments, today) if is_requester else {},
         "rate_form": RateForm(), "expired": item.is_expired()})
 
 
@@ -419,6 +474,25 @@ def api_directory(request):
               **visibility.redacted(request.user, e)} for e in page.object_list]
     return JsonResponse({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
                          "results": items}, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+def api_picker(request):
+    """Expert picker suggestions: active experts matching the query, with only the fields the caller may read."""
+    if not selectors.requester_province_ids(request.user):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()
+    experts = selectors.directory_search(request.user, selectors.DirectoryFilters(q=query, status="active"))[:10] \
+        if query else []
+    items = []
+    for e in experts:
+        fields = visibility.visible_fields(request.user, e)
+        items.append({"id": e.pk, "number": e.external_ref, "name": e.name, "province": e.province.name_zh,
+                      "employer": e.employer if "employer" in fields else "",
+                      "label": " · ".join(filter(None, [e.name, e.province.name_zh,
+                                                         e.employer if "employer" in fields else "",
+                                                         e.external_ref]))})
+    return JsonResponse({"results": items}, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

@@ -127,7 +127,7 @@ def test_request_form_creates_a_request(client_for, staff_of):
     response = client_for(editor).post("/experts/requests/new/", {
         "province": Province.objects.get(code="SH").pk, "title": "QC 成果发表赛评委", "purpose": "qc",
         "start": days(20), "end": days(21), "place": "上海国际会议中心", "specialisms": [specialism().pk],
-        "number_needed": 1, "reserves_needed": 0, "expert_ids": str(expert.pk)})
+        "number_needed": 1, "reserves_needed": 0, "experts": [expert.pk]})
     assert response.status_code == 302
     assert Assignment.objects.get().expert == expert
 

@@ -1,0 +1,19 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def expert_nav(context) -> dict:
+    """What the expert-pool menu offers this user: their own profile only if they have one (a coordinator without
+    one is not sent to the registration form), the pool calendar to coordinators."""
+    from expert_pool.models import Expert
+    from hub.permissions import province_ids_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"is_expert": Expert.objects.filter(user=user).exists(),
+            "is_staff": bool(province_ids_for(user, "view")) or user.is_superuser,
+            "coordinates": bool(province_ids_for(user, "coordinate")) or user.is_superuser}
