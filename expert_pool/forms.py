@@ -102,6 +102,13 @@ class ExpertPicker(forms.SelectMultiple):
                                        for e in experts]
         return context
 
+    def render(self, name, value, attrs=None, renderer=None):
+        # The project's templates, not the form renderer's (which only sees Django's own widget templates).
+        from django.template.loader import render_to_string
+        from django.utils.safestring import mark_safe
+
+        return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
+
 
 class RequestForm(forms.ModelForm):
     province = forms.ModelChoiceField(label=_("申请方"), queryset=Province.objects.none())

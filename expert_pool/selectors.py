@@ -78,24 +78,90 @@ class DirectoryFilters:
     status: str = ""
 
 
-def directory_search(user, filters: DirectoryFilters):
-    """The filtered directory, with relations prefetched: a constant number of queries per page."""
+def _filtered(user, filters: DirectoryFilters, skip: str = ""):
+    """The directory under every filter except ``skip`` (a facet counts what choosing it would give)."""
     qs = directory_queryset(user)
     for term in terms(filters.q):
         qs = qs.filter(visibility.search_field_q(user, "contains", term))
-    if filters.specialism:
+    if filters.specialism and skip != "specialism":
         qs = qs.filter(specialisms=filters.specialism)
-    if filters.qualification:
+    if filters.qualification and skip != "qualification":
         qs = qs.filter(qualifications=filters.qualification)
-    if filters.province:
+    if filters.province and skip != "province":
         qs = qs.filter(province=filters.province)
-    if filters.language:
+    if filters.language and skip != "language":
         qs = qs.filter(languages__contains=f",{filters.language},")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.available_from and filters.available_to:
         qs = qs.filter(available_between(filters.available_from, filters.available_to))
-    return with_profile_relations(qs)
+    return qs
+
+
+def _relevance(qs, query: str):
+    """Score each match: the name (or its exact form) counts most, then title, specialisms and qualifications;
+    every term already matched somewhere the viewer may read."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    words = terms(query)
+    if not words:
+        return None
+    score = Value(0, output_field=IntegerField())
+    whole = query.strip()
+    if whole:
+        score = score + Case(When(name=whole, then=Value(20)), default=Value(0), output_field=IntegerField())
+    for word in words:
+        for lookup, weight in (("name__icontains", 8), ("search_public__contains", 0), ("title__icontains", 3)):
+            if weight:
+                score = score + Case(When(**{lookup: word}, then=Value(weight)), default=Value(0),
+                                     output_field=IntegerField())
+        score = score + Case(When(Exists(Expert.specialisms.through.objects.filter(
+            expert_id=OuterRef("pk"), specialism__name__icontains=word)), then=Value(4)),
+            default=Value(0), output_field=IntegerField())
+        score = score + Case(When(Exists(Expert.qualifications.through.objects.filter(
+            expert_id=OuterRef("pk"), qualification__name__icontains=word)), then=Value(4)),
+            default=Value(0), output_field=IntegerField())
+    return score
+
+
+def directory_search(user, filters: DirectoryFilters):
+    """The filtered directory, most relevant first when there is a query, with relations prefetched: a constant
+    number of queries per page."""
+    qs = with_profile_relations(_filtered(user, filters))
+    score = _relevance(qs, filters.q)
+    if score is not None:
+        qs = qs.annotate(relevance=score).order_by("-relevance", "province__order", "name", "pk")
+    return qs
+
+
+def directory_facets(user, filters: DirectoryFilters) -> dict[str, list[dict]]:
+    """Counts per facet value under the other filters: what each choice would give. Four queries."""
+    from hub.models import Province
+
+    def counts(skip, field):
+        rows = (_filtered(user, filters, skip).order_by().values(field).annotate(n=Count("pk", distinct=True)))
+        return {row[field]: row["n"] for row in rows if row[field] is not None}
+
+    facets = {}
+    by_specialism = counts("specialism", "specialisms")
+    facets["specialism"] = [{"value": s.pk, "label": s.name, "n": by_specialism.get(s.pk, 0),
+                             "selected": s.pk == filters.specialism}
+                            for s in Specialism.objects.order_by("order", "name") if by_specialism.get(s.pk)]
+    by_qualification = counts("qualification", "qualifications")
+    facets["qualification"] = [{"value": q.pk, "label": q.name, "n": by_qualification.get(q.pk, 0),
+                                "selected": q.pk == filters.qualification}
+                               for q in Qualification.objects.order_by("order", "name") if by_qualification.get(q.pk)]
+    by_province = counts("province", "province")
+    facets["province"] = [{"value": p.pk, "label": p.name_zh, "n": by_province.get(p.pk, 0),
+                           "selected": p.pk == filters.province}
+                          for p in Province.objects.ordered() if by_province.get(p.pk)]
+    from expert_pool.models import LANGUAGES
+
+    by_language = _filtered(user, filters, "language").aggregate(**{
+        code: Count("pk", filter=Q(languages__contains=f",{code},"), distinct=True) for code, _label in LANGUAGES})
+    facets["language"] = [{"value": code, "label": str(label), "n": by_language[code],
+                           "selected": code == filters.language} for code, label in LANGUAGES if by_language[code]]
+    return facets
 
 
 def with_profile_relations(qs):

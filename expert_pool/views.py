@@ -64,11 +64,23 @@ def _card(user, expert) -> dict:
 def directory(request):
     """专家库: faceted search; each card shows only what the visitor may read."""
     form = DirectoryForm(request.GET or None)
-    experts = selectors.directory_search(request.user, _filters(form))
+    filters = _filters(form)
+    experts = selectors.directory_search(request.user, filters)
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    facets = selectors.directory_facets(request.user, filters)
+    for key, items in facets.items():
+        for item in items:
+            toggled = query.copy()
+            if item["selected"]:
+                toggled.pop(key, None)
+            else:
+                toggled[key] = item["value"]
+            item["href"] = "?" + toggled.urlencode()
+    labels = {"specialism": _("专业领域"), "qualification": _("资格"), "province": _("省市"), "language": _("语言")}
     return render(request, "expert_pool/directory.html", {
+        "facets": [(labels[key], key, items) for key, items in facets.items() if items],
         "form": form, "page": page, "cards": [_card(request.user, e) for e in page.object_list],
         "querystring": query.urlencode(), "can_export": bool(province_ids_for(request.user, "view")),
         "can_import": bool(province_ids_for(request.user, "coordinate")),

@@ -87,13 +87,16 @@ def redacted(viewer, expert) -> dict[str, str]:
 def search_documents(expert, values: dict[str, str] | None = None) -> dict[str, str]:
     """Normalised text per audience level: search_public ⊆ search_staff ⊆ search_home. ``values`` (as from
     ``field_values``) may be given when the expert's relations are not saved yet (bulk creation)."""
-    from expert_pool.search import segment
+    from expert_pool.search import name_pinyin, segment
 
     values = dict(values) if values is not None else field_values(expert)
     values.pop("photo", None)
+    # The name's pinyin is searchable by whoever may read the name (the basic group).
+    values["name_pinyin"] = name_pinyin(values.get("name", ""))
+    groups = FIELD_GROUP | {"name_pinyin": FIELD_GROUP["name"]}
     docs = {}
     for level, column in ((PUBLIC, "search_public"), (STAFF, "search_staff"), (HOME, "search_home")):
-        parts = [values[f] for f in values if _RANK[audience_of(expert, FIELD_GROUP[f])] <= _RANK[level]]
+        parts = [values[f] for f in values if _RANK[audience_of(expert, groups[f])] <= _RANK[level]]
         docs[column] = segment(" ".join(p for p in parts if p))
     return docs
 

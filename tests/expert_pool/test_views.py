@@ -247,3 +247,97 @@ def test_province_section_lists_its_experts(client, province):
     make_expert("AH")
     body = client.get(province("AH").section_page.url).content.decode()
     assert "本省专家" in body and f"?province={province('AH').pk}" in body
+
+
+# ---------------------------------------------------------------- issue 15: dead ends, picker, relevance, facets
+
+def test_a_coordinator_without_a_profile_is_not_sent_to_the_registration_form(staff_of, client_for, user_factory):
+    body = client_for(staff_of("SH", "coordinator")).get("/experts/").content.decode()
+    assert "/experts/me/" not in body and "/experts/register/" not in body and "/experts/calendar/" in body
+    expert_user = user_factory()
+    make_expert("SH", user=expert_user)
+    assert "/experts/me/" in client_for(expert_user).get("/experts/").content.decode()
+
+
+def test_a_completed_request_offers_neither_draw_nor_withdrawal(staff_of, client_for):
+    expert = make_expert("JS")
+    request = make_request("SH", expert_ids=[expert.pk])
+    request.assignments.update(status="completed")
+    body = client_for(request.created_by).get(f"/experts/requests/{request.pk}/").content.decode()
+    assert 'data-offer="draw"' not in body and 'data-offer="withdraw"' not in body
+    assert "随机抽取专家" not in body and "撤回申请" not in body
+
+
+def test_an_open_request_with_places_left_offers_both(staff_of, client_for):
+    request = make_request("SH", number_needed=2)
+    body = client_for(request.created_by).get(f"/experts/requests/{request.pk}/").content.decode()
+    assert 'data-offer="draw"' in body and 'data-offer="withdraw"' in body
+
+
+def test_mark_complete_is_not_offered_before_the_start(client_for):
+    expert = make_expert("JS")
+    request = make_request("SH", expert_ids=[expert.pk])
+    request.assignments.update(status="confirmed")
+    body = client_for(request.created_by).get(f"/experts/requests/{request.pk}/").content.decode()
+    assert 'data-step="complete"' not in body
+    request.assignments.update(start=days(0))
+    body = client_for(request.created_by).get(f"/experts/requests/{request.pk}/").content.decode()
+    assert 'data-step="complete"' in body
+
+
+def test_the_directory_shows_the_association_number_not_the_internal_id(client_for):
+    expert = make_expert("SH", name="编号测试")
+    Expert.objects.filter(pk=expert.pk).update(external_ref="SHQA-2020-17")
+    body = client_for(None).get("/experts/", {"q": "编号测试"}).content.decode()
+    assert "SHQA-2020-17" in body and f"编号 {expert.pk} " not in body
+
+
+def test_the_picker_finds_experts_by_name_employer_and_pinyin(staff_of, client_for):
+    wang = make_expert("ZJ", name="王建国", employer="浙江方圆检测集团")
+    make_expert("ZJ", name="李四", employer="杭州某厂")
+    client = client_for(staff_of("SH", "editor"))
+    for query in ("王建", "方圆检测", "wangjianguo", "wjg"):
+        results = client.get("/experts/api/picker.json", {"q": query}).json()["results"]
+        assert [r["id"] for r in results] == [wang.pk], query
+
+
+def test_the_picker_is_for_requesting_staff_only(client_for, user_factory):
+    assert client_for(user_factory()).get("/experts/api/picker.json", {"q": "王"}).status_code == 403
+
+
+def test_the_request_form_has_a_picker_not_an_id_box(staff_of, client_for):
+    expert = make_expert("JS", name="点名专家")
+    body = client_for(staff_of("SH", "editor")).get(f"/experts/requests/new/?expert={expert.pk}").content.decode()
+    assert "data-expert-picker" in body and 'name="expert_ids"' not in body
+    assert f'name="experts" value="{expert.pk}" checked' in body and "点名专家" in body
+
+
+def test_6_sigma_and_pinyin_queries_find_experts(client_for):
+    black_belt = make_expert("SH", name="赵六", specialisms=[specialism("六西格玛与精益改进")])
+    black_belt.qualifications.set([qualification("六西格玛黑带")])
+    wang = make_expert("JS", name="王建国")
+    client = client_for(None)
+    for query in ("6σ", "6 sigma", "Six Sigma"):
+        assert client.get("/experts/api/experts.json", {"q": query}).json()["count"] == 1, query
+    for query in ("wangjianguo", "wang jianguo", "wjg"):
+        results = client.get("/experts/api/experts.json", {"q": query}).json()["results"]
+        assert [r["id"] for r in results] == [wang.pk], query
+
+
+def test_the_directory_ranks_a_name_match_above_a_mention(client_for):
+    make_expert("SH", name="甲", bio="曾与周明辉共同完成项目")
+    named = make_expert("JS", name="周明辉")
+    results = client_for(None).get("/experts/api/experts.json", {"q": "周明辉"}).json()["results"]
+    assert results[0]["id"] == named.pk
+
+
+def test_facets_show_counts_under_the_other_filters(client_for):
+    qc = specialism("QC小组成果评审")
+    make_expert("SH", specialisms=[qc])
+    make_expert("SH", specialisms=[qc, specialism()])
+    make_expert("JS", specialisms=[specialism()])
+    body = client_for(None).get("/experts/", {"specialism": qc.pk}).content.decode()
+    facet = body.split('data-facet="province"')[1].split("</p>")[0]
+    assert "上海" in facet and '<span class="ep-count">2</span>' in facet and "江苏" not in facet
+    specialisms = body.split('data-facet="specialism"')[1].split("</p>")[0]
+    assert f'data-value="{qc.pk}" aria-current="true">QC小组成果评审 <span class="ep-count">2</span>' in specialisms
