@@ -193,23 +193,45 @@ def _live(ctx, provinces, rows, accounts, today):
         ("JX", "JS", "江西省卓越绩效培训授课", 45, ("approve", "decline")),  # declined
         ("SH", "AH", "上海企业现场管理诊断", 60, ("refuse",)),  # refused by the home coordinator
     ]
+    # Accepted by JX's expert before the Anhui booking below is confirmed: confirming it afterwards finds the
+    # clash, quotes the Anhui booking and releases this assignment as 时间冲突 (the request is not stuck).
+    clash = ask("SH", accounts["JX"], "上海市质量奖预评审（与安徽任务时间冲突）", 40)
+    step(clash.assignments.select_related("expert__province", "request__requesting_province").get(),
+         "approve", "accept")
     for code, lender, title, start, steps in plan:
         request = ask(code, accounts[lender], title, start)
         assignment = request.assignments.select_related("expert__province", "request__requesting_province").get()
         assignment.expert.user = accounts[lender].user
         step(assignment, *steps)
+    try:
+        step(clash.assignments.select_related("expert__province", "request__requesting_province").get(), "confirm")
+    except services.DoubleBooked:
+        pass
     withdrawn = ask("ZJ", accounts["SH"], "浙江省质量月活动专家讲座", 70, purpose="training")
     services.request_withdraw(actor=staff("ZJ", "editor"), request_id=withdrawn.pk)
     expired = ask("JS", accounts["ZJ"], "江苏省精益改进项目评审（已过答复期）", 50)
     step(expired.assignments.select_related("expert__province").get(), "approve")
     ExpertRequest.objects.filter(pk=expired.pk).update(respond_by=today - datetime.timedelta(days=1))
-    # One recorded draw: an elsewhere-only panel for a quality-award review, with avoidance.
+    # One recorded draw: an elsewhere-only panel for a quality-award review, with avoidance of the enterprise's
+    # province (Zhejiang) and the caps: at most two principals per province, nobody sharing an employer.
     panel = services.request_create(
         actor=staff("SH", "coordinator"), province=by_code["SH"], title="2026 年度上海市质量金奖评审组（随机抽取）",
         purpose="award", start=today + datetime.timedelta(days=28), end=today + datetime.timedelta(days=29),
         place="上海市质量协会", specialisms=[specialism, qc], number_needed=3, reserves_needed=2, elsewhere_only=True,
-        organisation_under_review=EMPLOYERS["ZJ"][0], respond_by=today + datetime.timedelta(days=14))
+        organisation_under_review=EMPLOYERS["ZJ"][0], respond_by=today + datetime.timedelta(days=14),
+        organisation_province=by_code["ZJ"], avoid_organisation_province=True, max_per_province=2)
     services.draw_run(actor=staff("SH", "coordinator"), request_id=panel.pk, seed=20261124)
+
+
+def _duplicate_pair(provinces, specialisms):
+    """Two pending registrations of one person (the phone written two ways), flagged for Jiangsu's coordinator to
+    compare side by side and merge."""
+    jiangsu = next(p for p in provinces if p.code == "JS")
+    common = {"province": jiangsu, "name": "顾振华", "employer": "东南大学", "title": "教授",
+              "specialisms": specialisms[:2], "status": Expert.Status.PENDING}
+    first = services.expert_create(phone="13370872252", email="gu.zhenhua@demo.roundtable.invalid", **common)
+    second = services.expert_create(phone="133 7087 2252", bio="二十年质量管理与卓越绩效评价经验。", **common)
+    return first, second
 
 
 def seed(ctx):
@@ -223,4 +245,6 @@ def seed(ctx):
     accounts = _account_experts(provinces, rows, today)
     _history(provinces, rows, accounts, today)
     _live(ctx, provinces, rows, accounts, today)
-    ctx.say(f"expert pool: {len(rows)} experts, accounts <code>-expert, requests in every state, one recorded draw")
+    _duplicate_pair(provinces, specialisms)
+    ctx.say(f"expert pool: {len(rows)} experts, accounts <code>-expert, requests in every state, one recorded "
+            "draw (capped, avoiding the enterprise's province), a flagged duplicate pair in Jiangsu")

@@ -34,5 +34,13 @@ def test_demo_seeds_the_pool_quickly_with_every_state():
     record = Draw.objects.get()
     assert record.exclusions and services.draw_replay(record)[2]
     assert Expert.objects.exclude(possible_duplicate_of=None).exists()
+    # issue 15: the demo shows a flagged pending pair, a capped draw avoiding the enterprise's province, a clash
+    gu = list(Expert.objects.filter(name="顾振华").order_by("pk"))
+    assert len(gu) == 2 and gu[1].possible_duplicate_of == gu[0] and gu[1].phone == "13370872252"
+    assert record.province_cap == 2 and record.employer_cap == 1 and record.avoided_province.code == "ZJ"
+    principals = Expert.objects.filter(pk__in=record.principal_ids)
+    assert not principals.filter(province__code="ZJ").exists()
+    assert Assignment.objects.filter(status="unavailable", answer_note__contains="安徽省质量奖复审").exists()
+    assert not ExpertRequest.objects.filter(title__contains="已撤回").exists()
     demo.seed(Ctx())
     assert Draw.objects.count() == 1
