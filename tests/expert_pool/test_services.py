@@ -423,11 +423,15 @@ def test_request_mails_carry_absolute_links(staff_of, settings, django_capture_o
     assert f"\n/experts/requests/{request.pk}/" not in sent[0].body
 
 
-def test_coordinators_are_found_through_the_gate(staff_of):
-    from expert_pool import notify
+def test_coordinators_are_found_through_the_gate(staff_of, user_factory):
+    from guardian.shortcuts import assign_perm
 
-    coordinator, editor = staff_of("JX", "coordinator"), staff_of("JX", "editor")
+    from expert_pool import notify
     from hub.models import Province
 
-    found = notify.coordinators_of(Province.objects.get(code="JX").pk)
-    assert coordinator in found and editor not in found
+    jiangxi = Province.objects.get(code="JX")
+    coordinator, editor = staff_of("JX", "coordinator"), staff_of("JX", "editor")
+    direct = user_factory()  # holds the permission on the province itself, not through a group
+    assign_perm("hub.coordinate_province_data", direct, jiangxi)
+    found = notify.coordinators_of(jiangxi.pk)
+    assert coordinator in found and direct in found and editor not in found
