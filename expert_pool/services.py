@@ -714,9 +714,20 @@ def draw_call_reserve(*, actor, draw_id: int) -> Assignment:
     if active >= request.number_needed:
         raise ValidationError(_("所需人数已满，无需递补。"))
     taken = set(request.assignments.values_list("expert_id", flat=True))
+    # The panel's province cap holds for reserves called in too: a reserve from a province already at the cap is
+    # passed over (and stays available for a later call).
+    held = selectors.panel_preset(request)["provinces"]
+    cap = record.province_cap
+    skipped = False
     for pk in record.reserve_ids:
         if pk not in taken:
             expert = Expert.objects.active().filter(pk=pk).first()
-            if expert is not None:
-                return _assign(request, expert, drawn=True)
+            if expert is None:
+                continue
+            if cap is not None and held.get(str(expert.province_id), 0) >= cap:
+                skipped = True
+                continue
+            return _assign(request, expert, drawn=True)
+    if skipped:
+        raise ValidationError(_("剩余备选专家所在省市的正选人数已达上限（每省 %(cap)s 名），请重新抽取。") % {"cap": cap})
     raise ValidationError(_("备选专家已全部递补，请重新抽取。"))

@@ -183,3 +183,25 @@ def test_caps_that_cannot_be_met_give_a_clear_error_and_write_nothing():
     with pytest.raises(ValidationError, match="每省正选最多"):
         services.draw_run(actor=request.created_by, request_id=request.pk, seed=1)
     assert not Draw.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reserve_called_in_keeps_the_province_cap():
+    from django.core.exceptions import ValidationError
+
+    from expert_pool.models import Expert
+
+    window = (days(1), days(120))
+    for n in range(3):
+        make_expert("JX", available=window, employer=f"江西单位{n}")
+    anhui = make_expert("AH", available=window, employer="安徽单位")
+    request = make_request("SH", number_needed=2, reserves_needed=2, start=30, length=1)
+    record = services.draw_run(actor=request.created_by, request_id=request.pk, seed=11)
+    assert anhui.pk in record.principal_ids  # the cap (one per province for a pair) forces Anhui in
+    assert set(Expert.objects.filter(pk__in=record.reserve_ids).values_list("province__code", flat=True)) == {"JX"}
+    coordinator = make_user(province_code="AH", role="coordinator")
+    services.assignment_approve(actor=coordinator, assignment_id=request.assignments.get(expert=anhui).pk,
+                                approve=False)
+    with pytest.raises(ValidationError, match="已达上限"):
+        services.draw_call_reserve(actor=request.created_by, draw_id=record.pk)
+    assert request.assignments.count() == 2
