@@ -229,8 +229,8 @@ def _duplicate_pair(provinces, specialisms):
     jiangsu = next(p for p in provinces if p.code == "JS")
     common = {"province": jiangsu, "name": "顾振华", "employer": "东南大学", "title": "教授",
               "specialisms": specialisms[:2], "status": Expert.Status.PENDING}
-    first = services.expert_create(phone="13370872252", email="gu.zhenhua@demo.roundtable.invalid", **common)
-    second = services.expert_create(phone="133 7087 2252", bio="二十年质量管理与卓越绩效评价经验。", **common)
+    first = services.expert_create(phone="13805170001", email="gu.zhenhua@demo.roundtable.invalid", **common)
+    second = services.expert_create(phone="138 0517 0001", bio="二十年质量管理与卓越绩效评价经验。", **common)
     return first, second
 
 

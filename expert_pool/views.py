@@ -482,7 +482,8 @@ def api_directory(request):
     form = DirectoryForm(request.GET or None)
     experts = selectors.directory_search(request.user, _filters(form))
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
-    items = [{"id": e.pk, "status": e.status, "url": reverse("expert_pool:profile", args=[e.pk]),
+    items = [{"id": e.pk, "number": e.external_ref, "status": e.status,
+              "url": reverse("expert_pool:profile", args=[e.pk]),
               **visibility.redacted(request.user, e)} for e in page.object_list]
     return JsonResponse({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
                          "results": items}, json_dumps_params={"ensure_ascii": False})
