@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from expert_pool.forms import (
     RequestForm,
 )
 from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
+from hub import spreadsheets
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
 
@@ -391,10 +392,8 @@ def export(request):
         raise PermissionDenied
     form = DirectoryForm(request.GET or None)
     experts = selectors.directory_search(request.user, _filters(form))
-    body = imports.export_workbook(request.user, experts)
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="experts-{datetime.date.today():%Y%m%d}.xlsx"'
-    return response
+    body = imports.experts_export(actor=request.user, experts=experts)
+    return spreadsheets.download(f"experts-{datetime.date.today():%Y%m%d}.xlsx", body)
 
 
 @login_required

@@ -66,3 +66,8 @@ def expert_search_group(*, user, query, limit):
         results.append({"title": expert.name, "url": reverse("expert_pool:profile", args=[expert.pk]),
                         "summary": summary})
     return {"key": "experts", "label": _("专家"), "results": results}
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    actions.register_action("expert_pool.experts.export", _("导出专家名单"), _("导出专家名单"))
