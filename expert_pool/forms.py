@@ -59,9 +59,12 @@ class ProfileRegistrationForm(ProfileForm):
 
 
 class RegistrationForm(ProfileRegistrationForm):
-    username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("登录时使用，字母、数字或 @.+-_"))
-    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8)
-    field_order = ["username", "password", "province", "name", "employer", "title"]
+    """A new account and its profile. No username field: the hub assigns the login name and shows it after
+    registration, so this form never tells a visitor whether a username exists."""
+
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8,
+                               help_text=_("提交后系统会为您分配登录用户名，请与密码一起牢记。"))
+    field_order = ["password", "province", "name", "employer", "title"]
 
 
 class AvailabilityForm(forms.ModelForm):

@@ -102,10 +102,16 @@ def expert_create(*, province, name: str, employer: str, title: str = "", specia
 
 
 @transaction.atomic
-def expert_register(*, username: str, password: str, province, name: str, employer: str, **profile) -> Expert:
-    """Self-registration: an account and a pending profile, checked by the home province's coordinator."""
+def expert_register(*, password: str, province, name: str, employer: str, username: str | None = None,
+                    **profile) -> Expert:
+    """Self-registration: an account and a pending profile, checked by the home province's coordinator.
+
+    The site's form passes no username: the hub assigns one (``new_username``), so the form's answer cannot tell
+    an anonymous visitor which usernames exist. An explicit username (imports, the shell) must be free."""
     User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
+    if username is None:
+        username = new_username(province)
+    elif User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("该用户名已被使用，请换一个。")})
     user = User(username=username, email=profile.get("email", ""), first_name=name)
     validate_password(password, user)
@@ -113,6 +119,18 @@ def expert_register(*, username: str, password: str, province, name: str, employ
     user.full_clean()
     user.save()
     return expert_create(province=province, name=name, employer=employer, user=user, **profile)
+
+
+def new_username(province) -> str:
+    """A fresh login name for a self-registered expert: the province code and six random letters and digits."""
+    import secrets
+
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a screen and typed again
+    User = get_user_model()
+    while True:
+        candidate = f"{province.code.lower()}-{''.join(secrets.choice(alphabet) for _i in range(6))}"
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
 
 
 def own_expert(actor) -> Expert:

@@ -135,13 +135,15 @@ def register(request):
                                                 **form.profile_kwargs())
             else:
                 expert = services.expert_register(
-                    username=form.cleaned_data["username"], password=form.cleaned_data["password"],
-                    province=form.cleaned_data["province"], **form.profile_kwargs())
+                    password=form.cleaned_data["password"], province=form.cleaned_data["province"],
+                    **form.profile_kwargs())
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if not signed_in:
                 login(request, expert.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("您的登录用户名是 %(username)s，请与密码一起牢记。") % {
+                    "username": expert.user.username})
             messages.success(request, _("登记成功。本省协会专家协调员审核通过后，您的资料将在专家库中公开。"))
             return redirect("expert_pool:my_profile")
     return render(request, "expert_pool/register.html", {"form": form})
