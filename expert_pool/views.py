@@ -31,6 +31,7 @@ from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
 from hub import spreadsheets
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
+from hub.redirects import safe_next
 
 PAGE_SIZE = 20
 
@@ -345,7 +346,7 @@ def assignment_step(request, pk: int, step: str):
         messages.success(request, _("已完成。"))
     except ValidationError as exc:
         _errors(request, exc)
-    target = request.POST.get("next", "")
+    target = safe_next(request, "")
     if target.startswith("/experts/"):
         return redirect(target)
     return redirect("expert_pool:request_detail", pk=assignment.request_id)

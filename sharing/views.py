@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -96,7 +97,7 @@ def full_text(request, pk: int):
         raise Http404
     if not standard.text_public and not selectors.is_roundtable_staff(request.user):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+            return redirect_to_login(request.get_full_path())
         raise PermissionDenied
     return serve(request, standard.full_text_id, standard.full_text.filename)
 
