@@ -15,8 +15,13 @@ class VisibilityFields(forms.Form):
         super().__init__(*args, **kwargs)
         for group in visibility.CONFIGURABLE:
             label, fields, default, _conf = visibility.GROUPS[group]
+            choices, help_text = visibility.AUDIENCES, ""
+            if group == visibility.CONSENTED and (current or {}).get(group) != visibility.PUBLIC:
+                # Public contact details only through the expert's own consent page, never a drop-down.
+                choices = [c for c in choices if c[0] != visibility.PUBLIC]
+                help_text = _("如需向公众公开手机和电子邮箱，请在“公开联系方式”页面阅读说明并确认同意。")
             self.fields[f"vis_{group}"] = forms.ChoiceField(
-                label=_("“%(group)s”谁可见") % {"group": label}, choices=visibility.AUDIENCES,
+                label=_("“%(group)s”谁可见") % {"group": label}, choices=choices, help_text=help_text,
                 initial=(current or {}).get(group, default))
 
     def visibility_value(self) -> dict:
@@ -139,3 +144,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
+
+
+class ContactConsentForm(forms.Form):
+    agree = forms.BooleanField(label=_("我已阅读以上说明，同意向所有访问者公开我的手机和电子邮箱。"))

@@ -175,6 +175,25 @@ def my_profile(request):
 
 
 @login_required
+def my_contact_consent(request):
+    """The only way to make contact details public: a page that says exactly what becomes visible to whom."""
+    from expert_pool.forms import ContactConsentForm
+
+    expert = services.own_expert(request.user)
+    form = ContactConsentForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "withdraw":
+            services.expert_contact_consent(actor=request.user, consent=False)
+            messages.success(request, _("已撤回同意：您的联系方式不再公开，仅本省协会可见。"))
+            return redirect("expert_pool:my_profile")
+        if form.is_valid():
+            services.expert_contact_consent(actor=request.user, consent=True)
+            messages.success(request, _("您的手机和电子邮箱现已向所有访问者公开，可随时在此页撤回。"))
+            return redirect("expert_pool:my_profile")
+    return render(request, "expert_pool/contact_consent.html", {"expert": expert, "form": form})
+
+
+@login_required
 def my_availability(request):
     expert = services.own_expert(request.user)
     form = AvailabilityForm(request.POST or None)
