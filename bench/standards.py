@@ -51,9 +51,9 @@ def main():
     from django.test import Client
 
     from hub.models import Province
+    from hub.spreadsheets import read_table
     from sharing.importing import import_standards
     from sharing.models import GroupStandard
-    from sharing.spreadsheets import read_table
     from tests.conftest import ensure_roundtable
     from tests.sharing.factories import bulk_standards
 

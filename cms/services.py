@@ -1,8 +1,6 @@
 """Rules of events, registrations, sign-off and achievement visibility. Keyword-only, atomic, validated."""
 from __future__ import annotations
 
-import csv
-import io
 import logging
 
 from django.conf import settings
@@ -16,10 +14,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import log
 from wagtail.models import PageViewRestriction, TaskState
 
 from cms.events import EventPage, Registration
+from hub import spreadsheets
 from hub.permissions import province_ids_for
 from hub.roles import ROLES, SECRETARIAT_GROUP, group_name
 
@@ -172,15 +170,6 @@ EXPORT_COLUMNS = (
     ("name", _("姓名")), ("email", _("电子邮箱")), ("phone", _("手机号码")), ("organisation", _("单位")),
     ("status", _("状态")), ("created_at", _("报名时间")),
 )
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-
-
-def spreadsheet_safe(value) -> str:
-    """Text a spreadsheet shows as text: a leading formula character is neutralised with an apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _export_rows(event: EventPage, registrations) -> tuple[list[str], list[list[str]]]:
@@ -191,8 +180,8 @@ def _export_rows(event: EventPage, registrations) -> tuple[list[str], list[list[
         row = [r.name, r.email, r.phone, r.organisation, r.get_status_display(),
                timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M")]
         row += [r.answers.get(q.label, "") for q in questions]
-        rows.append([spreadsheet_safe(v) for v in row])
-    return [spreadsheet_safe(h) for h in header], rows
+        rows.append(["" if v is None else str(v) for v in row])
+    return header, rows
 
 
 @transaction.atomic
@@ -205,33 +194,16 @@ def registrations_export(*, actor, event_id: int, fmt: str) -> tuple[str, bytes,
     header, rows = _export_rows(event, registrations)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        content = ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese correctly
-        filename, content_type = f"registrations-{event.pk}-{stamp}.csv", "text/csv; charset=utf-8"
+        content = spreadsheets.csv_bytes(header, rows)
+        filename, content_type = f"registrations-{event.pk}-{stamp}.csv", spreadsheets.CSV_TYPE
     elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "报名"
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        for column in sheet.iter_cols():
-            for cell in column:
-                cell.data_type = "s"  # never a formula, whatever the text
-        out = io.BytesIO()
-        workbook.save(out)
-        content = out.getvalue()
-        filename = f"registrations-{event.pk}-{stamp}.xlsx"
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content = spreadsheets.xlsx_bytes([spreadsheets.Sheet("报名", header, rows)])
+        filename, content_type = f"registrations-{event.pk}-{stamp}.xlsx", spreadsheets.XLSX_TYPE
     else:
         raise ValidationError(_("不支持的导出格式。"))
-    log(instance=event, action="cms.registrations.export", user=actor,
-        data={"format": fmt, "count": len(rows), "title": event.title})
+    spreadsheets.audit_export(actor=actor, instance=event, action="cms.registrations.export",
+                              what=f"registrations of {event.title}", count=len(rows), format=fmt,
+                              title=event.title, columns=header)
     return filename, content, content_type
 
 

@@ -15,8 +15,13 @@ class VisibilityFields(forms.Form):
         super().__init__(*args, **kwargs)
         for group in visibility.CONFIGURABLE:
             label, fields, default, _conf = visibility.GROUPS[group]
+            choices, help_text = visibility.AUDIENCES, ""
+            if group == visibility.CONSENTED and (current or {}).get(group) != visibility.PUBLIC:
+                # Public contact details only through the expert's own consent page, never a drop-down.
+                choices = [c for c in choices if c[0] != visibility.PUBLIC]
+                help_text = _("如需向公众公开手机和电子邮箱，请在“公开联系方式”页面阅读说明并确认同意。")
             self.fields[f"vis_{group}"] = forms.ChoiceField(
-                label=_("“%(group)s”谁可见") % {"group": label}, choices=visibility.AUDIENCES,
+                label=_("“%(group)s”谁可见") % {"group": label}, choices=choices, help_text=help_text,
                 initial=(current or {}).get(group, default))
 
     def visibility_value(self) -> dict:
@@ -65,9 +70,12 @@ class ProfileRegistrationForm(ProfileForm):
 
 
 class RegistrationForm(ProfileRegistrationForm):
-    username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("登录时使用，字母、数字或 @.+-_"))
-    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8)
-    field_order = ["username", "password", "province", "name", "employer", "title"]
+    """A new account and its profile. No username field: the hub assigns the login name and shows it after
+    registration, so this form never tells a visitor whether a username exists."""
+
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, min_length=8,
+                               help_text=_("提交后系统会为您分配登录用户名，请与密码一起牢记。"))
+    field_order = ["password", "province", "name", "employer", "title"]
 
 
 class AvailabilityForm(forms.ModelForm):
@@ -171,3 +179,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
+
+
+class ContactConsentForm(forms.Form):
+    agree = forms.BooleanField(label=_("我已阅读以上说明，同意向所有访问者公开我的手机和电子邮箱。"))

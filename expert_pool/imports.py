@@ -6,16 +6,15 @@ row and column. Export writes only the cells ``visibility`` lets the viewer read
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
 
 from expert_pool import phones, services, visibility
 from expert_pool.models import LANGUAGES, Expert, Qualification, Specialism
+from hub import spreadsheets
 from hub.permissions import require
 
 #: (header, field, required) — the headers an export writes.
@@ -122,19 +121,18 @@ def _positions(header: list[str], result: ImportResult) -> dict[str, int]:
 
 def _parse(file, result: ImportResult, province=None) -> list[tuple[int, dict]]:
     try:
-        sheet = load_workbook(file, read_only=True, data_only=True).worksheets[0]
+        header, body = spreadsheets.read_table(file)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         result.errors.append(RowError(0, "", _("无法读取文件，请上传 .xlsx 格式的工作簿。")))
         return []
-    rows = sheet.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    header = [_cell(v) for v in header]
     positions = _positions(header, result)
     if result.errors:
         return []
     specialisms = {s.name: s.pk for s in Specialism.objects.all()}
     qualifications = {q.name: q.pk for q in Qualification.objects.all()}
     parsed, seen = [], {}
-    for number, values in enumerate(rows, start=2):
+    for number, values in body:
         raw = {name: _cell(values[pos]) if pos < len(values) else "" for name, pos in positions.items()}
         if not any(raw.values()):
             continue
@@ -248,15 +246,32 @@ EXPORT_COLUMNS = [("编号", None), ("状态", None)] + [
 
 def export_workbook(user, experts) -> bytes:
     """The given experts as XLSX; a cell the viewer may not read stays empty."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("专家库"))
-    sheet.append([title for title, _name in EXPORT_COLUMNS])
+    rows = []
     for expert in experts:
         values = visibility.redacted(user, expert)
         # 编号 is the association's number, the key the import reads: a round trip changes nothing.
-        sheet.append([expert.external_ref, expert.get_status_display()] + [values.get(name, "") for _t, name in
-                                                                 EXPORT_COLUMNS[2:]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        rows.append([expert.external_ref, expert.get_status_display()] + [values.get(name, "") for _t, name in
+                                                                EXPORT_COLUMNS[2:]])
+    return spreadsheets.xlsx_bytes([spreadsheets.Sheet(_("专家库"), [title for title, _name in EXPORT_COLUMNS], rows)])
+
+
+def _has_contacts(values: dict) -> bool:
+    return bool(values.get("phone") or values.get("email"))
+
+
+@transaction.atomic
+def experts_export(*, actor, experts) -> bytes:
+    """The directory export, written to the audit log: one entry per province whose experts it contains, naming
+    the exported experts and whether their contact details were readable to the exporter."""
+    experts = list(experts)
+    body = export_workbook(actor, experts)
+    by_province = {}
+    for expert in experts:
+        by_province.setdefault(expert.province_id, []).append(expert)
+    for group in by_province.values():
+        contacts = [e.pk for e in group if _has_contacts(visibility.redacted(actor, e))]
+        spreadsheets.audit_export(actor=actor, instance=group[0].province, action="expert_pool.experts.export",
+                                  what="expert directory", count=len(group), experts=[e.pk for e in group],
+                                  with_contacts=contacts)
+    return body
 

@@ -86,6 +86,9 @@ class Expert(models.Model):
     email = models.EmailField(_("电子邮箱"), blank=True)
     #: field group → audience (see ``visibility.GROUPS``); missing groups use their default audience.
     visibility = models.JSONField(_("资料公开范围"), default=dict, blank=True)
+    #: When the expert themself agreed, on the consent page, that phone and e-mail be shown to everyone. Contact
+    #: details are public only with this set (``visibility.audience_of``); withdrawing clears it.
+    contact_public_consent_at = models.DateTimeField(_("同意公开联系方式的时间"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING,
                               db_index=True)
     #: Changes of verified fields waiting for the coordinator: {field: new value}.

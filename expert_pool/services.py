@@ -65,10 +65,35 @@ def _languages(codes) -> str:
     return "," + ",".join(dict.fromkeys(codes)) + "," if codes else ",zh,"
 
 
-def _clean_visibility(value: dict | None) -> dict:
+NEEDS_CONSENT = _("联系方式只能由专家本人在“公开联系方式”页面确认同意后公开。")
+
+
+def _clean_visibility(value: dict | None, expert: Expert | None = None) -> dict:
+    """The configurable groups' audiences; contact details stay non-public unless the expert consented."""
     value = value or {}
     allowed = {a for a, _label in visibility.AUDIENCES}
-    return {g: value[g] for g in visibility.CONFIGURABLE if value.get(g) in allowed}
+    clean = {g: value[g] for g in visibility.CONFIGURABLE if value.get(g) in allowed}
+    if clean.get(visibility.CONSENTED) == visibility.PUBLIC and not (
+            expert is not None and expert.contact_public_consent_at):
+        raise ValidationError({"visibility": NEEDS_CONSENT})
+    return clean
+
+
+@transaction.atomic
+def expert_contact_consent(*, actor, consent: bool) -> Expert:
+    """The expert agrees (or withdraws agreement) that phone and e-mail be shown to everyone, signed in or not.
+    Only the expert themself can do this; withdrawing returns contact details to the home province only."""
+    expert = Expert.objects.select_for_update().get(pk=own_expert(actor).pk)
+    if consent:
+        expert.contact_public_consent_at = timezone.now()
+        expert.visibility = {**(expert.visibility or {}), visibility.CONSENTED: visibility.PUBLIC}
+    else:
+        expert.contact_public_consent_at = None
+        expert.visibility = {**(expert.visibility or {}), visibility.CONSENTED: visibility.HOME}
+    expert.full_clean(exclude=["user", "possible_duplicate_of"])
+    expert.save()
+    refresh_search(expert)
+    return expert
 
 
 def find_duplicate(*, name: str, employer: str, phone: str = "", email: str = "", exclude_pk=None) -> Expert | None:
@@ -135,10 +160,16 @@ def expert_create(*, province, name: str, employer: str, title: str = "", specia
 
 
 @transaction.atomic
-def expert_register(*, username: str, password: str, province, name: str, employer: str, **profile) -> Expert:
-    """Self-registration: an account and a pending profile, checked by the home province's coordinator."""
+def expert_register(*, password: str, province, name: str, employer: str, username: str | None = None,
+                    **profile) -> Expert:
+    """Self-registration: an account and a pending profile, checked by the home province's coordinator.
+
+    The site's form passes no username: the hub assigns one (``new_username``), so the form's answer cannot tell
+    an anonymous visitor which usernames exist. An explicit username (imports, the shell) must be free."""
     User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
+    if username is None:
+        username = new_username(province)
+    elif User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("该用户名已被使用，请换一个。")})
     user = User(username=username, email=profile.get("email", ""), first_name=name)
     validate_password(password, user)
@@ -146,6 +177,18 @@ def expert_register(*, username: str, password: str, province, name: str, employ
     user.full_clean()
     user.save()
     return expert_create(province=province, name=name, employer=employer, user=user, **profile)
+
+
+def new_username(province) -> str:
+    """A fresh login name for a self-registered expert: the province code and six random letters and digits."""
+    import secrets
+
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a screen and typed again
+    User = get_user_model()
+    while True:
+        candidate = f"{province.code.lower()}-{''.join(secrets.choice(alphabet) for _i in range(6))}"
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
 
 
 def own_expert(actor) -> Expert:
@@ -186,7 +229,7 @@ def expert_update_own(*, actor, specialisms=None, qualifications=None, visibilit
         else:
             held.pop("qualifications", None)
     if visibility_ is not None:
-        expert.visibility = _clean_visibility(visibility_)
+        expert.visibility = _clean_visibility(visibility_, expert)
     if photo:
         expert.photo = photo
     changed = held != expert.pending_changes and held
@@ -308,7 +351,7 @@ def expert_review_changes(*, actor, expert_id: int, accept: bool) -> Expert:
 def expert_set_visibility(*, actor, expert_id: int, visibility_: dict) -> Expert:
     """The home coordinator sets who sees each field group (the expert does it in their own profile)."""
     expert = _coordinated(actor, expert_id)
-    expert.visibility = _clean_visibility(visibility_)
+    expert.visibility = _clean_visibility(visibility_, expert)
     expert.save()
     refresh_search(expert)
     return expert

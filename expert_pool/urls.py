@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/", views.import_experts, name="import"),
     path("register/", views.register, name="register"),
     path("me/", views.my_profile, name="my_profile"),
+    path("me/contact/", views.my_contact_consent, name="contact_consent"),
     path("me/availability/", views.my_availability, name="my_availability"),
     path("me/availability/<int:pk>/delete/", views.availability_delete, name="availability_delete"),
     path("me/conflicts/", views.my_conflicts, name="my_conflicts"),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +29,10 @@ from expert_pool.forms import (
     RequestForm,
 )
 from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
+from hub import spreadsheets
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
+from hub.redirects import safe_next
 
 PAGE_SIZE = 20
 
@@ -184,13 +186,15 @@ def register(request):
                                                 **form.profile_kwargs())
             else:
                 expert = services.expert_register(
-                    username=form.cleaned_data["username"], password=form.cleaned_data["password"],
-                    province=form.cleaned_data["province"], **form.profile_kwargs())
+                    password=form.cleaned_data["password"], province=form.cleaned_data["province"],
+                    **form.profile_kwargs())
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if not signed_in:
                 login(request, expert.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("您的登录用户名是 %(username)s，请与密码一起牢记。") % {
+                    "username": expert.user.username})
             messages.success(request, _("登记成功。本省协会专家协调员审核通过后，您的资料将在专家库中公开。"))
             return redirect("expert_pool:my_profile")
     return render(request, "expert_pool/register.html", {"form": form})
@@ -225,6 +229,25 @@ def _month_param(value: str | None, today: datetime.date) -> datetime.date:
         return datetime.date.fromisoformat(f"{value}-01") if value else today.replace(day=1)
     except ValueError:
         return today.replace(day=1)
+
+
+@login_required
+def my_contact_consent(request):
+    """The only way to make contact details public: a page that says exactly what becomes visible to whom."""
+    from expert_pool.forms import ContactConsentForm
+
+    expert = services.own_expert(request.user)
+    form = ContactConsentForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "withdraw":
+            services.expert_contact_consent(actor=request.user, consent=False)
+            messages.success(request, _("已撤回同意：您的联系方式不再公开，仅本省协会可见。"))
+            return redirect("expert_pool:my_profile")
+        if form.is_valid():
+            services.expert_contact_consent(actor=request.user, consent=True)
+            messages.success(request, _("您的手机和电子邮箱现已向所有访问者公开，可随时在此页撤回。"))
+            return redirect("expert_pool:my_profile")
+    return render(request, "expert_pool/contact_consent.html", {"expert": expert, "form": form})
 
 
 @login_required
@@ -446,7 +469,7 @@ def assignment_step(request, pk: int, step: str):
         messages.success(request, _("已完成。"))
     except ValidationError as exc:
         _errors(request, exc)
-    target = request.POST.get("next", "")
+    target = safe_next(request, "")
     if target.startswith("/experts/"):
         return redirect(target)
     return redirect("expert_pool:request_detail", pk=assignment.request_id)
@@ -515,10 +538,8 @@ def export(request):
         raise PermissionDenied
     form = DirectoryForm(request.GET or None)
     experts = selectors.directory_search(request.user, _filters(form))
-    body = imports.export_workbook(request.user, experts)
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="experts-{datetime.date.today():%Y%m%d}.xlsx"'
-    return response
+    body = imports.experts_export(actor=request.user, experts=experts)
+    return spreadsheets.download(f"experts-{datetime.date.today():%Y%m%d}.xlsx", body)
 
 
 @login_required

@@ -25,6 +25,8 @@ GROUPS = {
     "biography": (_("简介与照片"), ("bio", "photo"), PUBLIC, True),
     "contact": (_("联系方式"), ("phone", "email"), HOME, True),
 }
+#: The group that only the expert's explicit consent (consent page) can make public.
+CONSENTED = "contact"
 CONFIGURABLE = [key for key, spec in GROUPS.items() if spec[3]]
 FIELD_GROUP = {field: key for key, spec in GROUPS.items() for field in spec[1]}
 
@@ -34,6 +36,8 @@ def audience_of(expert, group: str) -> str:
     if not configurable:
         return default
     value = (expert.visibility or {}).get(group, default)
+    if group == CONSENTED and value == PUBLIC and not getattr(expert, "contact_public_consent_at", None):
+        return default  # public contact details need the expert's own recorded consent
     return value if value in _RANK else default
 
 

@@ -72,3 +72,4 @@ def expert_search_group(*, user, query, limit):
 def register_log_actions(actions):
     actions.register_action("expert_pool.draw", _("随机抽取专家"), _("随机抽取专家"))
     actions.register_action("expert_pool.expert.merge", _("合并重复的专家记录"), _("合并重复的专家记录"))
+    actions.register_action("expert_pool.experts.export", _("导出专家名单"), _("导出专家名单"))

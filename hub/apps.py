@@ -6,3 +6,6 @@ class HubConfig(AppConfig):
     name = "hub"
     verbose_name = _("圆桌会议")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from hub.accounts import signals  # noqa: F401 - connects the sign-in receivers

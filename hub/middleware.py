@@ -1,4 +1,5 @@
 """Middleware of the hub."""
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -18,3 +19,13 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp with one exception: Wagtail's admin pages get ``HUB_ADMIN_CSP`` (see settings)."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and parts.config is None and request.path_info.startswith("/admin/"):
+            parts.config = settings.HUB_ADMIN_CSP
+        return parts

@@ -4,6 +4,7 @@ With no environment variables the hub runs embedded: a SQLite file, the in-memor
 cache and console e-mail. ``DJANGO_ENV=production`` switches to PostgreSQL and Redis and makes the variables in
 ``hub.env.PRODUCTION_REQUIRED`` mandatory. ``.env.example`` lists every variable.
 """
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "axes",  # last: its checks look at the authentication backends and middleware above
 ]
 
 MIDDLEWARE = [
@@ -70,9 +75,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "hub.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hub.middleware.ContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # last: turns a lockout raised during authenticate() into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -137,6 +147,8 @@ else:
 
 # --- Authentication and the permission gate ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # first: refuses an authenticate() call from a locked-out account or address before any password is checked
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -150,6 +162,27 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 GUARDIAN_MONKEY_PATCH_USER = False
+# Members-only pages (Wagtail view restrictions) send visitors to the site's own login, which says why.
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/?reason=members"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link is valid for one day
+
+# Guessing passwords (django-axes, database handler: works under ASGI and with several workers). Both login pages
+# (/accounts/login/ and Wagtail's /admin/login/) authenticate through the backend above, so both are covered.
+# AXES_FAILURE_LIMIT failed attempts within AXES_COOLOFF_TIME, counted separately per account (any address) and
+# per client address (any account), lock that account or address for AXES_COOLOFF_TIME; the secretariat can
+# lift a lockout at /accounts/lockouts/. A success does not reset the counters, so logging into one's own
+# account cannot launder an address that is guessing other accounts.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "hub.accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Two-factor sign-in (django-otp TOTP): optional for staff; in production required for superusers.
+OTP_TOTP_ISSUER = "长三角质协圆桌会议"
+HUB_SUPERUSER_2FA_REQUIRED = PRODUCTION
 
 # --- Language and time -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -237,6 +270,26 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every response, in every environment (tests included). Site pages: scripts only
+# from our own files (no inline script, no eval), nothing from any other host. Style attributes stay allowed:
+# templates colour provinces through CSS custom properties and the notes editor injects its base styles, and CSS
+# cannot run script. Wagtail's admin (/admin/) ships inline <script> blocks of its own (inline panels, date
+# widgets), so it gets HUB_ADMIN_CSP: the same policy plus inline scripts, still no outside host.
+_CSP_SITE = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],
+}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_SITE}
+HUB_ADMIN_CSP = {**_CSP_SITE, "script-src": ["'self'", "'unsafe-inline'"]}
 X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's preview panel frames our own pages
 # check --deploy asks for DENY; SAMEORIGIN is the deliberate choice above (only our own pages may frame us).
 SILENCED_SYSTEM_CHECKS = ["security.W019"]

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
@@ -8,12 +7,13 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from hub import views
 
+handler500 = "hub.views.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("hub.accounts.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     # Feature URLs: each app owns its own urls module.

@@ -1,9 +1,18 @@
 """Thin site views of the roundtable core."""
-from django.db import connection
-from django.http import JsonResponse
+import logging
+import sys
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 from hub import selectors
+
+logger = logging.getLogger(__name__)
+#: Errors that mean "the database cannot be reached" rather than "this request is wrong".
+UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def search(request):
@@ -14,7 +23,48 @@ def search(request):
                                                "total": sum(len(g["results"]) for g in groups)})
 
 
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        # A broken connection is dropped, so the next request connects afresh: recovery needs no restart.
+        connection.close()
+        return False
+
+
+def _redis_ok() -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except redis.RedisError:
+        return False
+
+
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """{"status": "ok"} with 200, or 503 naming each service that is down (database; Redis when configured)."""
+    checks = {"database": _database_ok()}
+    if settings.REDIS_URL:
+        checks["redis"] = _redis_ok()
+    down = sorted(name for name, ok in checks.items() if not ok)
+    body = {"status": "ok" if not down else "unavailable", "down": down,
+            **{name: "ok" if ok else "down" for name, ok in checks.items()}}
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def server_error(request, template_name="500.html"):
+    """handler500: a database that cannot be reached is a 503 ("try again shortly"), anything else a 500. Both
+    pages use a layout that reads nothing from the database."""
+    error = sys.exc_info()[1]
+    if isinstance(error, UNREACHABLE):
+        connection.close()
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(loader.get_template(template_name).render())

@@ -69,3 +69,8 @@ def register_roundtable_members():
     from hub.viewsets import RoundtableViewSetGroup
 
     return RoundtableViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def register_account_log_actions(actions):
+    actions.register_action("hub.lockout.release", gettext_lazy("解除登录锁定"), gettext_lazy("解除登录锁定"))

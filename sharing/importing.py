@@ -117,7 +117,7 @@ def _value(raw, name):
 @transaction.atomic
 def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False) -> ImportReport:
     """Import (create or update) ``province``'s standards from an uploaded XLSX/CSV file."""
-    from sharing.spreadsheets import read_table
+    from hub.spreadsheets import read_table
 
     require(actor, "add", province)
     report = ImportReport()

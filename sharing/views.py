@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
+from hub.spreadsheets import Sheet, xlsx_response
 from sharing import selectors, services
 from sharing.forms import (
     CommentForm,
@@ -24,7 +26,6 @@ from sharing.forms import (
 )
 from sharing.models import GroupStandard, StandardComment
 from sharing.models.standards import RECOGNISABLE, Status
-from sharing.spreadsheets import workbook_response
 
 PAGE_SIZE = 50
 CELL_COLOURS = {"recognised": "#2da44e", "conditional": "#bf8700", "declined": "#cf222e", "pending": "#ddf4ff",
@@ -64,7 +65,7 @@ def registry_export(request):
             for s in selectors.registry(params)]
     headers = [_("标准编号"), _("中文名称"), _("英文名称"), _("发布协会"), _("状态"), "ICS", "CCS", _("发布日期"),
                _("实施日期"), _("废止日期"), _("全区域互认"), _("认可省市数"), _("适用范围"), _("起草单位")]
-    return workbook_response("group-standards.xlsx", [(_("团体标准"), headers, rows)])
+    return xlsx_response("group-standards.xlsx", [Sheet(_("团体标准"), headers, rows)])
 
 
 def detail(request, pk: int):
@@ -96,7 +97,7 @@ def full_text(request, pk: int):
         raise Http404
     if not standard.text_public and not selectors.is_roundtable_staff(request.user):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+            return redirect_to_login(request.get_full_path())
         raise PermissionDenied
     return serve(request, standard.full_text_id, standard.full_text.filename)
 
@@ -185,8 +186,8 @@ def matrix_export(request):
             return by_label[value]
         return None
 
-    return workbook_response("recognition-matrix.xlsx", [(_("互认矩阵"), headers, rows),
-                                                        (_("各省统计"), summary_headers, summary)], fills=fills)
+    return xlsx_response("recognition-matrix.xlsx", [Sheet(_("互认矩阵"), headers, rows),
+                                                    Sheet(_("各省统计"), summary_headers, summary)], fills=fills)
 
 
 def _comment_provinces(user, standard):
@@ -247,7 +248,7 @@ def comments_export(request, pk: int):
     rows = [[n, c.clause, c.text, c.suggestion, c.province.name_zh, c.created_at.strftime("%Y-%m-%d"),
              c.get_disposition_display(), c.disposition_reason]
             for n, c in enumerate(standard.comments.select_related("province"), start=1)]
-    return workbook_response(f"comments-{standard.pk}.xlsx", [(_("意见处理表"), headers, rows)])
+    return xlsx_response(f"comments-{standard.pk}.xlsx", [Sheet(_("意见处理表"), headers, rows)])
 
 
 @login_required
@@ -279,4 +280,5 @@ def import_template(request):
     example = ["T/SAQ 1—2024", "质量管理 小组活动成果评价准则", "Evaluation of QC circle results", "03.120.10", "A00",
                "实施", "2023-05-01", "2024-01-10", "2024-03-01", "", "适用于企业质量管理小组成果的评价。",
                "上海市质量协会", "是"]
-    return workbook_response("standards-import-template.xlsx", [(_("团体标准"), [c[0] for c in COLUMNS], [example])])
+    return xlsx_response("standards-import-template.xlsx",
+                         [Sheet(_("团体标准"), [c[0] for c in COLUMNS], [example])])

@@ -20,6 +20,7 @@ from hub.meetings import export as minutes_export
 from hub.meetings import selectors as sel
 from hub.meetings import services as svc
 from hub.models import ActionItem, Meeting, MinutesAnswer, NoteClient, Participant, Province
+from hub.redirects import redirect_next
 
 
 def _meeting(request, pk):
@@ -290,7 +291,7 @@ def action_item_done(request, item_id):
         _errors(request, exc)
     else:
         messages.success(request, _("事项已办结。"))
-    return redirect(request.POST.get("next") or reverse("action_items"))
+    return redirect_next(request, reverse("action_items"))
 
 
 @login_required

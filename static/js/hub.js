@@ -6,3 +6,9 @@ document.addEventListener("click", (event) => {
   const open = nav.classList.toggle("open");
   toggle.setAttribute("aria-expanded", String(open));
 });
+
+// A form with data-confirm asks before it is sent (e.g. closing a meeting).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});

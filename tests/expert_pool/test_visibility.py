@@ -27,6 +27,7 @@ def test_each_audience_sees_its_groups(expert, staff_of, user_factory):
 
 
 def test_an_expert_can_open_or_close_a_group(expert, staff_of):
+    services.expert_contact_consent(actor=expert.user, consent=True)  # contacts open only with consent
     services.expert_update_own(actor=expert.user, visibility_={"contact": "public", "biography": "home"})
     expert.refresh_from_db()
     assert visibility.visible_groups(AnonymousUser(), expert) == {"basic", "contact"}

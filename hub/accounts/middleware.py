@@ -1,0 +1,40 @@
+"""The second step of sign-in: an account with a TOTP device is not signed in until its code was entered."""
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+#: Session key set at sign-in: "verify" (has a device) or "enrol" (a superuser in production without one).
+SESSION_KEY = "hub_second_factor"
+EXEMPT_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz", "/i18n/")
+
+
+class SecondFactorMiddleware:
+    """Holds a signed-in but unverified session at the verify (or enrolment) step, whatever login page it used.
+
+    The decision is taken once at sign-in (``hub.accounts.signals``) and kept in the session, so ordinary
+    requests cost no extra query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        pending = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+        if pending and not request.path.startswith(EXEMPT_PREFIXES):
+            user = request.user
+            if user.is_authenticated and not user.is_verified():
+                name = "two_factor_verify" if pending == "verify" else "two_factor_setup"
+                return redirect(reverse(name) + "?" + urlencode({"next": request.get_full_path()}))
+            request.session.pop(SESSION_KEY, None)
+        return self.get_response(request)
+
+
+def second_factor_needed(user) -> str | None:
+    from django_otp import user_has_device
+
+    if user_has_device(user, confirmed=True):
+        return "verify"
+    if settings.HUB_SUPERUSER_2FA_REQUIRED and user.is_superuser:
+        return "enrol"
+    return None
