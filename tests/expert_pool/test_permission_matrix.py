@@ -79,6 +79,13 @@ def draw_count(obj):
     return Draw.objects.filter(request=obj).count()
 
 
+def pending_pair(province):
+    """Two pending registrations of one province; the second carries the first as ``other``."""
+    first, second = expert_of(province, "pending"), expert_of(province, "pending")
+    second.other = first
+    return second
+
+
 REQUESTERS = ("own coordinator",)  # requesting staff: `add` (editors, moderators) or `coordinate`
 
 CASES = [
@@ -99,6 +106,15 @@ CASES = [
     Case("approve borrowing", borrowed_from, lambda a: f"/experts/assignments/{a.pk}/approve/",
          action="coordinate", method="post", written=status_of),
     Case("draw record", draw_of, lambda d: f"/experts/draws/{d.pk}/"),
+    Case("reject registration", lambda p: expert_of(p, "pending"), lambda e: f"/experts/{e.pk}/manage/",
+         action="coordinate", method="post", data=lambda e: {"action": "status", "status": "rejected",
+                                                             "reason": "资料不全"},
+         written=status_of),
+    Case("compare duplicates", pending_pair, lambda e: f"/experts/{e.pk}/compare/{e.other.pk}/",
+         action="coordinate"),
+    Case("merge duplicates", pending_pair, lambda e: f"/experts/{e.pk}/compare/{e.other.pk}/",
+         action="coordinate", method="post", data=lambda e: {"keep": e.other.pk},
+         written=lambda e: Expert.objects.filter(pk=e.pk).exists()),
 ]
 
 
