@@ -413,4 +413,6 @@ class Registration(models.Model):
     def cancel_url(self) -> str:
         from django.urls import reverse
 
-        return settings.HUB_BASE_URL.rstrip("/") + reverse("cms:registration_cancel", args=[self.token])
+        from hub.links import absolute_url
+
+        return absolute_url(reverse("cms:registration_cancel", args=[self.token]))

@@ -20,6 +20,7 @@ from wagtail.log_actions import log
 from wagtail.models import PageViewRestriction, TaskState
 
 from cms.events import EventPage, Registration
+from hub.links import page_url
 from hub.permissions import province_ids_for
 from hub.roles import ROLES, SECRETARIAT_GROUP, group_name
 
@@ -157,7 +158,7 @@ def registration_mail(*, registration_id: int, reason: str) -> None:
     event = registration.event
     body = render_to_string("cms/email/registration.txt", {
         "registration": registration, "event": event, "reason": reason, "cancel_url": registration.cancel_url(),
-        "event_url": event.full_url or "",
+        "event_url": page_url(event),
     })
     message = EmailMessage(subject=str(subject).format(title=event.title), body=body,
                            from_email=settings.DEFAULT_FROM_EMAIL, to=[registration.email])

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from cms import calendar, selectors, services
 from cms.events import EventCategory, EventPage, Registration
 from cms.forms import RegistrationForm
+from hub.links import page_url
 from hub.models import Province
 
 
@@ -141,7 +142,7 @@ def _ics(content: bytes, name: str) -> HttpResponse:
 
 
 def _url_for(request):
-    return lambda event: event.get_full_url(request)
+    return page_url
 
 
 def ical_all(request):
