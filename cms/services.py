@@ -116,6 +116,15 @@ def registration_cancel(*, token) -> Registration:
 
 
 @transaction.atomic
+def registration_cancel_own(*, user, registration_id: int) -> Registration:
+    """A signed-in member cancels one of their own registrations (from 我的报名); anyone else's is a 404."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    registration = get_object_or_404(Registration.objects.only("pk", "token"), pk=registration_id, user=user)
+    return registration_cancel(token=registration.token)
+
+
+@transaction.atomic
 def registration_decide(*, actor, registration_id: int, approve: bool) -> Registration:
     """The lead province approves or turns down a pending registration; a refusal frees the seat for the waitlist."""
     registration = get_object_or_404(Registration.objects.restrict(actor, "view"), pk=registration_id)
