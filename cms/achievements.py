@@ -40,6 +40,14 @@ class AchievementType(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the active language: the starting entries are in the translation catalogue
+        (cms/taxonomy.py); an entry the secretariat adds later shows as typed until it is translated."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
 
 class AchievementTag(TaggedItemBase):
     content_object = ParentalKey("cms.AchievementPage", on_delete=models.CASCADE, related_name="tagged_items")
