@@ -265,30 +265,11 @@ def highlight_terms(query: str) -> list[str]:
     return sorted((t for t in terms if t and _WORD_CHAR.search(t)), key=len, reverse=True)
 
 
-def _pattern(query: str):
-    terms = highlight_terms(query)
-    return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE) if terms else None
-
-
-def highlight(text: str, query: str):
-    """``text`` escaped, with every occurrence of the query's words in <mark>."""
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
-
-    pattern = _pattern(query)
-    if pattern is None or not text:
-        return escape(text or "")
-    out, last = [], 0
-    for match in pattern.finditer(text):
-        out += [escape(text[last:match.start()]), "<mark>", escape(match.group()), "</mark>"]
-        last = match.end()
-    out.append(escape(text[last:]))
-    return mark_safe("".join(out))
-
-
 def snippet(text: str, query: str, length: int = 120):
     """A window of about ``length`` characters of ``text`` around the first place the query (as a phrase, else
-    its longest word) occurs, with the query highlighted; the start of the text when it does not occur."""
+    its longest word) occurs; the start of the text when it does not occur. Plain text: the search page marks
+    the query's words in the browser (static/js/search.js), so the server's HTML holds every title and snippet
+    unbroken — a test that a title is absent from the page cannot pass because of a <mark> inside it."""
     text = " ".join((text or "").split())
     if not text:
         return ""
@@ -301,5 +282,4 @@ def snippet(text: str, query: str, length: int = 120):
     start = max(0, position - length // 4) if position > 0 else 0
     end = min(len(text), start + length)
     start = max(0, min(start, end - length))
-    window = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-    return highlight(window, query)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

@@ -119,7 +119,7 @@ def site_search(*, user, query: str, limit: int = 20, request=None, only: str | 
     Each group holds at most ``limit`` results from ``offset`` on and says whether there are more (``has_more``);
     ``only`` (a group key) searches that group alone, for its own result pages.
     """
-    from hub.search import highlight, query_terms, snippet
+    from hub.search import query_terms, snippet
 
     if not query_terms(query):
         return []
@@ -142,6 +142,5 @@ def site_search(*, user, query: str, limit: int = 20, request=None, only: str | 
         group["results"] = group["results"][:limit]
         for result in group["results"]:
             result.setdefault("type", group["label"])
-            result["title_html"] = highlight(result["title"], query)
             result["snippet"] = snippet(result.get("text") or result.get("summary", ""), query)
     return sorted(groups, key=lambda group: group.get("order", 50))

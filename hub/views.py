@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from hub import selectors
+from hub.search import highlight_terms
 
 PER_GROUP = 20
 
@@ -24,7 +25,7 @@ def search(request):
     return render(request, "hub/search.html", {
         "query": query, "groups": groups, "only": only, "page": page,
         "total": sum(len(g["results"]) for g in groups), "more": any(g["has_more"] for g in groups),
-        "first_number": (page - 1) * PER_GROUP + 1,
+        "first_number": (page - 1) * PER_GROUP + 1, "highlight": highlight_terms(query) if groups else [],
     })
 
 
@@ -32,3 +33,17 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+#: Paths no search engine should crawl: the admin, accounts, per-person and organiser pages, exports and feeds' .ics.
+ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/i18n/", "/search/", "/events/mine/", "/meetings/", "/experts/tasks/")
+
+
+def robots_txt(request):
+    from django.http import HttpResponse
+
+    from hub.links import absolute_url
+
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "",
+             f"Sitemap: {absolute_url('/sitemap.xml')}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,5 +1,6 @@
 """The language switch in the header: Chinese by default, English on request."""
 import pytest
+from django.test import Client
 
 
 @pytest.mark.django_db
@@ -91,3 +92,14 @@ def test_names_and_dates_follow_the_language(english, province):
     factories.event(sh, title="质量月分会场", campaign=campaign)
     body = english.get(campaign.url).content.decode()
     assert not re.search(r"\d+月\d+日", body) and "星期" not in body
+
+
+@pytest.mark.django_db
+def test_content_pages_in_english_fall_back_to_chinese_with_a_marker(english, province):
+    from tests.cms.factories import content_page
+
+    page = content_page(province("SH").section_page, "只有中文的通知", intro="<p>中文正文</p>")
+    body = english.get(page.url).content.decode()
+    assert "data-language-fallback" in body and "no English version" in body and "中文正文" in body
+    chinese = Client().get(page.url).content.decode()
+    assert "data-language-fallback" not in chinese
