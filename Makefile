@@ -12,7 +12,7 @@ SERVICES := PYTHON_FOR_PORTS=$(PY) scripts/test-services.sh
 .PHONY: help run test test-sqlite bench lint clean venv venv-dev assets
 
 help:
-	@echo "make run          set up (venv, assets, migrations, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make run          set up (venv, assets, migrations, demo data) and serve (plus the publishing scheduler) http://$(HOST):$(PORT)"
 	@echo "make test         lint, pip check and the whole test suite on throwaway PostgreSQL + Redis"
 	@echo "make test-sqlite  quick run on SQLite, skipping PostgreSQL/Redis tests (never in CI)"
 	@echo "make bench        run every bench/*.py on throwaway PostgreSQL + Redis"
@@ -32,7 +32,8 @@ run: venv assets
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_roundtable
 	$(PY) manage.py seed_demo --if-empty
-	@echo "Serving the hub on http://$(HOST):$(PORT)/ (HTTP and websockets; Ctrl-C stops)"
+	@echo "Serving the hub on http://$(HOST):$(PORT)/ (HTTP and websockets; Ctrl-C stops), scheduled publishing every minute"
+	@$(PY) manage.py run_scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: venv-dev

@@ -40,6 +40,14 @@ class AchievementType(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the active language: the starting entries are in the translation catalogue
+        (cms/taxonomy.py); an entry the secretariat adds later shows as typed until it is translated."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
 
 class AchievementTag(TaggedItemBase):
     content_object = ParentalKey("cms.AchievementPage", on_delete=models.CASCADE, related_name="tagged_items")
@@ -66,12 +74,16 @@ class AchievementPage(Page):
     year = models.PositiveSmallIntegerField(_("年份"))
     summary = models.TextField(_("摘要"), max_length=500)
     body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
+    cover_image = models.ForeignKey("wagtailimages.Image", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("封面图片"),
+                                    help_text=_("显示在成果页顶部，也是分享到微信等时的预览图。"))
     visibility = models.CharField(_("可见范围"), max_length=10, choices=VISIBILITIES, default=PUBLIC)
     tags = ClusterTaggableManager(through=AchievementTag, blank=True, verbose_name=_("标签"))
 
     content_panels = Page.content_panels + [
         FieldRowPanel([FieldPanel("organisation"), FieldPanel("achievement_type"), FieldPanel("year")]),
-        FieldPanel("summary"), FieldPanel("body"), InlinePanel("attachments", label=_("附件")),
+        FieldPanel("summary"), FieldPanel("cover_image"), FieldPanel("body"),
+        InlinePanel("attachments", label=_("附件")),
         FieldPanel("tags"), FieldPanel("visibility"),
     ]
     search_fields = Page.search_fields + [

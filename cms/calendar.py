@@ -8,11 +8,9 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from hub.links import absolute_url, page_url
+
 PRODID = "-//Yangtze Delta Quality Roundtable//hub//ZH"
-
-
-def _absolute(url: str) -> str:
-    return url if url.startswith("http") else settings.HUB_BASE_URL.rstrip("/") + url
 
 
 def vevent(event, *, url: str | None = None, with_link: bool = False) -> Event:
@@ -37,7 +35,7 @@ def vevent(event, *, url: str | None = None, with_link: bool = False) -> Event:
     if location:
         item.add("location", vText(location))
     if url:
-        item.add("url", _absolute(url))
+        item.add("url", absolute_url(url))
     category = getattr(event, "category", None)
     if category is not None:
         item.add("categories", [category.name])
@@ -66,7 +64,7 @@ def calendar(events, *, name: str, url_for=None, with_link: bool = False) -> byt
 
 def registration_invite(registration) -> bytes:
     event = registration.event
-    return calendar([event], name=event.title, url_for=lambda e: e.full_url or "", with_link=True)
+    return calendar([event], name=event.title, url_for=page_url, with_link=True)
 
 
 def plain(html: str) -> str:

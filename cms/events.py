@@ -65,6 +65,14 @@ class EventCategory(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The name in the active language: the starting entries are in the translation catalogue
+        (cms/taxonomy.py); an entry the secretariat adds later shows as typed until it is translated."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
+
 
 class EventQuestion(Orderable):
     """A question the organiser asks every registrant (custom registration question)."""
@@ -249,14 +257,17 @@ class EventPage(Page):
 
     def when_text(self) -> str:
         """The date (and time) as association staff write it, in the event's own time zone."""
+        from django.utils.dateformat import format as date_format
+        from django.utils.translation import pgettext
+
         def day(d):
-            return f"{d.year}年{d.month}月{d.day}日"
+            return date_format(d, pgettext("date format", "Y年n月j日"))
 
         if self.start_date is None:
             return ""
         if self.multi_day:
-            end = f"{self.end_date.month}月{self.end_date.day}日" if self.end_date.year == self.start_date.year \
-                else day(self.end_date)
+            end = date_format(self.end_date, pgettext("date format", "n月j日")) \
+                if self.end_date.year == self.start_date.year else day(self.end_date)
             text = f"{day(self.start_date)}–{end}"
         else:
             text = day(self.start_date)
@@ -413,4 +424,6 @@ class Registration(models.Model):
     def cancel_url(self) -> str:
         from django.urls import reverse
 
-        return settings.HUB_BASE_URL.rstrip("/") + reverse("cms:registration_cancel", args=[self.token])
+        from hub.links import absolute_url
+
+        return absolute_url(reverse("cms:registration_cancel", args=[self.token]))

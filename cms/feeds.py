@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
 from cms import selectors
+from hub.links import page_url
 
 
 class EventFeed(Feed):
@@ -25,7 +26,7 @@ class EventFeed(Feed):
         return f"{when} · {item.province.name_zh} · {item.category.name}\n{item.summary}"
 
     def item_link(self, item):
-        return item.url
+        return page_url(item)
 
     def item_guid(self, item):
         return f"event-{item.pk}"
@@ -62,7 +63,7 @@ class AchievementFeed(Feed):
         return f"{item.province.name_zh} · {item.organisation} · {item.achievement_type.name} · {item.year}\n{item.summary}"
 
     def item_link(self, item):
-        return item.url
+        return page_url(item)
 
     def item_guid(self, item):
         return f"achievement-{item.pk}"

@@ -57,7 +57,7 @@ class EventPageForm(ProvincePageForm):
 
 
 class AchievementPageForm(ProvincePageForm):
-    pass
+    image_fields = ("cover_image",)
 
 
 class RegistrationForm(forms.Form):

@@ -158,6 +158,16 @@ def campaign_overview(*, campaign: CampaignPage, user, request=None) -> dict:
 # --- registrations --------------------------------------------------------------------------------------------
 
 
+def my_registrations(*, user) -> list[Registration]:
+    """The member's own registrations (made while signed in), upcoming events first, then past ones."""
+    if not user.is_authenticated:
+        return []
+    rows = list(Registration.objects.filter(user=user).select_related("event", "event__province")
+                .order_by("-event__starts_at", "-created_at"))
+    upcoming = sorted((r for r in rows if not r.event.is_past), key=lambda r: r.event.starts_at)
+    return upcoming + [r for r in rows if r.event.is_past]
+
+
 def registrations_for(*, user, event: EventPage):
     return (Registration.objects.restrict(user, "view").filter(event=event)
             .order_by("status", "created_at", "pk"))

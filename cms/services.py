@@ -18,6 +18,7 @@ from wagtail.models import PageViewRestriction, TaskState
 
 from cms.events import EventPage, Registration
 from hub import spreadsheets
+from hub.links import page_url
 from hub.permissions import province_ids_for
 from hub.roles import ROLES, SECRETARIAT_GROUP, group_name
 
@@ -113,6 +114,15 @@ def registration_cancel(*, token) -> Registration:
 
 
 @transaction.atomic
+def registration_cancel_own(*, user, registration_id: int) -> Registration:
+    """A signed-in member cancels one of their own registrations (from 我的报名); anyone else's is a 404."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    registration = get_object_or_404(Registration.objects.only("pk", "token"), pk=registration_id, user=user)
+    return registration_cancel(token=registration.token)
+
+
+@transaction.atomic
 def registration_decide(*, actor, registration_id: int, approve: bool) -> Registration:
     """The lead province approves or turns down a pending registration; a refusal frees the seat for the waitlist."""
     registration = get_object_or_404(Registration.objects.restrict(actor, "view"), pk=registration_id)
@@ -155,7 +165,7 @@ def registration_mail(*, registration_id: int, reason: str) -> None:
     event = registration.event
     body = render_to_string("cms/email/registration.txt", {
         "registration": registration, "event": event, "reason": reason, "cancel_url": registration.cancel_url(),
-        "event_url": event.full_url or "",
+        "event_url": page_url(event),
     })
     message = EmailMessage(subject=str(subject).format(title=event.title), body=body,
                            from_email=settings.DEFAULT_FROM_EMAIL, to=[registration.email])

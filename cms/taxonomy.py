@@ -1,11 +1,14 @@
 """The starting entries of the two editable taxonomies (the secretariat may add, rename or reorder them)."""
+from django.utils.translation import gettext_noop as _
+
+# The names are stored in Chinese; marking them puts them in the catalogue, so that ``label`` shows them in English.
 EVENT_CATEGORIES = [
-    ("质量月", "quality-month"), ("群众性质量提升", "mass-quality"), ("质量大讲堂", "quality-lecture"),
-    ("国际交流", "international"), ("培训", "training"), ("圆桌会议", "roundtable"),
+    (_("质量月"), "quality-month"), (_("群众性质量提升"), "mass-quality"), (_("质量大讲堂"), "quality-lecture"),
+    (_("国际交流"), "international"), (_("培训"), "training"), (_("圆桌会议"), "roundtable"),
 ]
 ACHIEVEMENT_TYPES = [
-    ("QC小组成果", "qc-circle"), ("质量改进项目", "improvement"), ("卓越绩效实践", "excellence"),
-    ("精益/六西格玛项目", "lean-six-sigma"), ("现场管理案例", "site-management"),
+    (_("QC小组成果"), "qc-circle"), (_("质量改进项目"), "improvement"), (_("卓越绩效实践"), "excellence"),
+    (_("精益/六西格玛项目"), "lean-six-sigma"), (_("现场管理案例"), "site-management"),
 ]
 
 

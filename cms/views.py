@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from cms import calendar, selectors, services
 from cms.events import EventCategory, EventPage, Registration
 from cms.forms import RegistrationForm
+from hub.links import page_url
 from hub.models import Province
 
 
@@ -89,6 +90,27 @@ def registration_cancel(request, token):
                                                             "event": registration.event})
 
 
+@login_required
+def my_registrations(request):
+    return render(request, "cms/my_registrations.html", {
+        "registrations": selectors.my_registrations(user=request.user),
+        "active_statuses": Registration.ACTIVE_STATUSES,
+    })
+
+
+@login_required
+@require_POST
+def my_registration_cancel(request, pk: int):
+    try:
+        registration = services.registration_cancel_own(user=request.user, registration_id=pk)
+    except ValidationError as exc:
+        for message in _error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已取消“%(title)s”的报名。") % {"title": registration.event.title})
+    return redirect("cms:my_registrations")
+
+
 def _organised_event(user, pk: int) -> EventPage:
     event = get_object_or_404(EventPage.objects.select_related("province"), pk=pk)
     if not services.organises(user=user, event=event):
@@ -123,11 +145,15 @@ def registrations_export(request, pk: int, fmt: str):
 def registration_decide(request, pk: int):
     registration = get_object_or_404(Registration.objects.restrict(request.user, "view"), pk=pk)
     try:
-        services.registration_decide(actor=request.user, registration_id=registration.pk,
-                                     approve=request.POST.get("decision") == "approve")
+        decided = services.registration_decide(actor=request.user, registration_id=registration.pk,
+                                               approve=request.POST.get("decision") == "approve")
     except ValidationError as exc:
         for message in _error_messages(exc):
             messages.error(request, message)
+    else:
+        text = _("已批准 %(name)s 的报名，已邮件通知。") if decided.status == Registration.CONFIRMED else \
+            _("已拒绝 %(name)s 的报名，已邮件通知。")
+        messages.success(request, text % {"name": decided.name})
     return redirect("cms:registrations", pk=registration.event_id)
 
 
@@ -141,7 +167,7 @@ def _ics(content: bytes, name: str) -> HttpResponse:
 
 
 def _url_for(request):
-    return lambda event: event.get_full_url(request)
+    return page_url
 
 
 def ical_all(request):

@@ -3,6 +3,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseForbidden
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
@@ -16,7 +17,7 @@ register_snippet(AchievementType)
 
 @hooks.register("hub_main_menu")
 def events_menu(request):
-    return {"label": _("活动"), "url": reverse("cms:event_list"), "order": 20}
+    return {"label": pgettext_lazy("main menu", "活动"), "url": reverse("cms:event_list"), "order": 20}
 
 
 @hooks.register("hub_main_menu")

@@ -64,7 +64,7 @@ def expert_search_group(*, user, query, limit):
                                            expert.employer if "employer" in fields else "",
                                            "、".join(s.name for s in expert.specialisms.all())]))
         results.append({"title": expert.name, "url": reverse("expert_pool:profile", args=[expert.pk]),
-                        "summary": summary})
+                        "summary": summary, "province": expert.province.name_zh})
     return {"key": "experts", "label": _("专家"), "results": results}
 
 

@@ -226,3 +226,60 @@ def stock_backend_class():
 
 def SearchBackend(params):  # the name Wagtail looks up in a backend module
     return backend_class()(params)
+
+
+# --- ranking and presentation of results ------------------------------------------------------------------------
+
+
+def phrase_query(text: str):
+    """The query as one phrase (its words adjacent and in order), or None when that adds nothing: a query that
+    is one indivisible word matches exactly the pages the phrase would."""
+    text = " ".join((text or "").split())
+    terms = query_terms(text)
+    if not terms or (len(terms) == 1 and len(fine_split(terms[0])) < 2):
+        return None
+    return Phrase(text)
+
+
+def phrase_first(queryset, query: str, upto: int) -> list:
+    """The first ``upto`` search hits of ``query`` in ``queryset``: pages holding the query as a phrase first
+    (ranked among themselves), then the pages that only hold its words (QC小组 before "QC … 小组")."""
+    phrase = phrase_query(query)
+    if phrase is None:
+        return list(queryset.search(query)[:upto])
+    first = list(queryset.search(phrase)[:upto])
+    if len(first) >= upto:
+        return first
+    seen = {item.pk for item in first}
+    rest = [item for item in queryset.search(query)[:upto + len(first)] if item.pk not in seen]
+    return first + rest[:upto - len(first)]
+
+
+def highlight_terms(query: str) -> list[str]:
+    """What to mark in a result: the query as typed, its words and their pieces, longest first."""
+    words = " ".join((query or "").split())
+    terms = {words, *words.split()}
+    for term in query_terms(words):
+        terms.add(term)
+        terms.update(piece for piece in fine_split(term) if len(piece) > 1)
+    return sorted((t for t in terms if t and _WORD_CHAR.search(t)), key=len, reverse=True)
+
+
+def snippet(text: str, query: str, length: int = 120):
+    """A window of about ``length`` characters of ``text`` around the first place the query (as a phrase, else
+    its longest word) occurs; the start of the text when it does not occur. Plain text: the search page marks
+    the query's words in the browser (static/js/search.js), so the server's HTML holds every title and snippet
+    unbroken — a test that a title is absent from the page cannot pass because of a <mark> inside it."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    position = -1
+    lowered = text.lower()
+    for term in highlight_terms(query):
+        position = lowered.find(term.lower())
+        if position >= 0:
+            break
+    start = max(0, position - length // 4) if position > 0 else 0
+    end = min(len(text), start + length)
+    start = max(0, min(start, end - length))
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

@@ -59,34 +59,88 @@ def page_summary(page) -> str:
     return Truncator(" ".join(text.split())).chars(SUMMARY_LENGTH)
 
 
-def search_pages(*, user, query: str, limit: int, request=None) -> list[dict]:
+def page_text(page) -> str:
+    """The readable text of a page's search fields (description, intro, summary, body), for result snippets."""
+    from django.core.exceptions import FieldDoesNotExist
+    from wagtail.search import index
+
+    parts = [page.search_description]
+    for field in getattr(page, "search_fields", ()):
+        name = getattr(field, "field_name", "")
+        if not isinstance(field, index.SearchField) or name in ("title", "search_terms"):
+            continue
+        value = getattr(page, name, None)
+        if not value:
+            continue
+        try:
+            model_field = page._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if hasattr(model_field, "get_searchable_content"):
+            parts.extend(str(v) for v in model_field.get_searchable_content(value))
+        else:
+            parts.append(str(value))
+    return " ".join(strip_tags(part) for part in parts if part)
+
+
+def _province_of(page, sections):
+    province = getattr(page, "province", None)
+    if province is not None:
+        return province.name_zh
+    return next((name for path, name in sections if page.url_path.startswith(path)), "")
+
+
+def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0) -> list[dict]:
+    from cms.models import ProvinceSectionPage
+    from hub.search import phrase_first
+
     # The search backends accept filters on declared filter fields only, hence the id subquery.
-    pages = Page.objects.live().filter(id__in=visible_pages(user).values("id")).specific().search(query)[:limit]
-    return [{"title": page.title, "url": page.get_url(request), "summary": page_summary(page)} for page in pages]
+    found = Page.objects.live().filter(id__in=visible_pages(user).values("id")).specific()
+    pages = phrase_first(found, query, offset + limit)[offset:offset + limit]
+    sections = [(section.url_path, section.province.name_zh)
+                for section in ProvinceSectionPage.objects.select_related("province")] if pages else []
+    return [{"title": page.title, "url": page.get_url(request), "summary": page_summary(page),
+             "text": page_text(page), "type": page.specific_class._meta.verbose_name,
+             "province": _province_of(page, sections)} for page in pages]
 
 
-def search_documents(*, user, query: str, limit: int) -> list[dict]:
-    documents = get_document_model().objects.filter(id__in=visible_documents(user).values("id")).search(query)[:limit]
-    return [{"title": document.title, "url": document.url,
-             "summary": _("文件 · %(name)s") % {"name": document.filename}} for document in documents]
+def search_documents(*, user, query: str, limit: int, offset: int = 0) -> list[dict]:
+    documents = get_document_model().objects.filter(id__in=visible_documents(user).values("id")).search(query)
+    return [{"title": document.title, "url": document.url, "type": _("文件"),
+             "summary": _("文件 · %(name)s") % {"name": document.filename}}
+            for document in documents[offset:offset + limit]]
 
 
-def site_search(*, user, query: str, limit: int = 20, request=None) -> list[dict]:
+def site_search(*, user, query: str, limit: int = 20, request=None, only: str | None = None,
+                offset: int = 0) -> list[dict]:
     """Search every indexed type, only what ``user`` may see; each feature adds its group through the
-    ``hub_search_groups`` hook (``fn(*, user, query, limit)`` → ``{"key", "label", "results"}``)."""
-    from hub.search import query_terms
+    ``hub_search_groups`` hook (``fn(*, user, query, limit)`` → ``{"key", "label", "results"}``).
+
+    Each group holds at most ``limit`` results from ``offset`` on and says whether there are more (``has_more``);
+    ``only`` (a group key) searches that group alone, for its own result pages.
+    """
+    from hub.search import query_terms, snippet
 
     if not query_terms(query):
         return []
-    groups = [
-        {"key": "pages", "label": _("网页"), "order": 10,
-         "results": search_pages(user=user, query=query, limit=limit, request=request)},
-        {"key": "documents", "label": _("文件"), "order": 90,
-         "results": search_documents(user=user, query=query, limit=limit)},
-    ]
-    for fn in hooks.get_hooks("hub_search_groups"):
-        group = fn(user=user, query=query, limit=limit)
-        if group:
+    upto = limit + 1  # one more than shown tells whether a group has more
+    groups = []
+    if only in (None, "pages"):
+        groups.append({"key": "pages", "label": _("网页"), "order": 10,
+                       "results": search_pages(user=user, query=query, limit=upto, offset=offset, request=request)})
+    if only in (None, "documents"):
+        groups.append({"key": "documents", "label": _("文件"), "order": 90,
+                       "results": search_documents(user=user, query=query, limit=upto, offset=offset)})
+    for fn in hooks.get_hooks("hub_search_groups") if only not in ("pages", "documents") else ():
+        group = fn(user=user, query=query, limit=offset + upto)
+        if group and only in (None, group["key"]):
+            group["results"] = group["results"][offset:]
             groups.append(group)
     groups = [group for group in groups if group["results"]]
+    for group in groups:
+        group["has_more"] = len(group["results"]) > limit
+        group["results"] = group["results"][:limit]
+        for result in group["results"]:
+            result.setdefault("type", group["label"])
+            result["snippet"] = snippet(result.get("text") or result.get("summary", ""), query)
     return sorted(groups, key=lambda group: group.get("order", 50))

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "django.contrib.sitemaps",  # the sitemap.xml template
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from hub import views
@@ -16,6 +17,8 @@ urlpatterns = [
     path("accounts/", include("hub.accounts.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     # Feature URLs: each app owns its own urls module.
     path("", include("hub.feature_urls")),
 ]

@@ -9,6 +9,9 @@ from django.shortcuts import render
 from django.template import loader
 
 from hub import selectors
+from hub.search import highlight_terms
+
+PER_GROUP = 20
 
 logger = logging.getLogger(__name__)
 #: Errors that mean "the database cannot be reached" rather than "this request is wrong".
@@ -16,11 +19,23 @@ UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def search(request):
-    """Site search, results grouped by type; only what the visitor may see."""
+    """Site search, results grouped by type; only what the visitor may see. ``?type=<group>&page=<n>`` pages
+    through one group."""
     query = request.GET.get("q", "").strip()
-    groups = selectors.site_search(user=request.user, query=query, request=request) if query else []
-    return render(request, "hub/search.html", {"query": query, "groups": groups,
-                                               "total": sum(len(g["results"]) for g in groups)})
+    only = request.GET.get("type") or None
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    if only is None:
+        page = 1
+    groups = selectors.site_search(user=request.user, query=query, request=request, limit=PER_GROUP, only=only,
+                                   offset=(page - 1) * PER_GROUP) if query else []
+    return render(request, "hub/search.html", {
+        "query": query, "groups": groups, "only": only, "page": page,
+        "total": sum(len(g["results"]) for g in groups), "more": any(g["has_more"] for g in groups),
+        "first_number": (page - 1) * PER_GROUP + 1, "highlight": highlight_terms(query) if groups else [],
+    })
 
 
 def _database_ok() -> bool:
@@ -68,3 +83,15 @@ def server_error(request, template_name="500.html"):
         response["Retry-After"] = "30"
         return response
     return HttpResponseServerError(loader.get_template(template_name).render())
+
+
+#: Paths no search engine should crawl: the admin, accounts, per-person and organiser pages, exports and feeds' .ics.
+ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/i18n/", "/search/", "/events/mine/", "/meetings/", "/experts/tasks/")
+
+
+def robots_txt(request):
+    from hub.links import absolute_url
+
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "",
+             f"Sitemap: {absolute_url('/sitemap.xml')}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -131,6 +131,8 @@ def standards_search_group(*, user, query, limit):
     ids = selectors.search_ids(query)[:limit]
     found = {s.pk: s for s in GroupStandard.objects.public().filter(pk__in=ids).select_related("province__association")}
     results = [{"title": f"{s.number} {s.title_zh}", "url": s.get_absolute_url(),
-                "summary": f"{s.province.association.name_zh} · {s.get_status_display()}"}
+                "summary": f"{s.province.association.name_zh} · {s.get_status_display()}",
+                "text": f"{s.get_status_display()} · {s.scope}" if getattr(s, "scope", "") else "",
+                "province": s.province.name_zh}
                for s in (found[i] for i in ids if i in found)]
     return {"key": "standards", "label": _("团体标准"), "results": results}

@@ -19,6 +19,7 @@ from wagtail.models import (
     Site,
 )
 
+from hub.links import site_address
 from hub.models import Province
 from hub.roles import ROLES, SECRETARIAT_ACTIONS, SECRETARIAT_GROUP, group_name
 
@@ -69,11 +70,19 @@ def ensure_home_page(report: Report) -> Page:
     else:
         report.note(False, "home page")
     site = Site.objects.filter(is_default_site=True).first()
+    hostname, port = site_address()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True,
+        Site.objects.create(hostname=hostname, port=port, root_page=home, is_default_site=True,
                             site_name="长三角质量协会圆桌会议")
         report.note(True, "default site")
-    elif site.root_page_id != home.pk:
+        return home
+    if (site.hostname, site.port) != (hostname, port):
+        # Wagtail builds full URLs (admin previews, "view live", notification mails) from this record.
+        # save(), not update(): its signal clears Wagtail's cached site root paths.
+        site.hostname, site.port = hostname, port
+        site.save(update_fields=["hostname", "port"])
+        report.note(True, f"default site address {hostname}:{port} (HUB_BASE_URL)")
+    if site.root_page_id != home.pk:
         old_root = site.root_page
         site.root_page = home
         site.site_name = "长三角质量协会圆桌会议"

@@ -30,3 +30,71 @@ def visible_children(context, page, content_type: str = "cms.ContentPage"):
     model = apps.get_model(content_type)
     user = getattr(request, "user", None)
     return visible_pages(user).child_of(page).type(model).specific().order_by("-first_published_at")
+
+
+@register.inclusion_tag("hub/_meta.html", takes_context=True)
+def page_meta(context, title: str = ""):
+    """Description and Open Graph tags: the page's own description and image (an event's or achievement's cover),
+    the association's otherwise. Absolute URLs come from HUB_BASE_URL."""
+    from django.templatetags.static import static
+    from django.utils.html import strip_tags
+    from django.utils.text import Truncator
+    from django.utils.translation import gettext
+
+    from hub.links import absolute_url
+
+    page = context.get("page")
+    page = getattr(page, "specific", page) if getattr(page, "pk", None) else None
+    request = context.get("request")
+    description = ""
+    image_url = ""
+    if page is not None:
+        title = page.seo_title or page.title
+        for source in (page.search_description, getattr(page, "summary", ""), getattr(page, "intro", "")):
+            text = " ".join(strip_tags(str(source or "")).split())
+            if text:
+                description = Truncator(text).chars(160)
+                break
+        image = getattr(page, "cover_image", None)
+        if image is not None:
+            image_url = absolute_url(image.get_rendition("fill-1200x630").url)
+    return {
+        "title": " ".join(str(title).split()) or gettext("长三角质协圆桌会议"),
+        "description": description or context.get("meta_description") or gettext(
+            "长三角地区上海、江苏、浙江、安徽、江西五省市质量协会共建的合作平台：质量创新成果分享、质量专业人才共享、"
+            "质量团体标准互认、质量评价认证协同。"),
+        "image": image_url or absolute_url(static("img/og-default.png")),
+        "url": absolute_url(request.path) if request is not None else "",
+        "site_name": gettext("长三角质协圆桌会议"),
+    }
+
+
+class CaptureNode(template.Node):
+    def __init__(self, nodelist, name):
+        self.nodelist, self.name = nodelist, name
+
+    def render(self, context):
+        from django.utils.safestring import mark_safe
+
+        context[self.name] = mark_safe(" ".join(self.nodelist.render(context).split()))
+        return ""
+
+
+@register.tag
+def capture(parser, token):
+    """{% capture as name %}…{% endcapture %}: render the enclosed template once and keep it in ``name``
+    (base.html uses the title block both for <title> and for og:title)."""
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("usage: {% capture as name %}…{% endcapture %}")
+    nodelist = parser.parse(("endcapture",))
+    parser.delete_first_token()
+    return CaptureNode(nodelist, bits[2])
+
+
+@register.filter
+def json_attr(value):
+    """``value`` as JSON for an HTML attribute (autoescaping quotes it)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

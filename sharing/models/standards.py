@@ -319,7 +319,7 @@ class RecognitionDecision(models.Model):
         if self.outcome == Outcome.CONDITIONAL and not (self.conditions or "").strip():
             errors["conditions"] = _("有条件认可须写明认可条件。")
         if not self.evidence_url and not self.evidence_document_id and self.is_final:
-            errors["evidence_url"] = _("请提供依据：会议决议的链接或上传的文件。")
+            errors["evidence_url"] = _("请提供依据：填写会议决议或相关文件的链接。")
         if errors:
             raise ValidationError(errors)
 
