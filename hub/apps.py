@@ -6,3 +6,9 @@ class HubConfig(AppConfig):
     name = "hub"
     verbose_name = _("圆桌会议")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from hub import pagecache, sites
+
+        pagecache.register_signal_handlers()
+        sites.install()

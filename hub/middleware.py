@@ -18,3 +18,9 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        # Django's LocaleMiddleware adds Vary: Accept-Language; the page does not depend on it here (only the
+        # language cookie does), and the header would split every shared cache's copy by browser locale.
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

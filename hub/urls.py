@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/<str:code>/", views.choose_language, name="choose_language"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="hub/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),

@@ -96,6 +96,23 @@ def _roundtable_for_db_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests change data behind the publish/purge paths; the anonymous page cache is on only where a test asks for
+    it with the ``page_cache`` fixture (tests/hub/test_pagecache.py)."""
+    settings.HUB_PAGE_CACHE_ENABLED = False
+
+
+@pytest.fixture
+def page_cache(settings):
+    from hub import pagecache
+
+    settings.HUB_PAGE_CACHE_ENABLED = True
+    pagecache.purge_path(pagecache.EVERYTHING)  # nothing kept from an earlier test or run
+    yield pagecache
+    pagecache.purge_path(pagecache.EVERYTHING)
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files (and seed_demo's kept-back mail) of a test land in its own temporary directory, never in the
     project's media/ or .run/."""
