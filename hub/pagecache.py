@@ -65,6 +65,8 @@ def is_anonymous_request(request) -> bool:
     """True when nothing in the request can make the page differ from what any anonymous visitor gets."""
     if request.method not in ("GET", "HEAD") or request.path.startswith(EXCLUDED_PREFIXES):
         return False
+    if getattr(request, "skip_page_cache", False):  # set by an earlier middleware (the benchmark's uncached rounds)
+        return False
     cookies = request.COOKIES
     return settings.SESSION_COOKIE_NAME not in cookies and not any(name in cookies for name in PERSONAL_COOKIES)
 
