@@ -338,6 +338,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only-scale", type=int, choices=[1, 10])
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--prepare-only", action="store_true", help="seed (and grow) the databases, measure nothing")
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
@@ -357,6 +358,10 @@ def main(argv=None) -> int:
         wait_until(lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "PING"], capture_output=True,
                                           text=True).stdout.strip() == "PONG", 20, "redis-server")
         results = {}
+        if args.prepare_only:
+            for scale in ([args.only_scale] if args.only_scale else [1, 10]):
+                prepare(base, f"{stem}_pages_{scale}x", scale, args.rebuild, redis_url)
+            return 0
         for scale in ([args.only_scale] if args.only_scale else [1, 10]):
             print(f"{scale}× data:", flush=True)
             results[scale] = measure_scale(args, base, f"{stem}_pages_{scale}x", scale, redis_url)
