@@ -157,12 +157,12 @@ class Worker:
         try:
             conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
-            return response.status, response.read(), dict(response.getheaders())
+            return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
         finally:
             conn.close()
 
 
-def wrk(port: int, path: str, seconds: float, connections: int, headers: dict) -> float:
+def wrk(port: int, path: str, seconds: int, connections: int, headers: dict) -> float:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -254,7 +254,7 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
                 assert status == 200, (page, variant, status)
                 if variant == "anonymous, cached":
                     worker.get(page, headers)  # stored now
-                    assert worker.get(page, headers)[2].get("X-Page-Cache") == "hit", page
+                    assert worker.get(page, headers)[2].get("x-page-cache") == "hit", page
                 result["bytes"][(page, variant)] = len(body)
         # Connections opened by 100 requests of every kind (pages warm, pools warm).
         mix = [(page, headers) for page in pages for headers in variants.values()]
@@ -263,6 +263,9 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
         hundred_requests(worker, mix)
         result["pg_sessions_per_100"] = pg_sessions(base, name) - pg_before
         result["redis_connections_per_100"] = redis_connections(redis_url) - redis_before
+        print(f"  first search {result['first_search_s']:.2f} s; per 100 requests "
+              f"{result['pg_sessions_per_100']} PostgreSQL sessions, {result['redis_connections_per_100']} Redis "
+              "connections opened", flush=True)
         # Rounds: each (page, variant) then its same-bytes minimal view (alternating which goes first), the
         # order rotated from round to round.
         cases = [(page, variant) for page in pages for variant in VARIANTS]
@@ -276,6 +279,8 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
                 rates = {path: wrk(worker.port, path, args.seconds, args.connections, headers)
                          for path, headers in pair}
                 result["ratios"].setdefault((page, variant), []).append(rates[page] / rates[minimal])
+                print(f"  round {round_no + 1}: {page} [{variant}] {rates[page]:.0f} req/s, minimal "
+                      f"{rates[minimal]:.0f} req/s, ratio {rates[page] / rates[minimal]:.2f}", flush=True)
                 result.setdefault("minimal_rps", []).append(rates[minimal])
     result["counts"] = setup["counts"]
     return result
@@ -333,7 +338,7 @@ def report(results: dict) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only-scale", type=int, choices=[1, 10])

@@ -66,6 +66,7 @@ def is_anonymous_request(request) -> bool:
     """True when nothing in the request can make the page differ from what any anonymous visitor gets."""
     if request.method not in ("GET", "HEAD") or request.path.startswith(EXCLUDED_PREFIXES):
         return False
+    request.get_host()  # a host outside ALLOWED_HOSTS is refused (400) here too, never answered from the cache
     if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_LENGTH:  # no cache entry per made-up long query
         return False
     if getattr(request, "skip_page_cache", False):  # set by an earlier middleware (the benchmark's uncached rounds)
