@@ -36,6 +36,22 @@ def warm_up() -> None:
 
     tokenizer().cut("质量", HMM=False)  # the site search's own tokenizer (hub/search.py)
     jieba.initialize()  # jieba's default tokenizer, which the expert directory's search uses
+    # One search through every group, and the templates of its page compiled: the first visitor's search then
+    # costs what any other does. A database that is not up yet must not stop the worker from starting.
+    try:
+        from django.contrib.auth.models import AnonymousUser
+        from django.db import connections
+        from django.template.loader import get_template
+
+        from hub.selectors import site_search
+
+        get_template("hub/search.html")
+        site_search(user=AnonymousUser(), query="质量", limit=1)
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - warming up is an optimisation only
+        import logging
+
+        logging.getLogger(__name__).warning("search warm-up skipped", exc_info=True)
 
 
 def main(argv=None) -> None:
