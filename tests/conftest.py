@@ -98,8 +98,14 @@ def _roundtable_for_db_tests(request):
 @pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     """Tests change data behind the publish/purge paths; the anonymous page cache is on only where a test asks for
-    it with the ``page_cache`` fixture (tests/hub/test_pagecache.py)."""
+    it with the ``page_cache`` fixture (tests/hub/test_pagecache.py). Site root paths are kept per process
+    (hub/sites.py) and in the cache; a rolled-back or flushed Site must not outlive its test there."""
+    from wagtail.models import Site
+
     settings.HUB_PAGE_CACHE_ENABLED = False
+    Site.clear_site_root_paths_cache()
+    yield
+    Site.clear_site_root_paths_cache()
 
 
 @pytest.fixture
