@@ -315,8 +315,8 @@ def report(results: dict) -> bool:
                 cells.append(spread(values) + mark)
             line = f"| {label(page, event_path)} | {variant} | " + " | ".join(cells)
             if len(scales) > 1:
-                growth = medians[-1] / medians[0]
-                mark = "" if growth >= GROWTH_TARGET else " ✗"
+                growth = medians[-1] / medians[0] if medians[0] else float("nan")
+                mark = "" if growth >= GROWTH_TARGET else " ✗"  # nan (no 1× rate) counts as a miss
                 ok &= not mark
                 line += f" | {growth:.2f}{mark}"
             print(line + " |")
