@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,30 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     #: seed_demo imports each of these and runs its seed(ctx).
     DEMO_MODULES = ("cms.demo", "cms.demo_events")
+
+    def ready(self):
+        from cms.events import Registration
+        from hub import pagecache
+
+        # A registration changes the places left, shown on the event page and in the listing.
+        pagecache.purge_when_saved(Registration, lambda registration: [
+            registration.event.url, reverse("cms:event_list")])
+        pagecache.page_shown_on(_listings_showing)
+
+
+def _listings_showing(page) -> list[str]:
+    """The site's listings, calendars and feeds that show a published event or achievement."""
+    from cms.achievements import AchievementPage
+    from cms.events import CampaignPage, EventPage
+
+    if isinstance(page, (EventPage, CampaignPage)):
+        paths = [reverse("cms:event_list"), reverse("cms:ical_all"), reverse("cms:event_rss"),
+                 reverse("cms:event_atom")]
+        if isinstance(page, EventPage):
+            paths.append(reverse("cms:ical_event", args=[page.pk]))
+            if page.campaign_id:
+                paths.append(page.campaign.url)
+        return paths
+    if isinstance(page, AchievementPage):
+        return [reverse("cms:achievement_list"), reverse("cms:achievement_rss"), reverse("cms:achievement_atom")]
+    return []

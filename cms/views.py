@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from cms import calendar, selectors, services
 from cms.events import EventCategory, EventPage, Registration
 from cms.forms import RegistrationForm
+from hub.csrf import origin_checked_for_anonymous
 from hub.links import page_url
 from hub.models import Province
 
@@ -48,6 +49,7 @@ def achievement_list(request):
 # --- registration ---------------------------------------------------------------------------------------------
 
 
+@origin_checked_for_anonymous  # the form sits in anonymous event pages a cache keeps: no token there
 @require_POST
 def register(request, pk: int):
     event = _event_or_404(request.user, pk)

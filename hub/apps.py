@@ -8,4 +8,8 @@ class HubConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from hub import pagecache, sites
         from hub.accounts import signals  # noqa: F401 - connects the sign-in receivers
+
+        pagecache.register_signal_handlers()
+        sites.install()

@@ -20,6 +20,12 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
 
+    def process_response(self, request, response):
+        # Django's LocaleMiddleware adds Vary: Accept-Language; the page does not depend on it here (only the
+        # language cookie does), and the header would split every shared cache's copy by browser locale.
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp with one exception: Wagtail's admin pages get ``HUB_ADMIN_CSP`` (see settings)."""

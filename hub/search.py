@@ -136,6 +136,22 @@ class SegmentingCompilerMixin:
         self.query = segment_query(self.query)
 
 
+#: Matches ranked per query, newest first: ranking reads every candidate's text vector, so a common word (质量 is in
+#: nearly every page) would otherwise cost time in proportion to the whole corpus. Beyond this many matches the
+#: best results come from the newest ones.
+MAX_RANKED = 300
+
+
+class BoundedRankingMixin:
+    """PostgreSQL query compilers: rank at most MAX_RANKED candidates (the newest matches), whatever the corpus."""
+
+    def _apply_ordering_and_scoring(self, queryset, rank_expression, start, stop, score_field=None):
+        if self.order_by_relevance:
+            candidates = queryset.order_by("-pk").values("pk")[:MAX_RANKED]
+            queryset = queryset.filter(pk__in=candidates)
+        return super()._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
+
+
 class SegmentingIndexerMixin:
     """Object indexers: every string value of a search field is segmented before it is stored."""
 
@@ -187,10 +203,11 @@ def _postgres_backend_class():
     class Index(postgres.PostgresIndex):
         add_items = _building(Indexer, postgres.PostgresIndex.add_items)
 
-    class QueryCompiler(SegmentingCompilerMixin, postgres.PostgresSearchQueryCompiler):
+    class QueryCompiler(SegmentingCompilerMixin, BoundedRankingMixin, postgres.PostgresSearchQueryCompiler):
         pass
 
-    class AutocompleteQueryCompiler(SegmentingCompilerMixin, postgres.PostgresAutocompleteQueryCompiler):
+    class AutocompleteQueryCompiler(SegmentingCompilerMixin, BoundedRankingMixin,
+                                    postgres.PostgresAutocompleteQueryCompiler):
         pass
 
     class ChinesePostgresSearchBackend(postgres.PostgresSearchBackend):

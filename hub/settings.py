@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "django.contrib.sitemaps",  # the sitemap.xml template
+    "wagtail.contrib.frontend_cache",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -72,6 +73,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag / Last-Modified answered with 304, also for pages served from the page cache below.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Anonymous pages from the page cache before sessions, locale and auth run (hub/pagecache.py).
+    "hub.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "hub.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,12 +115,14 @@ TEMPLATES = [
 ]
 
 # --- Data stores -------------------------------------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0 if not PRODUCTION else 60
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+DATABASES = {"default": dj_database_url.parse(env.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One psycopg pool per process. Under ASGI each sync view runs in a fresh executor thread, so CONN_MAX_AGE kept
+    # nothing (a PostgreSQL session per request); the pool hands the same sessions to every thread. max_size bounds
+    # the sessions one worker holds: workers × max_size must stay below the server's max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections together with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 8, "timeout": 10}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and one writer without "database is locked" during live editing.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -137,15 +144,28 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache on one connection pool per process (hub/redis_pool.py), not one per thread.
+            "BACKEND": "hub.redis_pool.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hub",
+            # Blocking: a burst waits up to 5 s for a free connection instead of opening more than max_connections.
+            "OPTIONS": {"pool_class": "redis.BlockingConnectionPool", "max_connections": 16, "timeout": 5},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
                       "notes": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Full-page cache of anonymous pages (hub/pagecache.py), purged through Wagtail's frontend-cache backends: Django's
+# cache always, and nginx's proxy_cache when HUB_CACHE_PURGE_URL names it (README, "Production deployment").
+HUB_PAGE_CACHE_SECONDS = 600
+WAGTAILFRONTENDCACHE = {"pagecache": {"BACKEND": "hub.pagecache.DjangoCacheBackend"}}
+if env.get("HUB_CACHE_PURGE_URL"):
+    WAGTAILFRONTENDCACHE["nginx"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+        "LOCATION": env.get("HUB_CACHE_PURGE_URL"),
+    }
 
 # --- Authentication and the permission gate ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

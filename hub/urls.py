@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/<str:code>/", views.choose_language, name="choose_language"),
     path("accounts/", include("hub.accounts.urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),

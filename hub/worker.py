@@ -26,12 +26,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def warm_up() -> None:
+    """Load, before the first request, what the first request would otherwise wait for: jieba's dictionary (about a
+    second; several under load), which search and indexing need. Only the worker does this: ``manage.py`` commands
+    that never search do not pay for it."""
+    import jieba
+
+    from hub.search import tokenizer
+
+    tokenizer().cut("质量", HMM=False)  # the site search's own tokenizer (hub/search.py)
+    jieba.initialize()  # jieba's default tokenizer, which the expert directory's search uses
+    # One search through every group, and the templates of its page compiled: the first visitor's search then
+    # costs what any other does. A database that is not up yet must not stop the worker from starting.
+    try:
+        from django.contrib.auth.models import AnonymousUser
+        from django.db import connections
+        from django.template.loader import get_template
+
+        from hub.selectors import site_search
+
+        get_template("hub/search.html")
+        site_search(user=AnonymousUser(), query="质量", limit=1)
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - warming up is an optimisation only
+        import logging
+
+        logging.getLogger(__name__).warning("search warm-up skipped", exc_info=True)
+
+
 def main(argv=None) -> None:
     import uvicorn
 
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     from hub.asgi import application
+
+    warm_up()
 
     # Everything loaded so far (Django, Wagtail, the URL conf) lives as long as the process: keep it out of the
     # cyclic collector's work, which otherwise rescans it in every full collection (latency spikes).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
     Case,
@@ -175,14 +176,34 @@ class MatrixRow:
     url: str = ""
 
 
-def matrix(params: dict):
+#: Rows per matrix page: one screen in the meeting room, and the same work per request at any registry size.
+MATRIX_PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """The fields of a standard that its cells' states depend on (the counts cover every standard, not one page)."""
+
+    pk: int
+    province_id: int
+    status: str
+    replaced_by_id: int | None
+    region_wide: bool
+
+
+def matrix(params: dict, *, page=None, per_page: int = MATRIX_PAGE_SIZE):
     """Rows of (standard, one cell per member province) for the filtered registry, plus per-province counts.
-    Four queries whatever the size: provinces, standards, proposals, current decisions."""
+
+    With ``page`` (a page number, as in ``?page=``) the rows are that page's only and ``page`` in the result is the
+    Django Page for the navigation; without it, every row (the XLSX export). The counts always cover every
+    matching standard. Five queries whatever the size: provinces, the standards' states, proposals, current
+    decisions, the page's standards."""
     provinces = list(member_provinces())
-    standards = list(filter_standards(
-        with_recognition(GroupStandard.objects.public().select_related("province"), member_count=len(provinces)),
-        params))
-    ids = [s.pk for s in standards]
+    matching = filter_standards(
+        with_recognition(GroupStandard.objects.public(), member_count=len(provinces)), params)
+    counted = [_Counted(*values) for values in matching.values_list(
+        "pk", "province_id", "status", "replaced_by_id", "region_wide")]
+    ids = [standard.pk for standard in counted]
     scope = GroupStandard.objects.public().filter(pk__in=ids) if len(ids) < 2000 else GroupStandard.objects.public()
     proposals = set(RecognitionProposal.objects.filter(standard__in=scope.values("pk"))
                     .values_list("standard_id", "province_id"))
@@ -195,22 +216,34 @@ def matrix(params: dict):
     states = {key: CellState(key, str(state.label)) for key, state in CELL_STATES.items()}
     summary = {p.pk: {"province": p, "issued": 0, "recognised": 0, "conditional": 0, "declined": 0,
                       "pending": 0, "lapsed": 0} for p in provinces}
-    rows = []
-    url_prefix = reverse("standards:detail", args=[0]).removesuffix("0/")  # one reverse() for all rows
-    for standard in standards:
-        cells = []
+    for standard in counted:
         for province in provinces:
-            decision = decisions.get((standard.pk, province.pk))
             state = cell_state(standard, province.pk, proposed=(standard.pk, province.pk) in proposals,
-                               decision=decision, states=states)
-            cells.append(Cell(province, state, decision))
+                               decision=decisions.get((standard.pk, province.pk)), states=states)
             if state.key in summary[province.pk]:
                 summary[province.pk][state.key] += 1
         if standard.province_id in summary:
             summary[standard.province_id]["issued"] += 1
-        rows.append(MatrixRow(standard, cells, f"{url_prefix}{standard.pk}/"))
-    return {"provinces": provinces, "rows": rows, "summary": list(summary.values()),
-            "region_wide": sum(1 for s in standards if s.region_wide)}
+
+    page_obj = None
+    if page is not None:
+        page_obj = Paginator(ids, per_page).get_page(page)
+        shown = list(page_obj.object_list)
+    else:
+        shown = ids
+    by_pk = GroupStandard.objects.public().select_related("province").in_bulk(shown)
+    region_wide = {standard.pk for standard in counted if standard.region_wide}
+    rows = []
+    url_prefix = reverse("standards:detail", args=[0]).removesuffix("0/")  # one reverse() for all rows
+    for pk in shown:
+        standard = by_pk[pk]
+        standard.region_wide = pk in region_wide
+        cells = [Cell(province, cell_state(standard, province.pk, proposed=(pk, province.pk) in proposals,
+                                           decision=decisions.get((pk, province.pk)), states=states),
+                      decisions.get((pk, province.pk))) for province in provinces]
+        rows.append(MatrixRow(standard, cells, f"{url_prefix}{pk}/"))
+    return {"provinces": provinces, "rows": rows, "summary": list(summary.values()), "page": page_obj,
+            "total": len(counted), "region_wide": len(region_wide)}
 
 
 def standard_cells(standard: GroupStandard) -> list[Cell]:

@@ -164,9 +164,11 @@ def decide(request, pk: int, code: str):
 
 def matrix(request):
     form = _filter_form(request)
-    data = selectors.matrix(form.params())
+    data = selectors.matrix(form.params(), page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "sharing/matrix.html", {"form": form, "legend": selectors.LEGEND,
-                                                   "querystring": request.GET.urlencode(), **data})
+                                                   "querystring": query.urlencode(), **data})
 
 
 def matrix_export(request):

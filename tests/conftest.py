@@ -96,6 +96,29 @@ def _roundtable_for_db_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests change data behind the publish/purge paths; the anonymous page cache is on only where a test asks for
+    it with the ``page_cache`` fixture (tests/hub/test_pagecache.py). Site root paths are kept per process
+    (hub/sites.py) and in the cache; a rolled-back or flushed Site must not outlive its test there."""
+    from wagtail.models import Site
+
+    settings.HUB_PAGE_CACHE_ENABLED = False
+    Site.clear_site_root_paths_cache()
+    yield
+    Site.clear_site_root_paths_cache()
+
+
+@pytest.fixture
+def page_cache(settings):
+    from hub import pagecache
+
+    settings.HUB_PAGE_CACHE_ENABLED = True
+    pagecache.purge_path(pagecache.EVERYTHING)  # nothing kept from an earlier test or run
+    yield pagecache
+    pagecache.purge_path(pagecache.EVERYTHING)
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files (and seed_demo's kept-back mail) of a test land in its own temporary directory, never in the
     project's media/ or .run/."""
