@@ -6,3 +6,8 @@ class HubConfig(AppConfig):
     name = "hub"
     verbose_name = _("圆桌会议")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Notification kinds are registered by the module that sends them; load them so that the preferences page
+        # and ``notify`` know every kind from the start.
+        from hub.meetings import notify  # noqa: F401
