@@ -14,8 +14,8 @@ EDITOR, OBSERVER = "editor", "observer"
 
 #: Per-person colours (the same palette and rule as frontend/notes/colours.js): two people of one province no
 #: longer look alike; the province is shown beside the person as a marker in the province's colour.
-PERSON_PALETTE = ("#d1242f", "#0969da", "#1a7f37", "#8250df", "#bf3989", "#9a6700", "#0a7ea4", "#cf222e",
-                  "#6639ba", "#116329", "#b35900", "#1b7c83")
+PERSON_PALETTE = ("#d1242f", "#0969da", "#1a7f37", "#8250df", "#bf3989", "#9a6700", "#1b7c83", "#e16f24",
+                  "#7d4e2d", "#1f2f6b")
 
 
 def person_colour(user_id: int) -> str:
@@ -24,7 +24,8 @@ def person_colour(user_id: int) -> str:
 
 def notes_role(*, user, meeting_id) -> str | None:
     """"editor", "observer" or None: the host province's staff (``change`` on the host) and editor participants
-    write; observer participants read; everyone else does not see the meeting at all."""
+    write; observer participants and the secretariat (which keeps every meeting) read; everyone else does not see
+    the meeting at all."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     try:

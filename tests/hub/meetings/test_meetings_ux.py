@@ -276,3 +276,14 @@ def test_exports_keep_bold_italic_list_action_items_and_who_confirmed(signed_for
     assert "督办事项" in texts and "完善成果共享库" in texts and "周确认" in texts
     pdf = minutes_export.to_pdf(signed_formatted)
     assert pdf.startswith(b"%PDF")
+
+
+def test_person_colours_are_the_same_in_the_browser_and_on_the_server():
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    script = (Path(settings.BASE_DIR) / "frontend" / "notes" / "colours.js").read_text()
+    assert re.findall(r"'(#[0-9a-f]{6})'", script) == list(sel.PERSON_PALETTE)
+    assert len(set(sel.PERSON_PALETTE)) == len(sel.PERSON_PALETTE)
