@@ -285,5 +285,6 @@ def test_person_colours_are_the_same_in_the_browser_and_on_the_server():
     from django.conf import settings
 
     script = (Path(settings.BASE_DIR) / "frontend" / "notes" / "colours.js").read_text()
-    assert re.findall(r"'(#[0-9a-f]{6})'", script) == list(sel.PERSON_PALETTE)
+    palette = re.search(r"PERSON_PALETTE = \[([^\]]*)\]", script).group(1)
+    assert re.findall(r"'(#[0-9a-f]{6})'", palette) == list(sel.PERSON_PALETTE)
     assert len(set(sel.PERSON_PALETTE)) == len(sel.PERSON_PALETTE)
