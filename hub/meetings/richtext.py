@@ -161,16 +161,35 @@ def _tokens(line: Line) -> list[Run]:
     return [(ch, marks) for text, marks in line.runs for ch in text]
 
 
+#: Above this many differing characters in one block the change is shown as the old part then the new part:
+#: difflib's matching is quadratic, and a character diff of a page-long rewrite helps nobody.
+INLINE_LIMIT = 2000
+
+
 def _inline(old: Line, new: Line) -> SafeString:
     a, b = _tokens(old), _tokens(new)
-    runs, ops = [], []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    # Edits are local: strip the common start and end first, diff only the middle.
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    runs, ops = list(b[:head]), ["="] * head
+    if len(mid_a) + len(mid_b) > INLINE_LIMIT:
+        opcodes = [("replace", 0, len(mid_a), 0, len(mid_b))]
+    else:
+        opcodes = difflib.SequenceMatcher(a=mid_a, b=mid_b, autojunk=False).get_opcodes()
+    for op, a1, a2, b1, b2 in opcodes:
         if op == "equal":
-            runs += b[b1:b2]
+            runs += mid_b[b1:b2]
             ops += ["="] * (b2 - b1)
         else:
-            runs += a[a1:a2] + b[b1:b2]
+            runs += mid_a[a1:a2] + mid_b[b1:b2]
             ops += ["-"] * (a2 - a1) + ["+"] * (b2 - b1)
+    runs += b[len(b) - tail:] if tail else []
+    ops += ["="] * tail
     merged_runs, merged_ops = [], []
     for run, op in zip(runs, ops, strict=True):
         if merged_runs and merged_runs[-1][1] == run[1] and merged_ops[-1] == op:

@@ -288,3 +288,18 @@ def test_person_colours_are_the_same_in_the_browser_and_on_the_server():
     palette = re.search(r"PERSON_PALETTE = \[([^\]]*)\]", script).group(1)
     assert re.findall(r"'(#[0-9a-f]{6})'", palette) == list(sel.PERSON_PALETTE)
     assert len(set(sel.PERSON_PALETTE)) == len(sel.PERSON_PALETTE)
+
+
+def test_rich_diff_of_long_blocks_stays_fast_and_marks_only_the_middle():
+    import time
+
+    from hub.meetings.richtext import Line, rich_diff
+
+    old = Line("p", runs=[("甲" * 6000, ()), ("旧", ("bold",)), ("乙" * 6000, ())])
+    new = Line("p", runs=[("甲" * 6000, ()), ("新", ("bold",)), ("乙" * 6000, ())])
+    started = time.perf_counter()
+    (op, html), = rich_diff([old], [new])
+    assert time.perf_counter() - started < 2.0
+    assert op == "~" and "<del><strong>旧</strong></del><ins><strong>新</strong></ins>" in html
+    rewrite = rich_diff([Line("p", runs=[("旧" * 3000, ())])], [Line("p", runs=[("新" * 3000, ())])])
+    assert "<del>" + "旧" * 3000 + "</del><ins>" + "新" * 3000 + "</ins>" in rewrite[0][1]
