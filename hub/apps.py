@@ -11,5 +11,9 @@ class HubConfig(AppConfig):
         from hub import pagecache, sites
         from hub.accounts import signals  # noqa: F401 - connects the sign-in receivers
 
+        # Notification kinds are registered by the module that sends them; load them so that the preferences page
+        # and ``notify`` know every kind from the start.
+        from hub.meetings import notify  # noqa: F401
+
         pagecache.register_signal_handlers()
         sites.install()

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("hub.meetings.urls")),
+    path("notifications/", include("hub.notifications.urls")),
     path("", include("cms.urls")),
     path("standards/", include("sharing.urls")),
     path("experts/", include("expert_pool.urls")),

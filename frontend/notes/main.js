@@ -15,6 +15,7 @@ import TaskItem from '@tiptap/extension-task-item'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { renderAuthorship } from './authorship.js'
+import { personColour } from './colours.js'
 
 // Close codes of the hub's notes endpoint after which reconnecting is pointless (README, "Live notes").
 const CLOSE_FORBIDDEN = 4403
@@ -51,7 +52,31 @@ function start (root) {
     extensions: [
       StarterKit.configure({ history: false }),
       Collaboration.configure({ document: ydoc }),
-      CollaborationCursor.configure({ provider, user: { name: cfg.userName, color: cfg.userColour } }),
+      CollaborationCursor.configure({
+        provider,
+        user: { name: cfg.userName, color: cfg.userColour },
+        // The caret and label in the person's own colour; the province as a small marker in its colour.
+        render: (user) => {
+          const colour = user.id !== undefined ? personColour(user.id) : user.color
+          const cursor = document.createElement('span')
+          cursor.classList.add('collaboration-cursor__caret')
+          cursor.style.borderColor = colour
+          const label = document.createElement('div')
+          label.classList.add('collaboration-cursor__label')
+          label.style.backgroundColor = colour
+          label.dataset.person = String(user.id)
+          if (user.province) {
+            const marker = document.createElement('span')
+            marker.className = 'province-marker'
+            marker.style.background = user.color
+            marker.title = user.province
+            label.append(marker)
+          }
+          label.append(document.createTextNode(user.province ? `${user.name} · ${user.province}` : user.name))
+          cursor.insertBefore(label, null)
+          return cursor
+        }
+      }),
       Table.configure({ resizable: false }),
       TableRow, TableHeader, TableCell,
       TaskList, TaskItem.configure({ nested: true })
@@ -90,19 +115,68 @@ function start (root) {
     }
   }
 
-  const labels = { connecting: '正在连接…', connected: '已连接，实时同步中', disconnected: '连接中断，正在重连…' }
+  // A truthful connection indicator: offline (the browser says so), reconnecting (the socket dropped), and
+  // whether this page holds edits the server has not confirmed yet (checked against the stored notes).
+  const label = (state) => cfg[`label${state[0].toUpperCase()}${state.slice(1)}`] || state
+  let socket = 'connecting'
+  let unsynced = false
+  let checking = null
+  const showStatus = () => {
+    if (frozen) return
+    let state = socket
+    if (!navigator.onLine) state = 'offline'
+    status.dataset.state = state
+    status.dataset.unsynced = String(unsynced)
+    status.textContent = label(state) + (unsynced ? label('unsyncedSuffix') : '')
+  }
+  // Unsynced until the server's stored copy holds everything this page has; polled only while in doubt.
+  const confirmSynced = () => {
+    if (checking || frozen) return
+    checking = (async () => {
+      for (let attempt = 0; attempt < 20 && unsynced && socket === 'connected' && navigator.onLine; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 500 + 250 * attempt))
+        if (!(await hasUnsavedChanges(ydoc, cfg.storedUrl))) unsynced = false
+      }
+      checking = null
+      showStatus()
+    })()
+  }
+  ydoc.on('update', (update, origin) => {
+    if (origin === provider) return // came from the server
+    if (socket !== 'connected' || !navigator.onLine) {
+      unsynced = true
+      showStatus()
+    }
+  })
   provider.on('status', ({ status: s }) => {
     if (frozen) return
-    status.textContent = labels[s] || s
-    status.dataset.state = s
+    socket = s === 'disconnected' ? 'reconnecting' : s
+    showStatus()
   })
+  provider.on('sync', (synced) => {
+    if (synced && unsynced) confirmSynced()
+  })
+  window.addEventListener('offline', () => {
+    if (frozen) return
+    // Chromium keeps a dead socket "open" for a while; drop it so that nothing pretends to be in sync.
+    provider.disconnect()
+    socket = 'offline'
+    showStatus()
+  })
+  window.addEventListener('online', () => {
+    if (frozen) return
+    socket = 'connecting'
+    showStatus()
+    provider.connect()
+  })
+  root.dataset.indicator = 'ready'
   provider.on('connection-close', (event) => {
     if (event && event.code === CLOSE_NOTES_CLOSED) freeze('closed')
     else if (event && event.code === CLOSE_FORBIDDEN) freeze('forbidden')
   })
 
   const renderPeople = () => {
-    const seen = new Map([['self', { name: cfg.userName, color: cfg.userColour, role: cfg.role }]])
+    const seen = new Map([['self', { name: cfg.userName, id: cfg.userId, color: cfg.provinceColour, province: cfg.userProvince, role: cfg.role }]])
     provider.awareness.getStates().forEach((state, clientId) => {
       if (clientId !== ydoc.clientID && state && state.user && state.user.id !== undefined && state.user.id !== Number(cfg.userId)) {
         seen.set(state.user.id, state.user)
@@ -112,9 +186,15 @@ function start (root) {
       const li = document.createElement('li')
       const dot = document.createElement('span')
       dot.className = 'dot'
-      dot.style.background = u.color
-      const province = u.province && !u.name.includes(u.province) ? '（' + u.province + '）' : ''
-      li.append(dot, `${u.name}${province}${u.role === 'observer' ? ' · 列席' : ''}`)
+      dot.style.background = personColour(u.id)
+      li.dataset.person = String(u.id)
+      li.append(dot, `${u.name}${u.role === 'observer' ? ' · ' + cfg.labelObserver : ''}`)
+      if (u.province) {
+        const marker = document.createElement('span')
+        marker.className = 'province-marker'
+        marker.style.background = u.color
+        li.append(' ', marker, u.province)
+      }
       return li
     }))
   }

@@ -1,5 +1,6 @@
-"""Demo meetings: a signed past meeting with minutes and action items, and a live meeting the demo accounts can
-open in two browsers (staff accounts edit, ``*-member`` accounts observe)."""
+"""Demo meetings: a signed past meeting with minutes and action items (one due within three days, one overdue),
+and a live meeting the demo accounts can open in two browsers (staff accounts edit, ``*-member`` accounts
+observe). Every step sends its notifications, so the demo accounts find working notices in /notifications/."""
 import datetime
 
 from django.contrib.auth import get_user_model
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from hub.meetings import notes
 from hub.meetings import services as svc
+from hub.meetings.notify import action_reminders
 from hub.models import Meeting, Province
 from hub.roles import ROLES, group_name
 
@@ -70,6 +72,9 @@ def seed_meetings(ctx):
     now = timezone.now()
     today = timezone.localdate()
     dates = {f"d{i}": (today + datetime.timedelta(days=20 * i)).isoformat() for i in range(1, 6)}
+    # One item due within three days and one overdue, so that the reminders show in the demo inboxes.
+    dates["d2"] = (today + datetime.timedelta(days=2)).isoformat()
+    dates["d4"] = (today - datetime.timedelta(days=5)).isoformat()
 
     js_editor = User.objects.get(username="js-editor")
     past = svc.meeting_create(
@@ -86,6 +91,10 @@ def seed_meetings(ctx):
     first_item = past.action_items.get(owner_province=province["SH"])
     svc.action_item_done(actor=User.objects.get(username="sh-editor"), item_id=first_item.pk,
                          evidence="共享库已上线试运行，收录成果 52 项。")
+
+    reminders = action_reminders(today=today)
+    ctx.say(f"notifications: closing, minutes to confirm, signing, new 督办 items, {reminders['due_soon']} due-soon "
+            f"and {reminders['overdue']} overdue reminders — see /notifications/ as e.g. js-editor or secretariat")
 
     zj_editor = User.objects.get(username="zj-editor")
     live = svc.meeting_create(

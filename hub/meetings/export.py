@@ -1,5 +1,6 @@
-"""Minutes exports: Markdown, DOCX (python-docx) and PDF (reportlab, with a Chinese font embedded).
-Headings, list and checklist items and tables survive every format."""
+"""Minutes exports: Markdown, DOCX (python-docx, A4) and PDF (reportlab, A4, with a Chinese font embedded).
+Headings, list and checklist items, tables and text formatting (bold, italic, strike, code) survive every format;
+each also lists the 督办 items and who answered for each province, and when."""
 from __future__ import annotations
 
 import io
@@ -8,6 +9,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 
 from hub import env
+from hub.meetings.richtext import block_runs
 from hub.models import Minutes
 
 #: A TrueType-outline CJK font (reportlab embeds TrueType only; Noto CJK is CFF). Debian: fonts-wqy-microhei.
@@ -31,8 +33,47 @@ def _attendee(a: dict) -> str:
 
 
 def _answers(minutes: Minutes) -> list[str]:
-    return [f"{a.province.name_zh}：{DECISION_LABEL[a.decision]}" + (f"——{a.note}" if a.note else "")
-            for a in minutes.answers.select_related("province")]
+    """One line per participating province: its answer, who gave it and when (or that it is still awaited)."""
+    from hub.meetings import selectors as sel
+
+    answered = {a.province_id: a for a in minutes.answers.select_related("province", "answered_by")}
+    lines = []
+    for province in sel.participating_provinces(minutes.meeting):
+        a = answered.pop(province.pk, None)
+        lines.append(_answer_line(a) if a else f"{province.name_zh}：待确认")
+    lines += [_answer_line(a) for a in answered.values()]  # a province no longer listed still answered
+    return lines
+
+
+def _answer_line(a) -> str:
+    who = a.answered_by.get_full_name() or a.answered_by.username
+    return (f"{a.province.name_zh}：{DECISION_LABEL[a.decision]}（{who}，"
+            f"{timezone.localtime(a.answered_at):%Y-%m-%d %H:%M}）" + (f"——{a.note}" if a.note else ""))
+
+
+def _action_items(minutes: Minutes) -> list[str]:
+    lines = []
+    for item in minutes.meeting.action_items.select_related("owner_province", "owner_user").order_by("due", "pk"):
+        owner = item.owner_province.name_zh
+        if item.owner_user:
+            owner += f"（{item.owner_user.get_full_name() or item.owner_user.username}）"
+        due = f"{item.due:%Y-%m-%d}" if item.due else "未定"
+        lines.append(f"{item.text} — 责任：{owner}；期限：{due}；状态：{item.get_status_display()}")
+    return lines
+
+
+MD_MARKS = {"bold": "**", "italic": "*", "strike": "~~", "code": "`"}
+
+
+def _md_runs(block: dict) -> str:
+    out = []
+    for text, marks in block_runs(block):
+        for mark in marks:
+            wrap = MD_MARKS.get(mark)
+            if wrap and text.strip():
+                text = f"{wrap}{text}{wrap}"
+        out.append(text)
+    return "".join(out)
 
 
 def to_markdown(minutes: Minutes) -> str:
@@ -44,11 +85,11 @@ def to_markdown(minutes: Minutes) -> str:
     for b in minutes.blocks:
         indent = "  " * b.get("depth", 0)
         if b["t"] == "h":
-            out += ["#" * min(b["level"] + 2, 6) + " " + b["text"], ""]
+            out += ["#" * min(b["level"] + 2, 6) + " " + _md_runs(b), ""]
         elif b["t"] == "li":
-            out.append(indent + ("- " if b["kind"] == "bullet" else f"{b['n']}. ") + b["text"])
+            out.append(indent + ("- " if b["kind"] == "bullet" else f"{b['n']}. ") + _md_runs(b))
         elif b["t"] == "task":
-            out.append(indent + ("- [x] " if b["checked"] else "- [ ] ") + b["text"])
+            out.append(indent + ("- [x] " if b["checked"] else "- [ ] ") + _md_runs(b))
         elif b["t"] == "table":
             rows = b["rows"] or [[]]
             width = max(len(r) for r in rows) or 1
@@ -58,9 +99,12 @@ def to_markdown(minutes: Minutes) -> str:
         elif b["t"] == "hr":
             out += ["", "---", ""]
         elif b["t"] == "quote":
-            out += ["> " + line for line in b["text"].split("\n")] + [""]
+            out += ["> " + line for line in _md_runs(b).split("\n")] + [""]
         else:
-            out += [b["text"], ""]
+            out += [_md_runs(b), ""]
+    items = _action_items(minutes)
+    if items:
+        out += ["", "## 督办事项", ""] + [f"- {a}" for a in items]
     answers = _answers(minutes)
     if answers:
         out += ["", "## 各省市意见", ""] + [f"- {a}" for a in answers]
@@ -70,11 +114,30 @@ def to_markdown(minutes: Minutes) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _docx_runs(paragraph, block: dict, prefix: str = ""):
+    if prefix:
+        paragraph.add_run(prefix)
+    for text, marks in block_runs(block):
+        run = paragraph.add_run(text)
+        run.bold = True if "bold" in marks else None
+        run.italic = True if "italic" in marks else None
+        run.font.strike = True if "strike" in marks else None
+        run.underline = True if "underline" in marks else None
+        if "code" in marks:
+            run.font.name = "Consolas"
+    return paragraph
+
+
 def to_docx(minutes: Minutes) -> bytes:
     from docx import Document
     from docx.oxml.ns import qn
+    from docx.shared import Mm
 
     document = Document()
+    for section in document.sections:  # python-docx's template is US Letter; Chinese documents are A4
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(25)
+        section.top_margin = section.bottom_margin = Mm(25)
     style = document.styles["Normal"]
     style.font.name = "Microsoft YaHei"
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "Microsoft YaHei")
@@ -95,11 +158,12 @@ def to_docx(minutes: Minutes) -> bytes:
         depth = min(b.get("depth", 0), 2)
         suffix = "" if depth == 0 else f" {depth + 1}"
         if b["t"] == "h":
-            document.add_heading(b["text"], level=min(b["level"] + 1, 9))
+            _docx_runs(document.add_heading("", level=min(b["level"] + 1, 9)), b)
         elif b["t"] == "li":
-            document.add_paragraph(b["text"], style=("List Bullet" if b["kind"] == "bullet" else "List Number") + suffix)
+            _docx_runs(document.add_paragraph(
+                style=("List Bullet" if b["kind"] == "bullet" else "List Number") + suffix), b)
         elif b["t"] == "task":
-            document.add_paragraph(("☑ " if b["checked"] else "☐ ") + b["text"], style="List Bullet" + suffix)
+            _docx_runs(document.add_paragraph(style="List Bullet" + suffix), b, "☑ " if b["checked"] else "☐ ")
         elif b["t"] == "table" and b["rows"]:
             width = max(len(r) for r in b["rows"]) or 1
             grid = document.add_table(rows=len(b["rows"]), cols=width)
@@ -111,9 +175,14 @@ def to_docx(minutes: Minutes) -> bytes:
                         for run in grid.cell(r, c).paragraphs[0].runs:
                             run.bold = True
         elif b["t"] == "quote":
-            document.add_paragraph(b["text"], style="Quote")
+            _docx_runs(document.add_paragraph(style="Quote"), b)
         elif b["t"] != "hr":
-            document.add_paragraph(b["text"])
+            _docx_runs(document.add_paragraph(), b)
+    items = _action_items(minutes)
+    if items:
+        document.add_heading("督办事项", level=1)
+        for a in items:
+            document.add_paragraph(a, style="List Bullet")
     answers = _answers(minutes)
     if answers:
         document.add_heading("各省市意见", level=1)
@@ -135,7 +204,26 @@ def _pdf_font() -> str:
 
     if "HubCJK" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("HubCJK", PDF_FONT, subfontIndex=0))
+        # One face for all four: <b>/<i> must not fail on a font without bold or italic faces.
+        pdfmetrics.registerFontFamily("HubCJK", normal="HubCJK", bold="HubCJK", italic="HubCJK",
+                                      boldItalic="HubCJK")
     return "HubCJK"
+
+
+PDF_MARKS = {"bold": "u", "italic": "u", "strike": "strike", "underline": "u"}
+
+
+def _pdf_runs(block: dict) -> str:
+    """reportlab paragraph markup. The embedded CJK font (WenQuanYi Micro Hei) has no bold or italic face: bold
+    and italic text is set in the regular face and underlined so it still stands out on paper; strike-through
+    is drawn as such."""
+    out = []
+    for text, marks in block_runs(block):
+        html = escape(text).replace("\n", "<br/>")
+        for tag in sorted({PDF_MARKS[m] for m in marks if m in PDF_MARKS}):
+            html = f"<{tag}>{html}</{tag}>"
+        out.append(html)
+    return "".join(out)
 
 
 def to_pdf(minutes: Minutes) -> bytes:
@@ -150,6 +238,7 @@ def to_pdf(minutes: Minutes) -> bytes:
     heads = {n: ParagraphStyle(f"h{n}", parent=body, fontSize=18 - 2 * n, leading=26 - 2 * n, spaceBefore=8,
                                spaceAfter=4) for n in range(0, 5)}
     p = lambda text, style=body: Paragraph(escape(text).replace("\n", "<br/>"), style)  # noqa: E731
+    rich = lambda b, style=body, prefix="": Paragraph(escape(prefix) + _pdf_runs(b), style)  # noqa: E731
     story = [p(f"{minutes.meeting.title} 会议纪要", heads[0]), Spacer(1, 4 * mm)]
     meta = Table([[p(k), p(v)] for k, v in _header(minutes)], colWidths=[35 * mm, 130 * mm])
     meta.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
@@ -163,12 +252,12 @@ def to_pdf(minutes: Minutes) -> bytes:
     for b in minutes.blocks:
         indent = " " * 4 * b.get("depth", 0)
         if b["t"] == "h":
-            story.append(p(b["text"], heads[min(b["level"] + 1, 4)]))
+            story.append(rich(b, heads[min(b["level"] + 1, 4)]))
         elif b["t"] == "li":
-            story.append(p(indent + ("• " if b["kind"] == "bullet" else f"{b['n']}. ") + b["text"]))
+            story.append(rich(b, body, indent + ("• " if b["kind"] == "bullet" else f"{b['n']}. ")))
         elif b["t"] == "task":
             # The embedded font has no ballot-box glyphs; brackets read the same on paper.
-            story.append(p(indent + ("[√] " if b["checked"] else "[  ] ") + b["text"]))
+            story.append(rich(b, body, indent + ("[√] " if b["checked"] else "[  ] ")))
         elif b["t"] == "table" and b["rows"]:
             width = max(len(r) for r in b["rows"]) or 1
             grid = Table([[p(c) for c in r + [""] * (width - len(r))] for r in b["rows"]])
@@ -178,7 +267,11 @@ def to_pdf(minutes: Minutes) -> bytes:
             grid.setStyle(TableStyle(style))
             story += [Spacer(1, 2 * mm), grid, Spacer(1, 2 * mm)]
         elif b["t"] != "hr":
-            story.append(p(b["text"]))
+            story.append(rich(b))
+    items = _action_items(minutes)
+    if items:
+        story.append(p("督办事项", heads[1]))
+        story += [p("• " + a) for a in items]
     answers = _answers(minutes)
     if answers:
         story.append(p("各省市意见", heads[1]))

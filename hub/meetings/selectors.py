@@ -5,16 +5,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hub import permissions
 from hub.models import ActionItem, AgendaItem, Meeting, Participant, Province
 
 EDITOR, OBSERVER = "editor", "observer"
 
+#: Per-person colours (the same palette and rule as frontend/notes/colours.js): two people of one province no
+#: longer look alike; the province is shown beside the person as a marker in the province's colour.
+PERSON_PALETTE = ("#d1242f", "#0969da", "#1a7f37", "#8250df", "#bf3989", "#9a6700", "#1b7c83", "#e16f24",
+                  "#7d4e2d", "#1f2f6b")
+
+
+def person_colour(user_id: int) -> str:
+    return PERSON_PALETTE[abs(int(user_id) * 7) % len(PERSON_PALETTE)]
+
 
 def notes_role(*, user, meeting_id) -> str | None:
     """"editor", "observer" or None: the host province's staff (``change`` on the host) and editor participants
-    write; observer participants read; everyone else does not see the meeting at all."""
+    write; observer participants and the secretariat (which keeps every meeting) read; everyone else does not see
+    the meeting at all."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     try:
@@ -27,7 +38,9 @@ def notes_role(*, user, meeting_id) -> str | None:
         Q(user=user) | Q(group__in=user.groups.all())).values_list("role", flat=True))
     if EDITOR in roles:
         return EDITOR
-    if OBSERVER in roles:
+    if OBSERVER in roles or permissions.is_secretariat(user):
+        # The secretariat keeps every meeting (schedules it, follows it up): it reads all of them, writes none
+        # unless it is listed as an editor.
         return OBSERVER
     return None
 
@@ -52,19 +65,30 @@ def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
         for pk in (direct, via_group):
             if pk in users and roles.get(pk) != EDITOR:
                 roles[pk] = role
+    for pk in permissions.secretariat_users().filter(pk__in=users.keys()).values_list("pk", flat=True):
+        roles.setdefault(pk, OBSERVER)
     return roles
 
 
 def can_administer(user, meeting: Meeting) -> bool:
-    """The host province's staff administer a meeting (agenda, participants, status)."""
-    return user.is_authenticated and (user.is_superuser or permissions.can(user, "change", meeting.host_id))
+    """The host province's staff administer a meeting (agenda, participants, status) until its minutes are signed.
+
+    Host rights end with the signature, not when the rotation moves on: the next host may be chosen before this
+    meeting's minutes are answered, and someone must still be able to run the meeting until then. Once signed,
+    the record is final and nobody changes who took part (superusers excepted, for repairs).
+    """
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return meeting.status != Meeting.Status.SIGNED and permissions.can(user, "change", meeting.host_id)
 
 
 def visible_meetings(user) -> QuerySet[Meeting]:
-    """Meetings the user takes part in or administers, newest first."""
+    """Meetings the user takes part in or administers, newest first; the secretariat keeps (sees) all of them."""
     if not user.is_authenticated or not user.is_active:
         return Meeting.objects.none()
-    if user.is_superuser:
+    if user.is_superuser or permissions.is_secretariat(user):
         return Meeting.objects.select_related("host")
     administered = Meeting.objects.restrict(user, "change").values("pk")
     participating = Meeting.objects.for_participant(user).values("pk")
@@ -122,12 +146,96 @@ def participating_provinces(meeting: Meeting) -> list[Province]:
     return list(Province.objects.filter(code__in=codes).ordered())
 
 
+NOT_A_PARTICIPANT = _("您未参加本次会议，不能代表任何省市答复纪要。")
+NOT_OF_PROVINCE = _("您不属于%(province)s，不能代表该省市答复纪要。")
+OBSERVER_CANNOT_ANSWER = _("您以列席（只读）身份参加本次会议：只有能编辑会议记录的人员或%(province)s的审核发布人员"
+                           "可以代表该省市确认纪要或记录保留意见。")
+
+
+def minutes_answer_allowed(*, user, meeting: Meeting, province: Province, role: str | None = None):
+    """(allowed, reason): who answers for a province on the minutes — someone of that province who may edit the
+    notes (an editor participant or the host's staff) or the province's moderators (``publish``); observers and
+    the secretariat never sign for a province."""
+    role = role if role is not None else notes_role(user=user, meeting_id=meeting.pk)
+    if role is None:
+        return False, NOT_A_PARTICIPANT
+    if not permissions.can(user, "participate", province):
+        return False, NOT_OF_PROVINCE % {"province": province.name_zh}
+    if role == EDITOR or permissions.can(user, "publish", province):
+        return True, ""
+    return False, OBSERVER_CANNOT_ANSWER % {"province": province.name_zh}
+
+
 def open_action_items(user, province: Province | None = None) -> QuerySet[ActionItem]:
     """Open action items the user may see (their provinces'), soonest due first."""
     items = ActionItem.objects.restrict(user, "participate").filter(status=ActionItem.Status.OPEN)
     if province is not None:
         items = items.filter(owner_province=province)
     return items.select_related("owner_province", "owner_user", "meeting").order_by("due", "pk")
+
+
+def can_read_board(user) -> bool:
+    """Every province's staff (anyone taking part for some province) and the secretariat read the whole 督办 board:
+    following up each other's resolutions is what the roundtable is for. Marking done stays with the owner."""
+    return bool(permissions.province_ids_for(user, "participate")) or permissions.is_secretariat(user)
+
+
+DUE_FILTERS = {"overdue": -1, "3": 3, "7": 7, "30": 30}
+
+
+def action_board(user, *, province: Province | None = None, owner_id: int | None = None, due: str = "",
+                 status: str = ActionItem.Status.OPEN) -> QuerySet[ActionItem]:
+    """The cross-province 督办 board, filtered by owning province, owner (a person) and due date ("overdue", or
+    due within 3/7/30 days); empty for anyone who may not read it."""
+    if not can_read_board(user):
+        return ActionItem.objects.none()
+    items = ActionItem.objects.all()
+    if status in ActionItem.Status.values:
+        items = items.filter(status=status)
+    if province is not None:
+        items = items.filter(owner_province=province)
+    if owner_id is not None:
+        items = items.filter(owner_user_id=owner_id)
+    today = timezone.localdate()
+    if due == "overdue":
+        items = items.filter(due__lt=today)
+    elif due in DUE_FILTERS:
+        items = items.filter(due__lte=today + timezone.timedelta(days=DUE_FILTERS[due]))
+    order = ("due", "pk") if status == ActionItem.Status.OPEN else ("-done_at", "-pk")
+    return items.select_related("owner_province", "owner_user", "meeting", "done_by").order_by(*order)
+
+
+def action_board_owners():
+    """People named as owners of some item, for the board's owner filter."""
+    return get_user_model().objects.filter(pk__in=ActionItem.objects.exclude(owner_user=None).values(
+        "owner_user")).order_by("username")
+
+
+def participant_candidates(*, query: str = "", province: Province | None = None, limit: int = 20):
+    """Accounts and groups to add to a meeting, found by (part of) a name, username or province name; a province
+    filter keeps those who take part for that province. Returns (users with their province, groups)."""
+    User = get_user_model()
+    query = query.strip()
+    users = User.objects.filter(is_active=True).exclude(username="AnonymousUser")
+    groups = Group.objects.all()
+    if province is not None:
+        users = users.filter(pk__in=permissions.users_with("participate", province).values("pk"))
+        groups = groups.filter(name__startswith=province.code + " ")
+    if query:
+        named = Province.objects.filter(Q(name_zh__icontains=query) | Q(code__iexact=query))
+        by_province = Q()
+        for p in named:
+            by_province |= Q(pk__in=permissions.users_with("participate", p).values("pk"))
+        users = users.filter(Q(username__icontains=query) | Q(first_name__icontains=query)
+                             | Q(last_name__icontains=query) | by_province)
+        group_match = Q(name__icontains=query)
+        for p in named:
+            group_match |= Q(name__startswith=p.code + " ")
+        groups = groups.filter(group_match)
+    elif province is None:
+        return [], []
+    users = list(users.order_by("username")[:limit])
+    return [(u, user_province(u)) for u in users], list(groups.order_by("name")[:limit])
 
 
 def next_meeting(user) -> Meeting | None:

@@ -3,7 +3,6 @@ addenda, checkpoints and restore of the notes, and action items (督办)."""
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
 import json
 import re
@@ -20,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub import permissions
-from hub.meetings import notes
+from hub.meetings import notes, notify, richtext
 from hub.meetings import selectors as sel
 from hub.models import (
     ActionItem,
@@ -250,7 +249,7 @@ def meeting_close(*, actor, meeting_id: int) -> Minutes:
     if not meeting.notes_writable:
         raise ValidationError(NOT_LIVE)
     doc, upto = notes.build_doc(meeting.pk)
-    blocks = notes.doc_blocks(doc)
+    blocks = richtext.attach_runs(notes.doc_blocks(doc), doc)  # bold, italic… kept for the page and exports
     meeting.status = Meeting.Status.CLOSED
     meeting.closed_at = timezone.now()
     meeting.save(update_fields=["status", "closed_at"])
@@ -269,11 +268,13 @@ def meeting_close(*, actor, meeting_id: int) -> Minutes:
         item = ActionItem(meeting=meeting, text=text[:500], owner_province=province, owner_user=person, due=due)
         item.full_clean()
         item.save()
+        notify.action_created(item)
     following = Meeting.objects.filter(status=Meeting.Status.SCHEDULED, starts_at__gt=meeting.starts_at).exclude(
         pk=meeting.pk).order_by("starts_at").first()
     if following is not None:
         carry_open_items(meeting=following)
     _notify_rooms(meeting.pk, {"type": "notes.recheck"})
+    notify.meeting_closed(meeting, minutes)
     return minutes
 
 
@@ -286,12 +287,12 @@ def minutes_hash(minutes: Minutes) -> str:
 
 @transaction.atomic
 def minutes_answer(*, actor, meeting_id: int, province: Province, decision: str, note: str = "") -> MinutesAnswer:
-    """A participating province's representative (a participant with ``participate`` on that province) confirms
-    or records a reservation; when every participating province has answered, the minutes are signed."""
+    """A participating province's representative (``sel.minutes_answer_allowed``: the province's people who may
+    edit the notes, or its moderators — never an observer) confirms or records a reservation; when every participating province has answered, the minutes are signed."""
     meeting = Meeting.objects.select_for_update().select_related("host").get(pk=meeting_id)
-    if sel.notes_role(user=actor, meeting_id=meeting.pk) is None:
-        raise PermissionDenied
-    permissions.require(actor, "participate", province)
+    allowed, reason = sel.minutes_answer_allowed(user=actor, meeting=meeting, province=province)
+    if not allowed:
+        raise PermissionDenied(reason)
     if meeting.status != Meeting.Status.CLOSED:
         raise ValidationError(NOT_CLOSED)
     provinces = sel.participating_provinces(meeting)
@@ -311,6 +312,7 @@ def minutes_answer(*, actor, meeting_id: int, province: Province, decision: str,
         minutes.save(update_fields=["signed_at", "content_hash"])
         meeting.status = Meeting.Status.SIGNED
         meeting.save(update_fields=["status"])
+        notify.minutes_signed(meeting, minutes)
     return answer
 
 
@@ -371,27 +373,27 @@ def stored_notes(meeting_id: int) -> bytes:
     return doc.get_update()
 
 
-def version_lines(meeting_id: int, upto_seq: int) -> list[str]:
+def version_lines(meeting_id: int, upto_seq: int) -> list[richtext.Line]:
     doc, _ = notes.build_doc(meeting_id, upto_seq)
-    return notes.blocks_lines(notes.doc_blocks(doc))
+    return richtext.doc_lines(doc)
 
 
 def notes_diff(*, meeting_id: int, old_seq: int, new_seq: int) -> list[tuple[str, str]]:
-    """A line diff of two versions: ("=", line), ("-", removed line), ("+", added line)."""
-    old, new = version_lines(meeting_id, old_seq), version_lines(meeting_id, new_seq)
-    out = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if op == "equal":
-            out += [("=", line) for line in old[a1:a2]]
-        else:
-            out += [("-", line) for line in old[a1:a2]] + [("+", line) for line in new[b1:b2]]
-    return out
+    """A rich diff of two versions, block by block, formatting kept: ("=", html) unchanged, ("-", html) removed,
+    ("+", html) added, ("~", html) changed with <del>/<ins> inline."""
+    return richtext.rich_diff(version_lines(meeting_id, old_seq), version_lines(meeting_id, new_seq))
 
 
-def notes_restore(*, actor, meeting_id: int, upto_seq: int) -> int:
-    """Bring back an earlier version as a new edit on top; every version stays in the history."""
+RESTORE_NOT_CONFIRMED = _("恢复历史版本会覆盖当前记录，请先查看差异并确认。")
+
+
+def notes_restore(*, actor, meeting_id: int, upto_seq: int, confirmed: bool = False) -> int:
+    """Bring back an earlier version as a new edit on top, once the editor has seen what changes and confirmed;
+    every version stays in the history."""
     if sel.notes_role(user=actor, meeting_id=meeting_id) != sel.EDITOR:
         raise PermissionDenied
+    if not confirmed:
+        raise ValidationError(RESTORE_NOT_CONFIRMED)
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if not meeting.notes_writable:
@@ -407,12 +409,36 @@ def notes_restore(*, actor, meeting_id: int, upto_seq: int) -> int:
     return seqs[0]
 
 
+#: Automatic versions: the state at the end of every window of this many minutes in which someone wrote.
+AUTO_VERSION_MINUTES = 5
+
+
+def auto_versions(meeting_id: int) -> list[dict]:
+    """Automatic versions over time, read from the append-only log itself: the last update of each
+    ``AUTO_VERSION_MINUTES``-minute window that saw activity is a version. Nothing is stored and nothing has to
+    run on a timer (the log already keeps every state; a version is only a sequence number), so past meetings
+    and every process's writes are covered alike, and restore/diff take the same sequence numbers."""
+    window = AUTO_VERSION_MINUTES * 60
+    versions, bucket = [], None
+    rows = NoteUpdate.objects.filter(meeting_id=meeting_id).order_by("seq").values_list("seq", "created")
+    for seq, created in rows.iterator(chunk_size=5000):
+        b = int(created.timestamp()) // window
+        if b != bucket:
+            bucket = b
+            versions.append({"seq": seq, "created": created})
+        else:
+            versions[-1] = {"seq": seq, "created": created}
+    return [{**v, "label": "", "auto": True, "by": ""} for v in versions]
+
+
 def history_versions(meeting_id: int) -> list[dict]:
-    """Snapshots (automatic and named) plus the current state, oldest first."""
-    versions = [{"seq": s.upto_seq, "label": s.label, "created": s.created,
-                 "by": (s.created_by.get_full_name() or s.created_by.username) if s.created_by else ""}
-                for s in NoteSnapshot.objects.filter(meeting_id=meeting_id).select_related("created_by")]
-    last = NoteUpdate.objects.filter(meeting_id=meeting_id).order_by("-seq").values("seq", "created").first()
-    if last and (not versions or versions[-1]["seq"] < last["seq"]):
-        versions.append({"seq": last["seq"], "label": _("当前版本"), "created": last["created"], "by": ""})
+    """Named checkpoints, automatic versions (``auto_versions``) and the current state, oldest first; one entry
+    per sequence number (a checkpoint's name wins)."""
+    by_seq = {v["seq"]: v for v in auto_versions(meeting_id)}
+    for s in NoteSnapshot.objects.filter(meeting_id=meeting_id).exclude(label="").select_related("created_by"):
+        by_seq[s.upto_seq] = {"seq": s.upto_seq, "label": s.label, "created": s.created, "auto": False,
+                              "by": (s.created_by.get_full_name() or s.created_by.username) if s.created_by else ""}
+    versions = [by_seq[k] for k in sorted(by_seq)]
+    if versions:
+        versions[-1] = {**versions[-1], "current": True}
     return versions

@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -90,15 +92,22 @@ def meeting_detail(request, pk):
         "is_admin": sel.can_administer(request.user, meeting),
         "participants": sel.participant_users(meeting),
         "ws_path": "/ws/notes", "province": province,
-        "colour": province.colour if province else "#6e7781",
+        "colour": sel.person_colour(request.user.pk),
         "closed_status": Meeting.Status.CLOSED,  # what the page's header shows once the notes freeze under it
     }
     if minutes is not None:
         answered = {a.province_id: a for a in minutes.answers.select_related("province", "answered_by")}
         provinces = sel.participating_provinces(meeting)
         context["answers"] = [(p, answered.get(p.pk)) for p in provinces]
-        context["can_answer"] = [p for p in provinces if p.pk not in answered
-                                 and permissions.can(request.user, "participate", p)]
+        context["can_answer"], context["answer_refused"] = [], []
+        for p in provinces:
+            if p.pk in answered or not permissions.can(request.user, "participate", p):
+                continue
+            allowed, reason = sel.minutes_answer_allowed(user=request.user, meeting=meeting, province=p, role=role)
+            if allowed:
+                context["can_answer"].append(p)
+            elif meeting.status == Meeting.Status.CLOSED:
+                context["answer_refused"].append((p, reason))
         context["action_items"] = meeting.action_items.select_related("owner_province", "owner_user")
         context["addenda"] = minutes.addenda.select_related("author")
     return render(request, "hub/meetings/detail.html", context)
@@ -109,13 +118,13 @@ def meeting_authors(request, pk):
     """Yjs client id → the account the server bound it to, for the authorship view."""
     meeting, _role = _meeting(request, pk)
     rows = NoteClient.objects.filter(meeting=meeting).select_related("user")
-    users = {r.user_id: r.user for r in rows}
-    colours = {}
-    for user_id, user in users.items():
-        province = sel.user_province(user)
-        colours[user_id] = province.colour if province else "#6e7781"
+    provinces = {}
+    for row in rows:
+        if row.user_id not in provinces:
+            provinces[row.user_id] = sel.user_province(row.user)
     return JsonResponse({str(r.client_id): {"name": r.user.get_full_name() or r.user.username,
-                                            "color": colours[r.user_id]} for r in rows})
+                                            "province": provinces[r.user_id].name_zh if provinces[r.user_id] else "",
+                                            "color": sel.person_colour(r.user_id)} for r in rows})
 
 
 @login_required
@@ -198,41 +207,72 @@ def meeting_history(request, pk):
 
 
 @login_required
-@require_POST
 def notes_restore(request, pk):
-    try:
-        seq = int(request.POST.get("seq", ""))
-    except ValueError:
-        raise Http404 from None
-    _post_service(request, pk, lambda: svc.notes_restore(actor=request.user, meeting_id=pk, upto_seq=seq),
-                  _("已恢复该版本（作为一次新的修改，历史版本全部保留）。"))
-    return redirect("meeting_history", pk=pk)
-
-
-class ParticipantForm(forms.Form):
-    who = forms.CharField(label=_("用户名或用户组名称"), max_length=150)
-    role = forms.ChoiceField(label=_("角色"), choices=Participant.Role.choices)
+    """Restore in two steps: GET shows what the notes would become (a rich diff from the current version) and asks
+    for confirmation; only a POST with ``confirm`` writes."""
+    meeting, role = _meeting(request, pk)
+    seq = _int(request.POST.get("seq") if request.method == "POST" else request.GET.get("seq"))
+    if seq is None or seq < 0:
+        raise Http404
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        _post_service(request, pk, lambda: svc.notes_restore(actor=request.user, meeting_id=pk, upto_seq=seq,
+                                                             confirmed=True),
+                      _("已恢复该版本（作为一次新的修改，历史版本全部保留）。"))
+        return redirect("meeting_history", pk=pk)
+    if role != sel.EDITOR or not meeting.notes_writable:
+        raise PermissionDenied
+    versions = svc.history_versions(meeting.pk)
+    current = versions[-1]["seq"] if versions else 0
+    version = next((v for v in versions if v["seq"] == seq), None)
+    return render(request, "hub/meetings/restore_confirm.html", {
+        "meeting": meeting, "seq": seq, "version": version, "current": current,
+        "diff": svc.notes_diff(meeting_id=meeting.pk, old_seq=current, new_seq=seq)})
 
 
 @login_required
 def participants(request, pk):
+    """The host's participant list and picker: search people and groups by name or province, add with a role."""
     meeting, _role = _meeting(request, pk)
     if not sel.can_administer(request.user, meeting):
         raise PermissionDenied
-    form = ParticipantForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["who"].strip()
-        who = get_user_model().objects.filter(username=name).first() or Group.objects.filter(name=name).first()
+    if request.method == "POST":
+        User = get_user_model()
+        role = request.POST.get("role", "")
+        who = None
+        if request.POST.get("user"):
+            who = User.objects.filter(pk=_int(request.POST["user"]), is_active=True).first()
+        elif request.POST.get("group"):
+            who = Group.objects.filter(pk=_int(request.POST["group"])).first()
         if who is None:
-            form.add_error("who", _("找不到该用户或用户组。"))
+            messages.error(request, _("找不到该用户或用户组。"))
+        elif role not in Participant.Role.values:
+            messages.error(request, _("请选择角色。"))
         else:
             try:
-                svc.participant_add(actor=request.user, meeting=meeting, who=who, role=form.cleaned_data["role"])
-            except ValidationError as exc:
-                _errors(request, exc)
-            return redirect("meeting_participants", pk=pk)
+                svc.participant_add(actor=request.user, meeting=meeting, who=who, role=role)
+            except ValidationError:
+                messages.error(request, _("%(who)s 已在参会人名单中。") % {"who": who})
+            else:
+                messages.success(request, _("已添加参会人：%(who)s") % {"who": who})
+        return redirect(request.get_full_path())
+    query = request.GET.get("q", "")[:100]
+    province = Province.objects.filter(code=request.GET.get("province", "").upper()).first()
+    users, groups = sel.participant_candidates(query=query, province=province)
+    taken_users = set(meeting.participants.exclude(user=None).values_list("user_id", flat=True))
+    taken_groups = set(meeting.participants.exclude(group=None).values_list("group_id", flat=True))
     rows = meeting.participants.select_related("user", "group")
-    return render(request, "hub/meetings/participants.html", {"meeting": meeting, "form": form, "rows": rows})
+    return render(request, "hub/meetings/participants.html", {
+        "meeting": meeting, "rows": rows, "query": query, "province": province,
+        "provinces": Province.objects.filter(is_member=True).ordered(), "roles": Participant.Role.choices,
+        "users": [(u, p, u.pk in taken_users) for u, p in users],
+        "groups": [(g, g.pk in taken_groups) for g in groups], "searched": bool(query or province)})
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @login_required
@@ -267,17 +307,20 @@ def minutes_export_view(request, pk, fmt):
 
 @login_required
 def action_items(request, code=None):
-    province = get_object_or_404(Province, code=code.upper()) if code else None
-    if province is not None and not permissions.can(request.user, "participate", province):
+    """The cross-province 督办 board: every province's staff read all items, filtered by province, owner, due."""
+    if not sel.can_read_board(request.user):
         raise Http404
-    items = sel.open_action_items(request.user, province)
-    done = ActionItem.objects.restrict(request.user, "participate").filter(status=ActionItem.Status.DONE)
-    if province is not None:
-        done = done.filter(owner_province=province)
-    provinces = permissions.provinces_for(request.user, "participate").ordered()
+    code = code or request.GET.get("province", "")
+    province = get_object_or_404(Province, code=code.upper()) if code else None
+    owner_id = _int(request.GET.get("owner"))
+    due = request.GET.get("due", "")
+    status = request.GET.get("status", ActionItem.Status.OPEN)
+    items = sel.action_board(request.user, province=province, owner_id=owner_id, due=due, status=status)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(request, "hub/meetings/action_items.html", {
-        "items": items, "done": done.select_related("owner_province", "meeting", "done_by").order_by("-done_at")[:20],
-        "province": province, "provinces": provinces,
+        "page": page, "province": province, "owner_id": owner_id, "due": due, "status": status,
+        "provinces": Province.objects.filter(is_member=True).ordered(), "owners": sel.action_board_owners(),
+        "statuses": ActionItem.Status.choices, "today": timezone.localdate(),
         "changeable": permissions.province_ids_for(request.user, "change")})
 
 

@@ -12,5 +12,6 @@ from hub.meetings.models import (  # noqa: F401
     Participant,
     RotationSlot,
 )
+from hub.notifications.models import Notification, NotificationPreference  # noqa: F401
 
 from .provinces import Association, Province  # noqa: F401

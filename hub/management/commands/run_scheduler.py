@@ -1,4 +1,5 @@
-"""Run Wagtail's scheduled publishing (go-live and expiry of pages and snippets) once, or every minute.
+"""Run the hub's timed jobs once, or every minute: Wagtail's scheduled publishing (go-live and expiry of pages and
+snippets) and the 督办 reminders (due within three days, overdue; each sent once).
 
 `make run` starts this loop beside the development server; production runs ``run_scheduler --once`` from a
 systemd timer (README). A plain loop is enough: the only job is one idempotent command a minute, so a scheduling
@@ -13,8 +14,10 @@ from django.db import close_old_connections
 
 
 def tick() -> None:
-    """Publish every revision whose approved go-live time has passed and unpublish every expired object."""
+    """Publish every revision whose approved go-live time has passed, unpublish every expired object, and send
+    the action-item reminders that are due."""
     call_command("publish_scheduled")
+    call_command("notify_action_items")
 
 
 class Command(BaseCommand):

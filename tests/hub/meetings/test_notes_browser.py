@@ -63,6 +63,9 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
     url = f"{asgi_server}/meetings/{meeting.pk}/"
     cookies = [login_cookie(user, asgi_server) for user in (zj, sh)]  # the ORM is off limits inside Playwright's loop
     colour = host_province.colour.lower()
+    from hub.meetings.selectors import person_colour
+
+    person_rgb = "rgb({}, {}, {})".format(*(int(person_colour(zj.pk)[i:i + 2], 16) for i in (1, 3, 5)))
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -91,7 +94,10 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
         label_colour = guest.eval_on_selector(".collaboration-cursor__label:has-text('钟主持')",
                                               "el => getComputedStyle(el).backgroundColor")
         r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-        assert label_colour == f"rgb({r}, {g}, {b})"  # the host province's colour, set by the server
+        marker = guest.eval_on_selector(".collaboration-cursor__label:has-text('钟主持') .province-marker",
+                                        "el => getComputedStyle(el).backgroundColor")
+        assert marker == f"rgb({r}, {g}, {b})"  # the host province's colour, set by the server, as a marker
+        assert label_colour == person_rgb  # and the person's own colour on the label
         time.sleep(1.5)  # let the last keystrokes reach the log before the host closes the meeting
 
         host.on("dialog", lambda dialog: dialog.accept())
@@ -229,7 +235,8 @@ def test_restoring_a_version_brings_back_what_the_editor_showed(asgi_server):
         editor.evaluate("window.hubNotes.editor.commands.setContent('<p>全部改掉</p>')")
         time.sleep(1.5)
         history.reload()
-        history.click("tr:has(td:has-text('格式版')) button[type=submit]")
+        history.click("tr:has(td:has-text('格式版')) [data-restore]")
+        history.click("[data-confirm-restore]")  # restore asks for confirmation, showing the diff first
         history.wait_for_load_state()
 
         editor.wait_for_function(same, arg=original, timeout=10000)  # the open editor receives the restore

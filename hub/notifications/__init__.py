@@ -1,0 +1,2 @@
+"""Notifications as a capability: any feature registers its kinds and sends through ``services.notify``; people
+read them in the site's inbox and, per kind as they choose, by e-mail."""
