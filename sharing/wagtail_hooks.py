@@ -149,3 +149,8 @@ def register_evaluation_log_actions(actions):
         ("sharing.evaluation.revoke", _("撤销评价结果")),
     ):
         actions.register_action(action, label, label)
+
+
+@hooks.register("hub_main_menu")
+def evaluations_menu(request):
+    return {"label": _("质量评价"), "url": reverse("evaluations:list"), "order": 35}
