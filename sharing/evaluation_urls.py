@@ -6,6 +6,7 @@ app_name = "evaluations"
 urlpatterns = [
     path("", views.programme_list, name="list"),
     path("verify/", views.verify, name="verify"),
+    path("certificates/<str:code>.pdf", views.certificate, name="certificate"),
     path("recognition/", views.recognition_matrix, name="matrix"),
     path("mine/", views.my_applications, name="mine"),
     path("review/", views.review_list, name="review"),

@@ -168,6 +168,20 @@ def objection(request, result_id: int):
     return redirect("evaluations:programme", result.application.programme_id)
 
 
+def certificate(request, code: str):
+    """The PDF certificate of a published, awarded result; revoked or unknown codes have none."""
+    from django.http import HttpResponse
+
+    from sharing.certificates import certificate_pdf
+
+    result = sel.verify(code)
+    if result is None or result.status != Result.Status.PUBLISHED or not result.is_awarded:
+        raise Http404
+    response = HttpResponse(certificate_pdf(result), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{result.code}.pdf"'
+    return response
+
+
 def recognition_matrix(request):
     provinces, rows = sel.recognition_matrix()
     return render(request, "sharing/evaluations/matrix.html", {"provinces": provinces, "rows": rows})

@@ -142,3 +142,16 @@ def test_the_panel_page_shows_reviewer_progress(client):
     body = client.get(reverse("evaluations:manage", args=[programme.pk])).content.decode()
     for seat in Seat.objects.filter(programme=programme, role="principal"):
         assert seat.expert.name in body
+
+
+def test_a_published_award_has_a_pdf_certificate_with_its_code_and_a_revoked_one_has_none(client):
+    programme = make_programme()
+    result = announced(programme)
+    assert client.get(reverse("evaluations:certificate", args=[result.code])).status_code == 404  # only announced
+    svc.results_publish(actor=make_user(province_code="SH", role="moderator"), programme_id=programme.pk,
+                        now=programme.announce_closes)
+    response = client.get(reverse("evaluations:certificate", args=[result.code]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"HubCJK" in response.content
+    svc.result_revoke(actor=make_user(province_code="SH", role="moderator"), result_id=result.pk, reason="撤销")
+    assert client.get(reverse("evaluations:certificate", args=[result.code])).status_code == 404
