@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("cms.urls")),
     path("standards/", include("sharing.urls")),
     path("experts/", include("expert_pool.urls")),
+    path("evaluations/", include("sharing.evaluation_urls")),
 ]

@@ -136,3 +136,23 @@ def standards_search_group(*, user, query, limit):
                 "province": s.province.name_zh}
                for s in (found[i] for i in ids if i in found)]
     return {"key": "standards", "label": _("团体标准"), "results": results}
+
+
+@hooks.register("register_log_actions")
+def register_evaluation_log_actions(actions):
+    for action, label in (
+        ("sharing.evaluation.create", _("新建评价项目")),
+        ("sharing.evaluation.draw", _("抽取评审组")),
+        ("sharing.evaluation.recuse", _("评审专家回避")),
+        ("sharing.evaluation.reopen", _("退回重评")),
+        ("sharing.evaluation.consensus", _("录入合议总分")),
+        ("sharing.evaluation.announce", _("公示评价结果")),
+        ("sharing.evaluation.publish", _("发布评价结果")),
+        ("sharing.evaluation.revoke", _("撤销评价结果")),
+    ):
+        actions.register_action(action, label, label)
+
+
+@hooks.register("hub_main_menu")
+def evaluations_menu(request):
+    return {"label": _("质量评价"), "url": reverse("evaluations:list"), "order": 35}

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from sharing import evaluation_views as views
+
+app_name = "evaluations"
+urlpatterns = [
+    path("", views.programme_list, name="list"),
+    path("verify/", views.verify, name="verify"),
+    path("certificates/<str:code>.pdf", views.certificate, name="certificate"),
+    path("recognition/", views.recognition_matrix, name="matrix"),
+    path("mine/", views.my_applications, name="mine"),
+    path("review/", views.review_list, name="review"),
+    path("sheets/<int:sheet_id>/", views.sheet, name="sheet"),
+    path("results/<int:result_id>/objection/", views.objection, name="objection"),
+    path("<int:pk>/", views.programme_detail, name="programme"),
+    path("<int:pk>/apply/", views.application_edit, name="apply"),
+    path("<int:pk>/apply/<int:application_id>/", views.application_edit, name="apply_edit"),
+    path("<int:pk>/manage/", views.manage, name="manage"),
+]

@@ -1,0 +1,187 @@
+"""Thin site views of evaluation programmes: fetch through the gate and the selectors, call a service, render."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from hub.permissions import can
+from sharing import evaluation_selectors as sel
+from sharing import evaluations as svc
+from sharing.models.evaluations import Application, Programme, Result, ScoreSheet
+
+TIMELINE = (
+    ("apply_opens", gettext_lazy("申报开始")), ("apply_closes", gettext_lazy("申报截止")),
+    ("check_closes", gettext_lazy("形式审查截止")), ("review_closes", gettext_lazy("评审截止")),
+    ("announce_closes", gettext_lazy("公示截止")), ("publish_on", gettext_lazy("发布")),
+)
+
+
+def _errors(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def programme_list(request):
+    return render(request, "sharing/evaluations/list.html", {
+        "programmes": sel.public_programmes(),
+        "organised": sel.organised_programmes(request.user).exclude(pk__in=sel.public_programmes().values("pk"))
+        if request.user.is_authenticated else [],
+    })
+
+
+def programme_detail(request, pk: int):
+    programme = sel.visible_programme(request.user, pk)
+    if programme is None:
+        raise Http404
+    enterprise = getattr(request.user, "enterprise", None) if request.user.is_authenticated else None
+    organiser = Programme.objects.organised_by(request.user, "view").filter(pk=pk).exists()
+    return render(request, "sharing/evaluations/detail.html", {
+        "programme": programme,
+        "criteria": programme.criteria.all(),
+        "levels": programme.levels.all(),
+        "timeline": [(label, getattr(programme, field)) for field, label in TIMELINE],
+        "results": sel.public_results(programme),
+        "recognitions": sel.recognitions_of(programme),
+        "co_organisers": programme.co_organisers.all(),
+        "enterprise": enterprise,
+        "my_applications": Application.objects.of_applicant(request.user).filter(programme=programme),
+        "organiser": organiser,
+    })
+
+
+class ApplicationForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("申报成果名称"), max_length=120)
+    summary = forms.CharField(label=gettext_lazy("成果简介"), widget=forms.Textarea(attrs={"rows": 6}))
+    employer_names = forms.CharField(label=gettext_lazy("其他参与单位"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 2}),
+                                     help_text=gettext_lazy("每行一个；抽取评审时回避这些单位的专家。"))
+
+
+@login_required
+def application_edit(request, pk: int, application_id: int | None = None):
+    programme = get_object_or_404(Programme.objects.public(), pk=pk)
+    application = None
+    if application_id is not None:
+        application = get_object_or_404(Application.objects.of_applicant(request.user), pk=application_id,
+                                        programme=programme)
+    initial = {"title": application.title, "summary": application.summary,
+               "employer_names": application.employer_names} if application else None
+    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = svc.application_save(actor=request.user, programme_id=programme.pk,
+                                         application_id=application.pk if application else None, **form.cleaned_data)
+            if "submit" in request.POST:
+                saved = svc.application_submit(actor=request.user, application_id=saved.pk)
+                messages.success(request, _("申报已提交，回执编号 %(receipt)s。") % {"receipt": saved.receipt})
+            else:
+                messages.success(request, _("草稿已保存。"))
+            return redirect("evaluations:mine")
+        except PermissionDenied as error:
+            messages.error(request, str(error) or _("没有申报权限。"))
+        except ValidationError as error:
+            _errors(request, error)
+    return render(request, "sharing/evaluations/apply.html", {"programme": programme, "form": form,
+                                                              "application": application})
+
+
+@login_required
+def my_applications(request):
+    return render(request, "sharing/evaluations/mine.html", {
+        "applications": Application.objects.of_applicant(request.user).select_related("programme", "result"),
+        "enterprise": getattr(request.user, "enterprise", None),
+    })
+
+
+@login_required
+def review_list(request):
+    return render(request, "sharing/evaluations/review_list.html", {"sheets": sel.sheets_for_reviewer(request.user)})
+
+
+@login_required
+def sheet(request, sheet_id: int):
+    item = get_object_or_404(sel.sheets_for_reviewer(request.user), pk=sheet_id)
+    programme = item.application.programme
+    criteria = list(programme.criteria.all())
+    if request.method == "POST":
+        try:
+            if "declare" in request.POST:
+                svc.sheet_declare(actor=request.user, sheet_id=item.pk, conflict=request.POST["declare"] == "conflict",
+                                  note=request.POST.get("note", ""))
+                messages.success(request, _("已记录您的利益冲突声明。"))
+            else:
+                scores = {c.pk: (request.POST.get(f"points-{c.pk}", ""), request.POST.get(f"comment-{c.pk}", ""))
+                          for c in criteria}
+                svc.sheet_submit(actor=request.user, sheet_id=item.pk, scores=scores)
+                messages.success(request, _("评分已提交。"))
+                return redirect("evaluations:review")
+            return redirect("evaluations:sheet", item.pk)
+        except ValidationError as error:
+            _errors(request, error)
+    scores = {s.criterion_id: s for s in item.scores.all()}
+    rows = [{"criterion": c, "score": scores.get(c.pk),
+             "posted": request.POST.get(f"points-{c.pk}", ""), "comment": request.POST.get(f"comment-{c.pk}", "")}
+            for c in criteria]
+    return render(request, "sharing/evaluations/sheet.html", {
+        "sheet": item, "programme": programme, "rows": rows,
+        "show_application": item.status in (ScoreSheet.Status.SCORING, ScoreSheet.Status.SUBMITTED),
+    })
+
+
+@login_required
+def manage(request, pk: int):
+    programme = get_object_or_404(Programme.objects.organised_by(request.user, "view"), pk=pk)
+    rows = sel.progress(programme)
+    return render(request, "sharing/evaluations/manage.html", {
+        "programme": programme, "rows": rows, "reviewers": sel.reviewer_progress(programme),
+        "threshold": programme.disagreement_points,
+        "flagged": [r for r in rows if r.disagrees(programme.disagreement_points)],
+        "may_publish": can(request.user, "publish", programme.province),
+    })
+
+
+def verify(request):
+    code = request.GET.get("code", "").strip()
+    result = sel.verify(code) if code else None
+    return render(request, "sharing/evaluations/verify.html", {
+        "code": code, "result": result, "searched": bool(code),
+        "recognitions": sel.recognitions_of(result.application.programme) if result else [],
+    }, status=200 if result or not code else 404)
+
+
+@require_POST
+def objection(request, result_id: int):
+    result = get_object_or_404(Result.objects.public(), pk=result_id)
+    try:
+        svc.objection_file(result_id=result.pk, name=request.POST.get("name", ""),
+                           contact=request.POST.get("contact", ""), text=request.POST.get("text", ""))
+        messages.success(request, _("异议已收到，主办方将在公示期结束前处理。"))
+    except ValidationError as error:
+        _errors(request, error)
+    return redirect("evaluations:programme", result.application.programme_id)
+
+
+def certificate(request, code: str):
+    """The PDF certificate of a published, awarded result; revoked or unknown codes have none."""
+    from django.http import HttpResponse
+
+    from sharing.certificates import certificate_pdf
+
+    result = sel.verify(code)
+    if result is None or result.status != Result.Status.PUBLISHED or not result.is_awarded:
+        raise Http404
+    response = HttpResponse(certificate_pdf(result), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{result.code}.pdf"'
+    return response
+
+
+def recognition_matrix(request):
+    provinces, rows = sel.recognition_matrix()
+    return render(request, "sharing/evaluations/matrix.html", {"provinces": provinces, "rows": rows})

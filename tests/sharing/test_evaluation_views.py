@@ -1,0 +1,173 @@
+"""Evaluation pages: verification, the applicant's and the reviewer's boundaries, and constant query counts."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sharing import evaluations as svc
+from sharing.models.evaluations import Application, Enterprise, Programme, Result, ScoreSheet, Seat
+from tests.conftest import make_user
+from tests.sharing.test_evaluations import (
+    NOW,
+    accepted_application,
+    announced,
+    make_programme,
+    panel_in_review,
+    submitted_application,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_visitor_verifies_a_certificate_and_an_unknown_code_says_so(client):
+    programme = make_programme()
+    result = announced(programme)
+    svc.results_publish(actor=make_user(province_code="SH", role="moderator"), programme_id=programme.pk,
+                        now=programme.announce_closes)
+    page = client.get(reverse("evaluations:verify"), {"code": result.code.lower()})
+    body = page.content.decode()
+    assert page.status_code == 200 and "证书有效" in body and result.application.enterprise.name in body
+    missing = client.get(reverse("evaluations:verify"), {"code": "ZZZZ2222ZZZZ"})
+    assert missing.status_code == 404 and "没有找到验证码为 ZZZZ2222ZZZZ 的证书" in missing.content.decode()
+
+
+def test_a_revoked_certificate_says_it_was_revoked(client):
+    programme = make_programme()
+    result = announced(programme)
+    svc.result_revoke(actor=make_user(province_code="SH", role="moderator"), result_id=result.pk, reason="数据造假")
+    body = client.get(reverse("evaluations:verify"), {"code": result.code}).content.decode()
+    assert "该结果已撤销" in body and "数据造假" in body and "证书有效" not in body
+
+
+def test_a_reviewer_cannot_open_another_reviewers_sheet_or_see_the_application_before_declaring(client):
+    programme = make_programme()
+    (application,) = panel_in_review(programme)
+    mine, theirs = ScoreSheet.objects.filter(application=application)[:2]
+    client.force_login(mine.seat.expert.user)
+    assert client.get(reverse("evaluations:sheet", args=[theirs.pk])).status_code == 404
+    before = client.get(reverse("evaluations:sheet", args=[mine.pk])).content.decode()
+    assert application.summary not in before and "利益冲突" in before
+    client.post(reverse("evaluations:sheet", args=[mine.pk]), {"declare": "none"})
+    after = client.get(reverse("evaluations:sheet", args=[mine.pk])).content.decode()
+    assert application.summary in after
+
+
+def test_scores_posted_out_of_range_show_the_error_and_write_nothing(client):
+    programme = make_programme()
+    (application,) = panel_in_review(programme)
+    sheet = ScoreSheet.objects.filter(application=application).first()
+    client.force_login(sheet.seat.expert.user)
+    client.post(reverse("evaluations:sheet", args=[sheet.pk]), {"declare": "none"})
+    c1, c2 = programme.criteria.all()
+    response = client.post(reverse("evaluations:sheet", args=[sheet.pk]),
+                           {f"points-{c1.pk}": "45", f"points-{c2.pk}": "50"})
+    assert "得分应在 0 到 40 分之间" in response.content.decode()
+    sheet.refresh_from_db()
+    assert sheet.status == ScoreSheet.Status.SCORING and not sheet.scores.exists()
+
+
+def test_an_applicant_lists_only_its_own_applications(client):
+    programme = make_programme()
+    mine = submitted_application(programme, title="我方成果")
+    submitted_application(programme, title="他方成果")
+    client.force_login(mine.enterprise.user)
+    body = client.get(reverse("evaluations:mine")).content.decode()
+    assert "我方成果" in body and "他方成果" not in body and mine.receipt in body
+
+
+def test_an_enterprise_applies_online_and_gets_a_receipt(client):
+    programme = make_programme()
+    application = accepted_application(programme)  # makes a confirmed enterprise of JS
+    enterprise = application.enterprise
+    client.force_login(enterprise.user)
+    response = client.post(reverse("evaluations:apply", args=[programme.pk]),
+                           {"title": "第二项成果", "summary": "简介", "submit": "1"}, follow=True)
+    created = Application.objects.get(title="第二项成果")
+    assert created.status == Application.Status.SUBMITTED
+    assert f"回执编号 {created.receipt}" in response.content.decode()
+
+
+def test_a_draft_programme_is_hidden_from_other_provinces(client):
+    programme = make_programme(stage=Programme.Stage.DRAFT)
+    client.force_login(make_user(province_code="ZJ", role="moderator"))
+    assert client.get(reverse("evaluations:programme", args=[programme.pk])).status_code == 404
+    client.force_login(make_user(province_code="SH", role="editor"))
+    assert client.get(reverse("evaluations:programme", args=[programme.pk])).status_code == 200
+
+
+def test_the_manage_page_is_for_organisers_only(client):
+    programme = make_programme()
+    client.force_login(make_user(province_code="ZJ", role="moderator"))
+    assert client.get(reverse("evaluations:manage", args=[programme.pk])).status_code == 404
+
+
+def _bulk_results(programme, n):
+    """n enterprises, accepted applications and published results, in a handful of bulk inserts."""
+    from hub.models import Province
+
+    js = Province.objects.get(code="JS")
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"bulk-{programme.pk}-{i}") for i in range(n))
+    enterprises = Enterprise.objects.bulk_create(
+        Enterprise(province=js, user=u, name=f"批量企业{i}", credit_code=f"9132{programme.pk:04d}{i:010d}",
+                   status="confirmed") for i, u in enumerate(users))
+    applications = Application.objects.bulk_create(
+        Application(programme=programme, enterprise=e, province=js, title=f"成果{i}", summary="x",
+                    status="accepted") for i, e in enumerate(enterprises))
+    level = programme.levels.first()
+    Result.objects.bulk_create(
+        Result(application=a, total=90, level=level, code=f"C{programme.pk:03d}{i:08d}", status="published",
+               announced_at=NOW, published_at=NOW) for i, a in enumerate(applications))
+
+
+@pytest.mark.parametrize("url_name", ["evaluations:programme", "evaluations:manage"])
+def test_programme_pages_run_a_constant_number_of_queries(client, url_name):
+    small, large = make_programme(title="小项目", stage="published"), make_programme(title="大项目", stage="published")
+    _bulk_results(small, 10)
+    _bulk_results(large, 1000)
+    client.force_login(make_user(province_code="SH", role="moderator"))
+    counts = []
+    for programme in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(url_name, args=[programme.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_the_panel_page_shows_reviewer_progress(client):
+    programme = make_programme()
+    panel_in_review(programme, applications=2)
+    client.force_login(make_user(province_code="SH", role="moderator"))
+    body = client.get(reverse("evaluations:manage", args=[programme.pk])).content.decode()
+    for seat in Seat.objects.filter(programme=programme, role="principal"):
+        assert seat.expert.name in body
+
+
+def test_a_published_award_has_a_pdf_certificate_with_its_code_and_a_revoked_one_has_none(client):
+    programme = make_programme()
+    result = announced(programme)
+    assert client.get(reverse("evaluations:certificate", args=[result.code])).status_code == 404  # only announced
+    svc.results_publish(actor=make_user(province_code="SH", role="moderator"), programme_id=programme.pk,
+                        now=programme.announce_closes)
+    response = client.get(reverse("evaluations:certificate", args=[result.code]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"HubCJK" in response.content
+    svc.result_revoke(actor=make_user(province_code="SH", role="moderator"), result_id=result.pk, reason="撤销")
+    assert client.get(reverse("evaluations:certificate", args=[result.code])).status_code == 404
+
+
+def test_a_revocation_shows_at_once_on_the_cached_verification_page(page_cache, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    programme = make_programme()
+    result = announced(programme)
+    moderator = make_user(province_code="SH", role="moderator")
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.results_publish(actor=moderator, programme_id=programme.pk, now=programme.announce_closes)
+    url = reverse("evaluations:verify") + f"?code={result.code}"
+    assert "证书有效" in Client().get(url).content.decode()
+    assert "证书有效" in Client().get(url).content.decode()  # now from the page cache
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.result_revoke(actor=moderator, result_id=result.pk, reason="数据造假")
+    assert "该结果已撤销" in Client().get(url).content.decode()
