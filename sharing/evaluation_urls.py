@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:pk>/apply/", views.application_edit, name="apply"),
     path("<int:pk>/apply/<int:application_id>/", views.application_edit, name="apply_edit"),
     path("<int:pk>/manage/", views.manage, name="manage"),
+    path("<int:pk>/manage/do/", views.manage_action, name="manage_action"),
+    path("check/", views.check, name="check"),
 ]

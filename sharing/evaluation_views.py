@@ -139,11 +139,95 @@ def sheet(request, sheet_id: int):
 def manage(request, pk: int):
     programme = get_object_or_404(Programme.objects.organised_by(request.user, "view"), pk=pk)
     rows = sel.progress(programme)
+    from hub.permissions import province_ids_for
+
     return render(request, "sharing/evaluations/manage.html", {
+        "sheets": ScoreSheet.objects.filter(application__programme=programme, status=ScoreSheet.Status.SUBMITTED)
+        .select_related("seat__expert", "application__enterprise"),
+        "results": sel.public_results(programme).exclude(status=Result.Status.REVOKED),
+        "signable": [p for p in programme.co_organisers.all()
+                     if p.pk in province_ids_for(request.user, "publish")
+                     and not programme.signoffs.filter(province=p).exists()],
         "programme": programme, "rows": rows, "reviewers": sel.reviewer_progress(programme),
         "threshold": programme.disagreement_points,
         "flagged": [r for r in rows if r.disagrees(programme.disagreement_points)],
         "may_publish": can(request.user, "publish", programme.province),
+    })
+
+
+ORGANISER_ACTIONS = {
+    # POST "do" → (service, the extra POST fields it takes, success message)
+    "advance": (svc.programme_advance, (), gettext_lazy("已进入下一阶段。")),
+    "submit": (svc.programme_submit, (), gettext_lazy("已提交：联合项目等待各联合主办方确认，本省项目已开放申报。")),
+    "draw": (svc.panel_draw, (), gettext_lazy("评审组已抽取，抽取记录可复现。")),
+    "announce": (svc.results_announce, (), gettext_lazy("评价结果已公示。")),
+    "publish": (svc.results_publish, (), gettext_lazy("评价结果已发布，获奖者的证书可以查验。")),
+}
+
+
+@login_required
+@require_POST
+def manage_action(request, pk: int):
+    """The organiser's buttons on the progress page; each is one service call."""
+    programme = get_object_or_404(Programme.objects.organised_by(request.user, "view"), pk=pk)
+    action = request.POST.get("do", "")
+    try:
+        if action in ORGANISER_ACTIONS:
+            service, _fields, done = ORGANISER_ACTIONS[action]
+            service(actor=request.user, programme_id=programme.pk)
+            messages.success(request, done)
+        elif action == "signoff":
+            from hub.models import Province
+
+            province = get_object_or_404(Province, code=request.POST.get("province", ""))
+            svc.programme_signoff(actor=request.user, programme_id=programme.pk, province=province)
+            messages.success(request, _("已代表%(p)s确认。") % {"p": province.name})
+        elif action == "reopen":
+            svc.sheet_reopen(actor=request.user, sheet_id=int(request.POST.get("sheet", 0)),
+                             reason=request.POST.get("reason", ""))
+            messages.success(request, _("评分表已退回重评，原因已记入审计日志。"))
+        elif action == "consensus":
+            svc.consensus_record(actor=request.user, application_id=int(request.POST.get("application", 0)),
+                                 total=request.POST.get("total", ""))
+            messages.success(request, _("合议总分已记录。"))
+        elif action == "revoke":
+            svc.result_revoke(actor=request.user, result_id=int(request.POST.get("result", 0)),
+                              reason=request.POST.get("reason", ""))
+            messages.success(request, _("结果已撤销，证书查验页会显示撤销原因。"))
+        else:
+            raise Http404
+    except (PermissionDenied, Http404):  # a service finds nothing it may act on: the role lacks the action
+        messages.error(request, _("您没有执行此操作的权限。"))
+    except ValidationError as error:
+        _errors(request, error)
+    except ValueError:
+        messages.error(request, _("请求不完整，请刷新页面后重试。"))
+    return redirect("evaluations:manage", programme.pk)
+
+
+@login_required
+def check(request):
+    """形式审查 by the applicant's home province, and confirmation of enterprise accounts."""
+    from sharing.models.evaluations import Enterprise
+
+    if request.method == "POST":
+        try:
+            if "enterprise" in request.POST:
+                svc.enterprise_confirm(actor=request.user, enterprise_id=int(request.POST["enterprise"]))
+                messages.success(request, _("企业账号已确认。"))
+            else:
+                svc.application_check(actor=request.user, application_id=int(request.POST.get("application", 0)),
+                                      decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
+                messages.success(request, _("形式审查结论已记录，申报企业可以看到。"))
+        except ValidationError as error:
+            _errors(request, error)
+        except ValueError:
+            messages.error(request, _("请求不完整，请刷新页面后重试。"))
+        return redirect("evaluations:check")
+    return render(request, "sharing/evaluations/check.html", {
+        "applications": sel.applications_to_check(request.user),
+        "enterprises": Enterprise.objects.restrict(request.user, "change").filter(
+            status=Enterprise.Status.PENDING).select_related("province"),
     })
 
 

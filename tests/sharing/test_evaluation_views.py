@@ -171,3 +171,41 @@ def test_a_revocation_shows_at_once_on_the_cached_verification_page(page_cache, 
     with django_capture_on_commit_callbacks(execute=True):
         svc.result_revoke(actor=moderator, result_id=result.pk, reason="数据造假")
     assert "该结果已撤销" in Client().get(url).content.decode()
+
+
+def test_the_home_province_checks_an_application_on_its_page_and_another_province_cannot(client):
+    programme = make_programme()
+    application = submitted_application(programme)  # a Jiangsu enterprise
+    client.force_login(make_user(province_code="ZJ", role="moderator"))
+    assert application.title not in client.get(reverse("evaluations:check")).content.decode()
+    client.post(reverse("evaluations:check"), {"application": application.pk, "decision": "accept"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    client.force_login(make_user(province_code="JS", role="editor"))
+    response = client.post(reverse("evaluations:check"), {"application": application.pk, "decision": "reject"},
+                           follow=True)
+    assert "须写明理由" in response.content.decode()
+    client.post(reverse("evaluations:check"), {"application": application.pk, "decision": "return",
+                                               "reason": "请补充证明材料"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.RETURNED and application.check_reason == "请补充证明材料"
+
+
+def test_the_organiser_runs_the_programme_from_its_page(client):
+    programme = make_programme()
+    accepted_application(programme)
+    from tests.sharing.test_evaluations import pool
+
+    pool(8)
+    client.force_login(make_user(province_code="SH", role="moderator"))
+    url = reverse("evaluations:manage_action", args=[programme.pk])
+    client.post(url, {"do": "advance"})
+    programme.refresh_from_db()
+    assert programme.stage == Programme.Stage.CHECK
+    response = client.post(url, {"do": "draw"}, follow=True)  # a moderator does not coordinate experts
+    assert "没有执行此操作的权限" in response.content.decode()
+    assert not Seat.objects.filter(programme=programme).exists()
+    client.force_login(make_user(province_code="ZJ", role="moderator"))
+    assert client.post(url, {"do": "advance"}).status_code == 404
+    programme.refresh_from_db()
+    assert programme.stage == Programme.Stage.CHECK
