@@ -79,7 +79,9 @@ def _apply(enterprise, programme, title, *, submit=True):
     application = svc.application_save(actor=enterprise.user, programme_id=programme.pk, title=title,
                                        summary=f"{enterprise.name}围绕{title}开展攻关，关键质量特性提升明显，已纳入企业标准。")
     if submit:
-        application = svc.application_submit(actor=enterprise.user, application_id=application.pk)
+        # A past programme's applications were submitted before its deadline.
+        when = min(timezone.now(), programme.apply_closes - datetime.timedelta(days=1))
+        application = svc.application_submit(actor=enterprise.user, application_id=application.pk, now=when)
     return application
 
 
@@ -88,19 +90,28 @@ def _check(application, decision, reason=""):
     return svc.application_check(actor=staff, application_id=application.pk, decision=decision, reason=reason)
 
 
-def _score(sheet, fraction):
+def _score(sheet, fraction, now=None):
     user = sheet.seat.expert.user
     svc.sheet_declare(actor=user, sheet_id=sheet.pk, conflict=False)
     criteria = sheet.application.programme.criteria.all()
-    return svc.sheet_submit(actor=user, sheet_id=sheet.pk, scores={
+    return svc.sheet_submit(actor=user, sheet_id=sheet.pk, now=now, scores={
         c.pk: (round(float(c.max_points) * fraction * 2) / 2, "材料完整，数据可信。") for c in criteria})
 
 
 def _reviewers():
-    """Every active expert gets an account (the panel draws only experts who can sign in)."""
-    for expert in Expert.objects.active().filter(user__isnull=True):
-        user = ensure_user(f"expert-{expert.pk}", first_name=expert.name)
-        Expert.objects.filter(pk=expert.pk).update(user=user)
+    """The panel is drawn from experts who can sign in: the demo accounts ``<code>-expert`` and a second expert
+    per province, ``<code>-expert2``."""
+    for province in Province.objects.filter(is_member=True):
+        if Expert.objects.filter(user__username=demo_username(province.code, "expert2")).exists():
+            continue
+        second = Expert.objects.active().filter(province=province, user__isnull=True).order_by("pk").first()
+        if second is not None:
+            user = ensure_user(demo_username(province.code, "expert2"), first_name=second.name)
+            Expert.objects.filter(pk=second.pk).update(user=user)
+
+
+def _panel_accounts(programme) -> str:
+    return "、".join(seat.expert.user.username for seat in programme.seats.select_related("expert__user"))
 
 
 def seed(ctx):
@@ -117,7 +128,7 @@ def seed(ctx):
                     [("一等", 85, True), ("二等", 75, True), ("三等", 60, True), ("未获奖", 0, False)],
                     co=[provinces[c] for c in ("JS", "ZJ", "AH", "JX")], days_open=-30,
                     review_closes=now + datetime.timedelta(days=14), announce_closes=now + datetime.timedelta(days=24),
-                    panel_size=5, reserves=2, cap_per_province=1, cap_per_employer=1, avoid_applicant_province=False,
+                    panel_size=5, reserves=2, cap_per_province=2, cap_per_employer=1, avoid_applicant_province=False,
                     aggregation=Programme.Aggregation.TRIMMED,
                     summary="五省市质量协会联合组织，统一评价准则、联合评审组，结果五省市互认。",
                     eligibility="在长三角及江西注册的企业，QC小组活动周期已结束且成果已在企业内发表。")
@@ -157,10 +168,10 @@ def seed(ctx):
     Programme.objects.filter(pk=brand_js.pk).update(stage=Programme.Stage.CHECK)
     svc.panel_draw(actor=ensure_user(demo_username("JS", "coordinator"), first_name=""), programme_id=brand_js.pk,
                    seed=2026)
-    Programme.objects.filter(pk=brand_js.pk).update(stage=Programme.Stage.REVIEW,
-                                                    review_closes=now + datetime.timedelta(days=1))
+    Programme.objects.filter(pk=brand_js.pk).update(stage=Programme.Stage.REVIEW)
+    scored_on = brand_js.review_closes - datetime.timedelta(days=3)  # the past programme was scored in time
     for n, sheet in enumerate(ScoreSheet.objects.filter(application__programme=brand_js)):
-        _score(sheet, 0.55 + (n % 4) * 0.08)
+        _score(sheet, 0.55 + (n % 4) * 0.08, now=scored_on)
     moderator_js = ensure_user(demo_username("JS", "moderator"), first_name="")
     svc.results_announce(actor=moderator_js, programme_id=brand_js.pk)
     svc.results_publish(actor=moderator_js, programme_id=brand_js.pk, now=brand_js.announce_closes)
@@ -178,5 +189,5 @@ def seed(ctx):
     svc.recognition_decide(actor=ensure_user(demo_username("ZJ", "reviewer"), first_name=""), programme_id=brand_js.pk,
                            province=provinces["ZJ"], outcome="conditional", conditions="证书须在有效期内，且近一年无重大质量事故。",
                            rationale="评价准则基本一致，现场评价环节略有差异。")
-    ctx.say(f"evaluation programmes: 3, applications: {Application.objects.count()}, "
-            "accounts <code>-enterprise apply, <code>-expert review")
+    ctx.say(f"evaluation programmes: 3, applications: {Application.objects.count()}; <code>-enterprise accounts "
+            f"apply; reviewers on the QC panel: {_panel_accounts(qc)}")
