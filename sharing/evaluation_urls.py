@@ -9,6 +9,7 @@ urlpatterns = [
     path("certificates/<str:code>.pdf", views.certificate, name="certificate"),
     path("recognition/", views.recognition_matrix, name="matrix"),
     path("mine/", views.my_applications, name="mine"),
+    path("register/", views.enterprise_sign_up, name="sign_up"),
     path("review/", views.review_list, name="review"),
     path("sheets/<int:sheet_id>/", views.sheet, name="sheet"),
     path("results/<int:result_id>/objection/", views.objection, name="objection"),

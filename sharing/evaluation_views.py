@@ -92,6 +92,35 @@ def application_edit(request, pk: int, application_id: int | None = None):
                                                               "application": application})
 
 
+class EnterpriseSignUpForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("企业名称"), max_length=100)
+    credit_code = forms.CharField(label=gettext_lazy("统一社会信用代码"), max_length=18, min_length=18)
+    province = forms.ModelChoiceField(label=gettext_lazy("所在省市"), queryset=None, empty_label=None)
+    contact = forms.CharField(label=gettext_lazy("联系人"), max_length=32)
+    email = forms.EmailField(label=gettext_lazy("电子邮箱"))
+    password = forms.CharField(label=gettext_lazy("密码"), widget=forms.PasswordInput, min_length=8)
+
+    def __init__(self, *args, **kwargs):
+        from hub.models import Province
+
+        super().__init__(*args, **kwargs)
+        self.fields["province"].queryset = Province.objects.filter(is_member=True).order_by("order")
+
+
+def enterprise_sign_up(request):
+    """An enterprise registers its account; its province confirms it before it may apply."""
+    form = EnterpriseSignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = svc.enterprise_sign_up(**form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return render(request, "sharing/evaluations/signed_up.html", {"enterprise": enterprise})
+    return render(request, "sharing/evaluations/sign_up.html", {"form": form})
+
+
 @login_required
 def my_applications(request):
     return render(request, "sharing/evaluations/mine.html", {

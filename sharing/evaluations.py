@@ -54,6 +54,30 @@ def enterprise_register(*, user, province, name: str, credit_code: str, contact:
 
 
 @transaction.atomic
+def enterprise_sign_up(*, province, name: str, credit_code: str, password: str, email: str = "",
+                       contact: str = "") -> Enterprise:
+    """An enterprise registers itself on the site: an account with a login name the hub assigns (so the answer
+    tells a visitor nothing about which usernames exist) and a pending enterprise for its province to confirm."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    User = get_user_model()
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    while True:
+        username = f"ent-{province.code.lower()}-{''.join(secrets.choice(alphabet) for _i in range(6))}"
+        if not User.objects.filter(username__iexact=username).exists():
+            break
+    user = User(username=username, email=email.strip(), first_name=name.strip()[:150])
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return enterprise_register(user=user, province=province, name=name, credit_code=credit_code, contact=contact)
+
+
+@transaction.atomic
 def enterprise_confirm(*, actor, enterprise_id: int) -> Enterprise:
     """The home province's staff confirm an enterprise account."""
     enterprise = get_object_or_404(Enterprise.objects.restrict(actor, "change").select_for_update(), pk=enterprise_id)
