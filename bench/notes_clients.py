@@ -24,6 +24,11 @@ clients, server CPU per delivered edit (utime+stime from /proc/<pid>/stat of the
 per idle synced connection (``--connections`` clients), the browser check (5 and 10 Chromium pages of the real
 notes page typing together, latency measured in the pages) and, with ``--soak-minutes``, a soak with real clients
 that reports the RSS slope of the second half.
+
+Durations measured on the 2-core machine shared with other work (load average 15–23): ``--quick`` 15 min
+(latency 7 min, of which N = 40 is most); ``bench/notes_faults.py --quick`` 8 min. A round whose clients cannot
+finish typing (the Node clients themselves starved of CPU: at N = 40 every client decodes ~1,300 frames a second) is
+reported as failed rather than ending the run.
 """
 from __future__ import annotations
 
