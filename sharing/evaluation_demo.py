@@ -38,15 +38,16 @@ ENTERPRISES = {  # province → (name, credit code)
 def _programme(lead, title, kind, criteria, levels, *, co=(), days_open=-40, **fields):
     now = timezone.now()
     start = now + datetime.timedelta(days=days_open)
+    apply_closes = fields.pop("apply_closes", start + datetime.timedelta(days=20))
+    review_closes = fields.pop("review_closes", start + datetime.timedelta(days=60))
+    announce_closes = fields.pop("announce_closes", start + datetime.timedelta(days=70))
     moderator = ensure_user(demo_username(lead.code, "moderator"), first_name="")
     programme = svc.programme_create(
         actor=moderator, province=lead, co_organisers=co, title=title, kind=kind,
         summary=fields.pop("summary", ""), eligibility=fields.pop("eligibility", ""),
-        apply_opens=start.date(), apply_closes=fields.pop("apply_closes", start + datetime.timedelta(days=20)),
-        check_closes=(start + datetime.timedelta(days=25)).date(),
-        review_closes=fields.pop("review_closes", start + datetime.timedelta(days=60)),
-        announce_closes=fields.pop("announce_closes", start + datetime.timedelta(days=70)),
-        publish_on=(start + datetime.timedelta(days=72)).date(), **fields)
+        apply_opens=start.date(), apply_closes=apply_closes,
+        check_closes=(apply_closes + datetime.timedelta(days=5)).date(), review_closes=review_closes,
+        announce_closes=announce_closes, publish_on=(announce_closes + datetime.timedelta(days=2)).date(), **fields)
     for order, (name, points, descriptors) in enumerate(criteria):
         Criterion.objects.create(programme=programme, order=order, name=name, max_points=points,
                                  descriptors=descriptors)
