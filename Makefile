@@ -42,7 +42,7 @@ lint: venv-dev
 test: venv-dev assets lint
 	$(PY) -m pip check
 	$(PY) manage.py check --fail-level WARNING
-	$(SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+	$(SERVICES) $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 test-sqlite: venv-dev assets
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
