@@ -243,6 +243,8 @@ def seed(ctx):
     specialisms, qualifications = _taxonomies()
     rows = _experts(ctx, provinces, specialisms, qualifications, today)
     accounts = _account_experts(provinces, rows, today)
+    # sh-expert agreed on the consent page that phone and e-mail be public (/experts/me/contact/).
+    services.expert_contact_consent(actor=accounts["SH"].user, consent=True)
     _history(provinces, rows, accounts, today)
     _live(ctx, provinces, rows, accounts, today)
     _duplicate_pair(provinces, specialisms)

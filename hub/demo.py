@@ -46,9 +46,11 @@ def seed(ctx):
     ensure_user("secretariat", first_name="秘书处", groups=[Group.objects.get(name=SECRETARIAT_GROUP)])
     ensure_user("admin", first_name="系统管理员", is_superuser=True)
     ctx.say("demo accounts: <code>-editor/-moderator/-reviewer/-coordinator/-member, secretariat, admin")
+    from hub.accounts.demo import seed_lockouts
     from hub.meetings.demo import seed_meetings
 
     seed_meetings(ctx)
+    seed_lockouts(ctx)
 
 
 def is_demo_user(user) -> bool:

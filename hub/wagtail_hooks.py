@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
 SECTION_IS_STRUCTURE = _("省市栏目页由系统统一设置，只能修改内容，不能删除、移动、复制或下线。如需调整请联系系统管理员。")
 
@@ -74,3 +75,21 @@ def register_roundtable_members():
 @hooks.register("register_log_actions")
 def register_account_log_actions(actions):
     actions.register_action("hub.lockout.release", gettext_lazy("解除登录锁定"), gettext_lazy("解除登录锁定"))
+
+
+class _SecretariatMenuItem(MenuItem):
+    def is_shown(self, request):
+        from hub.permissions import is_secretariat
+
+        return is_secretariat(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def lockouts_menu_item():
+    return _SecretariatMenuItem(gettext_lazy("登录锁定"), reverse("lockouts"), icon_name="lock", order=9000)
+
+
+@hooks.register("register_account_menu_item")
+def two_factor_account_item(request):
+    return {"url": reverse("two_factor_setup"), "label": gettext_lazy("两步验证"), "help_text":
+            gettext_lazy("登录时除密码外再输入验证器 App 中的 6 位数字。")}

@@ -38,3 +38,19 @@ def second_factor_needed(user) -> str | None:
     if settings.HUB_SUPERUSER_2FA_REQUIRED and user.is_superuser:
         return "enrol"
     return None
+
+
+class WebsocketSecondFactorGate:
+    """Channels: a session still waiting for its second factor is anonymous on websockets too (live notes)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        from channels.db import database_sync_to_async
+        from django.contrib.auth.models import AnonymousUser
+
+        session = scope.get("session")
+        if session is not None and await database_sync_to_async(session.get)(SESSION_KEY):
+            scope = dict(scope, user=AnonymousUser())
+        return await self.inner(scope, receive, send)

@@ -96,7 +96,7 @@ CASES = [
          written=status_of),
     Case("set visibility", expert_of, lambda e: f"/experts/{e.pk}/manage/", action="coordinate", method="post",
          data=lambda e: {"action": "visibility", "vis_work": "public", "vis_biography": "home",
-                         "vis_contact": "public"},
+                         "vis_contact": "staff"},
          written=lambda e: Expert.objects.get(pk=e.pk).visibility),
     Case("request detail", request_of, lambda r: f"/experts/requests/{r.pk}/"),
     Case("request withdraw", request_of, lambda r: f"/experts/requests/{r.pk}/withdraw/", action="add",

@@ -164,3 +164,26 @@ def test_superuser_without_device_is_not_held_outside_production(superuser):
     client = Client()
     login(client, "/accounts/login/", superuser.username, PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_session_waiting_for_its_code_is_anonymous_on_websockets(staff_of):
+    from asgiref.sync import sync_to_async
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from hub.accounts.middleware import SESSION_KEY, WebsocketSecondFactorGate
+
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["user"] = scope["user"]
+
+    user = await sync_to_async(staff_of)("SH", "editor")
+    for pending, anonymous in ((None, False), ("verify", True)):
+        session = SessionStore()
+        if pending:
+            session[SESSION_KEY] = pending
+        await sync_to_async(session.save)()
+        await WebsocketSecondFactorGate(app)({"type": "websocket", "session": SessionStore(session.session_key),
+                                              "user": user}, None, None)
+        assert seen["user"].is_anonymous == anonymous
