@@ -1,7 +1,7 @@
 """Demo events, a 质量月 campaign, registrations in every state, achievements and adoption records."""
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -99,6 +99,10 @@ def seed(ctx):
                 registration_open=True, capacity=3 if slug == "quality-lecture" else 80,
                 registration_requires_approval=slug == "training", province=province,
             )
+            if slug == "training" and start > today + timedelta(days=5):
+                # Registration closes three days before the course starts.
+                event.registration_deadline = timezone.make_aware(
+                    datetime.combine(start - timedelta(days=3), time(17, 0)))
             province.section_page.add_child(instance=event)
             if slug in ("international", "roundtable"):
                 event.co_organisers.set([p for p in provinces if p.pk != province.pk][:2])
@@ -158,12 +162,17 @@ def seed(ctx):
             slug, title, summary, tags = ACHIEVEMENTS[(index + offset) % len(ACHIEVEMENTS)]
             organisation = ORGANISATIONS.get(province.code, [province.name_zh + "会员企业"] * 2)[offset % 2]
             page = AchievementPage(
-                title=title, slug=f"{slug}-{province.code.lower()}", owner=editor, organisation=organisation,
+                title=f"{organisation}{title}", slug=f"{slug}-{province.code.lower()}", owner=editor,
+                organisation=organisation,
                 achievement_type=types[slug], year=today.year - offset, summary=summary,
                 visibility="members" if offset == 2 else "public", province=province,
             )
+            if offset == 0:
+                page.body = _achievement_body(title, summary)
             province.section_page.add_child(instance=page)
             page.tags.add(*tags)
+            if offset == 0:
+                page.attachments.create(document=_report(page, province))
             _publish(page, editor)
             achievements.append(page)
     adoptions = []
@@ -178,3 +187,34 @@ def seed(ctx):
     Adoption.objects.bulk_create(adoptions)
     ctx.say(f"{len(achievements)} achievements ({sum(a.visibility == 'members' for a in achievements)} members-only), "
             f"{len(adoptions)} adoption records")
+
+
+def _achievement_body(title: str, summary: str) -> str:
+    """Body text of a demo achievement: background, method and results, as a QC-circle report reads."""
+    import json
+
+    return json.dumps([
+        {"type": "heading", "value": "课题背景"},
+        {"type": "paragraph", "value": f"<p>{summary}小组围绕“{title}”开展活动，现状调查显示问题集中在两道关键工序。</p>"},
+        {"type": "heading", "value": "原因分析与对策"},
+        {"type": "paragraph", "value": "<p>运用鱼骨图和关联图找出末端因素 8 项，经现场验证确定主要原因 3 项，"
+                                       "制定对策表并按 PDCA 循环逐项实施。</p>"},
+        {"type": "heading", "value": "效果与标准化"},
+        {"type": "paragraph", "value": "<p>活动目标全部实现，有效措施已纳入企业作业指导书，并在兄弟单位推广应用。</p>"},
+    ])
+
+
+def _report(page, province):
+    """A PDF of the achievement's report in the province's collection (a document the page lists as attachment)."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    from hub.services.provisioning import province_collection
+
+    pdf = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+           b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    document = Document(title=f"{page.title}（成果报告）",
+                        collection=province_collection(province) or Document.get_default_collection())
+    document.file.save(f"achievement-report-{province.code.lower()}.pdf", ContentFile(pdf), save=False)
+    document.save()
+    return document

@@ -132,10 +132,12 @@ def seed(ctx):
         ccs_code="A00", status=Status.COMMENT, approved_on=datetime.date(2026, 3, 1),
         comment_deadline=datetime.date(2026, 12, 31),
         scope="本标准规定了长三角区域质量品牌共建的评价指标、评价程序与结果应用。",
-        drafting_organisations="上海市质量协会\n江苏省质量协会\n浙江省质量协会")
+        drafting_organisations="上海市质量协会\n江苏省质量协会\n浙江省质量协会", text_public=True)
+    in_comment.full_text = _document(f"{in_comment.number} {in_comment.title_zh}（征求意见稿）", sh)
     in_comment.full_clean()
     in_comment.save()
     in_comment.save_revision(user=_user("SH", "editor")).publish(user=_user("SH", "moderator"), log_action=False)
+    _content_pages_citing(in_comment, sh)
     comments = [
         ("JS", "3.2", "“质量品牌”的定义与 GB/T 36061 不一致，建议引用国家标准。", "改为引用 GB/T 36061—2018 第3.1条。",
          "adopted", ""),
@@ -214,3 +216,32 @@ def seed(ctx):
             user=_user(standard.province.code, "moderator"), log_action=False)
     ctx.say(f"{GroupStandard.objects.count()} group standards, {decisions + 2} recognition decisions, "
             "1 standard in public comment with 4 comments")
+
+
+def _content_pages_citing(standard, province):
+    """A published notice whose text names the standard (the number becomes a link with its status), and a
+    second notice scheduled to go live in ten minutes, which the running scheduler (make run) publishes."""
+    from django.utils import timezone
+
+    from cms.models import ContentPage
+
+    section = province.section_page
+    editor, moderator = _user(province.code, "editor"), _user(province.code, "moderator")
+    in_force = GroupStandard.objects.filter(province=province, status=Status.IN_FORCE).order_by("number").first()
+    cited = f"已实施的 {in_force.number}" if in_force else "已实施的相关团体标准"
+    notice = ContentPage(
+        title=f"关于《{standard.title_zh}》公开征求意见的通知", slug="standard-comment-notice",
+        search_description="团体标准征求意见稿已发布，欢迎各省市会员单位提出意见。",
+        intro=(f"<p>{standard.number}《{standard.title_zh}》征求意见稿已在团体标准栏目公开，意见截止日期为"
+               f"{standard.comment_deadline:%Y年%m月%d日}。该标准参考了{cited}，请各会员单位对照条款提出意见。</p>"),
+    )
+    section.add_child(instance=notice)
+    notice.save_revision(user=editor).publish(user=moderator)
+    scheduled = ContentPage(
+        title="2026年长三角质量品牌共建工作会议通知（定时发布）", slug="brand-meeting-notice",
+        search_description="定时发布示例：发布时间到后由调度程序自动上线。",
+        intro="<p>本通知设置了定时发布：在管理后台可看到“已计划”状态，时间一到自动上线。</p>",
+        go_live_at=timezone.now() + datetime.timedelta(minutes=10), live=False,
+    )
+    section.add_child(instance=scheduled)
+    scheduled.save_revision(user=editor).publish(user=moderator)
