@@ -150,7 +150,8 @@ class BenchClient:
         from hub.meetings import notes
 
         headers = {"Cookie": self.cookie} if self.cookie else {}
-        self.ws = await websockets.connect(self.url, additional_headers=headers, origin="http://127.0.0.1",
+        self.ws = await websockets.connect(self.url, additional_headers=headers,
+                                           origin=self.url.replace("ws", "http", 1).rsplit("/ws/", 1)[0],
                                            max_size=64 * 2**20, ping_interval=None, compression=None)
         await self.ws.send(notes.sync_message(notes.SYNC_STEP1, self.doc.get_state()))
         self.reader = asyncio.create_task(self._read())
@@ -361,7 +362,8 @@ async def rss_per_connection(server: Server, room: str, cookies: list[str | None
     for i in range(count):
         headers = {"Cookie": cookies[i % len(cookies)]} if cookies[0] else {}
         sockets.append(await websockets.connect(server.url(room), additional_headers=headers,
-                                                origin="http://127.0.0.1", ping_interval=None))
+                                                origin=server.url(room).replace("ws", "http", 1).rsplit("/ws/", 1)[0],
+                                                ping_interval=None))
     await asyncio.sleep(2)
     after = server.rss_mb()
     for ws in sockets:

@@ -21,6 +21,7 @@ MSG_SYNC, MSG_AWARENESS, MSG_AUTH, MSG_QUERY_AWARENESS = 0, 1, 2, 3
 SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE = 0, 1, 2
 MAX_FRAME = 1024 * 1024
 MAX_AWARENESS_STATE = 16 * 1024
+MAX_AWARENESS_DEPTH = 16  # nesting of a presence state's JSON (y-prosemirror's cursor needs 4)
 EMPTY_UPDATE = b"\x00\x00"
 FRAGMENT = "default"  # the XmlFragment Tiptap's Collaboration extension binds to
 #: Websocket close code: the meeting's notes became read-only (closed or signed) and this connection's edits are
@@ -195,9 +196,9 @@ def _skip_struct(buf: bytes, pos: int) -> int:
     return pos
 
 
-def update_clients(update: bytes) -> set[int]:
-    """Client ids whose content the update inserts (deletions may touch anyone's). pycrdt decodes the whole update
-    first, which is the validity check; the struct headers are then walked to read the client ids."""
+def _walk_blocks(update: bytes) -> tuple[list[tuple[int, int, int, int]], int]:
+    """The client blocks of a v1 update as (client, struct count, start, end) byte ranges, and where the delete
+    set begins. pycrdt decodes the whole update first, which is the validity check."""
     try:
         pycrdt.get_state(update)
     except BaseException as exc:  # pycrdt raises ValueError, or a Rust panic for some garbage
@@ -205,19 +206,34 @@ def update_clients(update: bytes) -> set[int]:
             raise
         raise ProtocolError("malformed update") from exc
     try:
-        blocks, pos = read_var_uint(update, 0)
-        clients = set()
-        for _ in range(blocks):
+        count_blocks, pos = read_var_uint(update, 0)
+        blocks = []
+        for _ in range(count_blocks):
+            start = pos
             count, pos = read_var_uint(update, pos)
             client, pos = read_var_uint(update, pos)
             _clock, pos = read_var_uint(update, pos)
             for _ in range(count):
                 pos = _skip_struct(update, pos)
-            if count:
-                clients.add(client)
+            blocks.append((client, count, start, pos))
     except IndexError as exc:
         raise ProtocolError("truncated update") from exc
-    return clients
+    return blocks, pos
+
+
+def update_clients(update: bytes) -> set[int]:
+    """Client ids whose content the update inserts (deletions may touch anyone's)."""
+    blocks, _end = _walk_blocks(update)
+    return {client for client, count, _s, _e in blocks if count}
+
+
+def without_clients(update: bytes, foreign: set[int]) -> bytes:
+    """The update minus the content inserted under ``foreign`` client ids; its deletions are kept whole (any
+    editor may delete anyone's text). Content of the remaining clients that depends on a dropped part stays
+    pending in the receiving document, exactly as if the dropped part had not arrived yet."""
+    blocks, end = _walk_blocks(update)
+    kept = [update[s:e] for client, _c, s, e in blocks if client not in foreign]
+    return write_var_uint(len(kept)) + b"".join(kept) + update[end:]
 
 
 @dataclass
@@ -225,6 +241,19 @@ class AwarenessEntry:
     client_id: int
     clock: int
     state: dict | None
+
+
+def _json_depth(value) -> int:
+    """Nesting depth of decoded JSON, without recursion (the value came from a client)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
 
 
 def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
@@ -240,10 +269,12 @@ def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
             raise ProtocolError("awareness state too large")
         try:
             state = json.loads(raw.decode("utf-8")) if raw else None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ProtocolError("awareness state is not JSON") from exc
         if state is not None and not isinstance(state, dict):
             raise ProtocolError("awareness state is not an object")
+        if state is not None and _json_depth(state) > MAX_AWARENESS_DEPTH:
+            raise ProtocolError("awareness state nested too deeply")
         entries.append(AwarenessEntry(client_id, clock, state))
     if pos != len(payload):
         raise ProtocolError("trailing bytes in awareness update")
@@ -361,14 +392,32 @@ def bindings_for(meeting_id: int) -> dict[int, int]:
 
 
 # --- what the notes say ------------------------------------------------------------------------------------
+#: Whatever an editor sends, the renderers see a bounded, well-typed tree: list depth shown at most this deep
+#: (deeper items are shown at this depth), element nesting followed at most this deep (anything deeper is read as
+#: the plain text of the subtree), heading levels 1–6.
+MAX_LIST_DEPTH = 8
+MAX_NESTING = 24
+#: Characters XML 1.0 cannot carry (DOCX and the PDF renderer's markup reject them); tab and newline stay.
+_NOT_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
+def _clean(text: str) -> str:
+    return text.translate(_NOT_XML)
+
+
 def _text(node) -> str:
-    if isinstance(node, pycrdt.XmlText):
-        return "".join(chunk[0] for chunk in node.diff() if isinstance(chunk[0], str))
-    if isinstance(node, pycrdt.XmlElement):
-        if node.tag == "hardBreak":
-            return "\n"
-        return "".join(_text(child) for child in node.children)
-    return ""
+    """The plain text of a subtree, depth-first, without recursion (the tree's depth is the client's choice)."""
+    out, stack = [], [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pycrdt.XmlText):
+            out.extend(chunk[0] for chunk in node.diff() if isinstance(chunk[0], str))
+        elif isinstance(node, pycrdt.XmlElement):
+            if node.tag == "hardBreak":
+                out.append("\n")
+            else:
+                stack.extend(reversed(list(node.children)))
+    return _clean("".join(out))
 
 
 def _attr(node, name, default=None):
@@ -376,31 +425,47 @@ def _attr(node, name, default=None):
     return default if value is None else value
 
 
-def _blocks(nodes, out: list, depth: int = 0, list_kind: str | None = None):
+def _level(value) -> int:
+    """A heading level as Tiptap stores it (a number, sometimes a numeric string); anything else reads as 1."""
+    try:
+        level = int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return 1
+    return min(max(level, 1), 6)
+
+
+def _blocks(nodes, out: list, depth: int = 0, list_kind: str | None = None, nesting: int = 0):
     counter = 0
+    shown = min(depth, MAX_LIST_DEPTH)
     for node in nodes:
         if not isinstance(node, pycrdt.XmlElement):
             continue
         tag = node.tag
-        if tag == "heading":
-            out.append({"t": "h", "level": int(float(_attr(node, "level", 1))), "text": _text(node)})
+        if nesting >= MAX_NESTING:
+            text = _text(node)
+            if text:
+                out.append({"t": "p", "text": text})
+        elif tag == "heading":
+            out.append({"t": "h", "level": _level(_attr(node, "level", 1)), "text": _text(node)})
         elif tag == "paragraph":
             out.append({"t": "p", "text": _text(node)})
         elif tag in ("bulletList", "orderedList", "taskList"):
             _blocks(node.children, out, depth + (1 if list_kind else 0),
-                    {"bulletList": "bullet", "orderedList": "ordered", "taskList": "task"}[tag])
+                    {"bulletList": "bullet", "orderedList": "ordered", "taskList": "task"}[tag], nesting + 1)
         elif tag in ("listItem", "taskItem"):
             counter += 1
             children = list(node.children)
             first = children[0] if children else None
-            text = _text(first) if isinstance(first, pycrdt.XmlElement) and first.tag == "paragraph" else ""
+            lead = isinstance(first, pycrdt.XmlElement) and first.tag == "paragraph"
+            text = _text(first) if lead else ""
             if tag == "taskItem":
                 checked = _attr(node, "checked", False)
-                out.append({"t": "task", "checked": checked in (True, "true"), "text": text, "depth": depth})
+                out.append({"t": "task", "checked": checked is True or checked == "true", "text": text,
+                            "depth": shown})
             else:
-                out.append({"t": "li", "kind": list_kind or "bullet", "n": counter, "text": text, "depth": depth})
-            rest = children[1:] if text or (first is not None and first.tag == "paragraph") else children
-            _blocks(rest, out, depth + 1, list_kind)
+                out.append({"t": "li", "kind": list_kind or "bullet", "n": counter, "text": text, "depth": shown})
+            rest = children[1:] if lead else children
+            _blocks(rest, out, depth + 1, list_kind, nesting + 1)
         elif tag == "table":
             rows, header = [], False
             for row in node.children:
@@ -408,8 +473,10 @@ def _blocks(nodes, out: list, depth: int = 0, list_kind: str | None = None):
                     cells = [c for c in row.children if isinstance(c, pycrdt.XmlElement)]
                     if not rows and cells and all(c.tag == "tableHeader" for c in cells):
                         header = True
-                    rows.append([_text(c).strip() for c in cells])
-            out.append({"t": "table", "rows": rows, "header": header})
+                    if cells:
+                        rows.append([_text(c).strip() for c in cells])
+            if rows:  # every renderer draws a table from its rows; an empty one is nothing to show
+                out.append({"t": "table", "rows": rows, "header": header})
         elif tag == "blockquote":
             out.append({"t": "quote", "text": "\n".join(_text(c) for c in node.children)})
         elif tag == "codeBlock":
@@ -422,7 +489,8 @@ def _blocks(nodes, out: list, depth: int = 0, list_kind: str | None = None):
 
 
 def doc_blocks(doc: pycrdt.Doc) -> list[dict]:
-    """The notes as plain blocks (headings, paragraphs, list and checklist items, tables) for minutes and exports."""
+    """The notes as plain blocks (headings, paragraphs, list and checklist items, tables) for minutes and exports:
+    flat, bounded (``MAX_LIST_DEPTH``, ``MAX_NESTING``), heading levels 1–6, text XML-safe."""
     return _blocks(doc.get(FRAGMENT, type=pycrdt.XmlFragment).children, [])
 
 
@@ -495,20 +563,23 @@ def _write_blocks(fragment, blocks: list[dict]) -> None:
 
 def _copy_node(children, node) -> None:
     """Append a copy of ``node`` to ``children``: an element with its attributes and children, or a text with its
-    formatting (Tiptap's marks: bold, italic, links… are y-prosemirror text attributes) and embeds."""
-    if isinstance(node, pycrdt.XmlText):
-        text = children.append(pycrdt.XmlText())
-        for value, attrs in node.diff():
-            # Explicit (possibly empty) attributes on every chunk: without them an embed inherits its neighbour's.
-            marks = {k: v for k, v in (attrs or {}).items() if v is not None}
-            if isinstance(value, str):
-                text.insert(len(text), value, marks)
-            else:
-                text.insert_embed(len(text), value, marks)
-    elif isinstance(node, pycrdt.XmlElement):
-        element = children.append(pycrdt.XmlElement(node.tag, dict(node.attributes)))
-        for child in node.children:
-            _copy_node(element.children, child)
+    formatting (Tiptap's marks: bold, italic, links… are y-prosemirror text attributes) and embeds. Iterative: the
+    tree is as deep as an editor made it."""
+    stack = [(children, node)]
+    while stack:
+        children, node = stack.pop()
+        if isinstance(node, pycrdt.XmlText):
+            text = children.append(pycrdt.XmlText())
+            for value, attrs in node.diff():
+                # Explicit (possibly empty) attributes on every chunk: without them an embed inherits its neighbour's.
+                marks = {k: v for k, v in (attrs or {}).items() if v is not None}
+                if isinstance(value, str):
+                    text.insert(len(text), value, marks)
+                else:
+                    text.insert_embed(len(text), value, marks)
+        elif isinstance(node, pycrdt.XmlElement):
+            element = children.append(pycrdt.XmlElement(node.tag, dict(node.attributes)))
+            stack.extend((element.children, child) for child in reversed(list(node.children)))
 
 
 def restore_content(doc: pycrdt.Doc, source: pycrdt.Doc) -> bytes:

@@ -193,7 +193,15 @@ class Room:
             if self._would_change(update):
                 await self._close(conn, notes.CLOSE_NOTES_CLOSED)
             return
-        self._check_authorship(conn, clients, step2=step2)
+        foreign = self._foreign(conn, clients)
+        if foreign:
+            if not step2:
+                raise notes.ProtocolError("update written under another account's client id")
+            # A sync reply carries whatever the sender holds that the room lacks, which after a reconnect may
+            # include other accounts' edits: those are never taken from a third party (they would be stored
+            # under their author's name). Their author's own client hands them back, or they stay unstored.
+            update = notes.without_clients(update, foreign)
+            clients -= foreign
         try:
             effective = self.apply(update)
         except Exception as exc:
@@ -231,16 +239,10 @@ class Room:
             probe.unobserve(sub)
         return any(u != notes.EMPTY_UPDATE for u in changed)
 
-    def _check_authorship(self, conn: Connection, clients: set[int], *, step2: bool) -> None:
-        """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it.
-        A plain update may only carry the sender's own ids; a sync reply after a reconnect may also hand back
-        content of other known writers (edits a crashed process had not stored yet)."""
-        for client in clients:
-            owner = self.bindings.get(client)
-            if owner is None or owner == conn.user_id:
-                continue
-            if not step2:
-                raise notes.ProtocolError("update written under another account's client id")
+    def _foreign(self, conn: Connection, clients: set[int]) -> set[int]:
+        """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it;
+        the ids in ``clients`` that belong to another account."""
+        return {c for c in clients if self.bindings.get(c, conn.user_id) != conn.user_id}
 
     # --- presence ----------------------------------------------------------------------------------------
     async def receive_awareness(self, conn: Connection, payload: bytes) -> None:

@@ -255,6 +255,46 @@ async def test_an_update_under_another_accounts_client_id_is_refused(meeting):
     await a.ws.disconnect()
 
 
+async def test_a_sync_reply_cannot_write_under_another_accounts_client_id(meeting):
+    alice, mallory = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    a = await connect(meeting, alice)
+    await a.type("原文")
+    await a.pump()
+    m = await connect(meeting, mallory)
+    import pycrdt
+
+    forged = pycrdt.Doc(client_id=a.y.doc.client_id)
+    forged.apply_update(a.y.doc.get_update())
+    before = forged.get_state()
+    text = forged.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children[0].children[0]
+    text.insert(len(text), "伪造")
+    await m.ws.send_to(bytes_data=notes.sync_message(notes.SYNC_STEP2, forged.get_update(before)))
+    await m.type("见证")  # sent after the forgery on the same socket: once Alice has it, the forgery was handled
+    await a.pump()
+    assert "见证" in a.y.text() and "伪造" not in a.y.text()
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert "伪造" not in "".join(notes.blocks_lines(notes.doc_blocks(stored)))
+    await a.ws.disconnect()
+    await m.ws.disconnect()
+
+
+@pytest.mark.parametrize("state", [
+    b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than Python's recursion limit
+    b'{"a":' + b"[" * 40 + b"]" * 40 + b"}",  # deeper than any presence needs
+])
+async def test_deeply_nested_presence_closes_with_4400(meeting, state):
+    peer = await connect(meeting, await sync_to_async(participant)(meeting))
+    payload = b"\x01" + pycrdt_var(peer.y.doc.client_id) + b"\x01" + pycrdt_var(len(state)) + state
+    await peer.ws.send_to(bytes_data=notes.awareness_message(payload))
+    assert await peer.ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
+
+
+def pycrdt_var(n):
+    import pycrdt
+
+    return pycrdt.write_var_uint(n)
+
+
 async def test_presence_carries_the_server_side_name_and_province_colour(meeting):
     alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, province="ZJ")
     await sync_to_async(type(alice).objects.filter(pk=alice.pk).update)(first_name="爱丽丝")
@@ -395,6 +435,25 @@ async def test_full_stack_refuses_a_foreign_origin(meeting):
     _key, headers = await sync_to_async(session_headers)(editor, b"https://evil.example")
     _communicator, connected, _ = await full_stack(meeting, headers)
     assert not connected
+
+
+@pytest.mark.parametrize("host, origin, accepted", [
+    (b"127.0.0.1:8123", b"http://127.0.0.1:8123", True),
+    (b"127.0.0.1:8123", b"http://127.0.0.1:9999", False),  # another service on the same host
+    (b"127.0.0.1:8123", b"http://127.0.0.1", False),
+    (b"127.0.0.1:8123", b"https://127.0.0.1:8123", False),
+    (None, b"http://testserver:8001", False),
+    (b"evil.example:8123", b"http://evil.example:8123", False),  # not an allowed host
+])
+async def test_full_stack_origin_must_match_scheme_host_and_port(meeting, host, origin, accepted):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor, origin)
+    if host is not None:
+        headers.append((b"host", host))
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected is accepted
+    if connected:
+        await communicator.disconnect()
 
 
 async def test_full_stack_refuses_anonymous(meeting):

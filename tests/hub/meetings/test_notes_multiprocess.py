@@ -104,11 +104,10 @@ def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies
     def url(port):
         return f"ws://127.0.0.1:{port}/ws/notes/{meeting.pk}"
 
-    origin = "http://127.0.0.1"
 
     async def scenario():
-        a = WSClient(url(port1), cookie=cookies[0], origin=origin)
-        b = WSClient(url(port2), cookie=cookies[1], origin=origin)
+        a = WSClient(url(port1), cookie=cookies[0])
+        b = WSClient(url(port2), cookie=cookies[1])
         await a.connect()
         await b.connect()
         # Convergence across processes: each types on its own server.
@@ -123,14 +122,14 @@ def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies
         # A late joiner, alone with the server: everybody else has left.
         await a.close()
         await b.close()
-        late = WSClient(url(port2), cookie=cookies[2], origin=origin)
+        late = WSClient(url(port2), cookie=cookies[2])
         await late.connect()
         assert await late.wait_for(lambda: late.y.text() == converged, 10)
         await late.close()
 
         # Kill a process right after its client typed; the client reconnects to the other process.
-        a = WSClient(url(port1), cookie=cookies[0], origin=origin)
-        watcher = WSClient(url(port2), cookie=cookies[1], origin=origin)
+        a = WSClient(url(port1), cookie=cookies[0])
+        watcher = WSClient(url(port2), cookie=cookies[1])
         await a.connect()
         await watcher.connect()
         assert await a.wait_for(lambda: a.y.text() == converged, 10)
@@ -139,7 +138,7 @@ def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies
         proc1.kill()
         proc1.wait()
         await a.close()
-        again = WSClient(url(port2), cookie=cookies[0], origin=origin)
+        again = WSClient(url(port2), cookie=cookies[0])
         again.y = a.y  # the browser keeps its document and re-syncs with whichever server it reaches
         await again.connect()
         expected = a.y.text()

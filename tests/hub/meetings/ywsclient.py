@@ -83,8 +83,10 @@ class YClient:
 class WSClient:
     """A YClient over a real websocket (``websockets`` library), for live servers."""
 
-    def __init__(self, url: str, *, cookie: str | None = None, origin: str = "http://127.0.0.1", name: str = ""):
-        self.url, self.cookie, self.origin = url, cookie, origin
+    def __init__(self, url: str, *, cookie: str | None = None, origin: str | None = None, name: str = ""):
+        # A browser page's origin: the server's own scheme, host and port (the hub checks all three).
+        self.url, self.cookie = url, cookie
+        self.origin = origin or url.replace("ws", "http", 1).rsplit("/ws/", 1)[0]
         self.y = YClient(name)
         self.ws = None
         self.reader = None
