@@ -152,13 +152,19 @@ def _skip_any(buf: bytes, pos: int, depth: int = 0) -> int:
 
 
 def _skip_struct(buf: bytes, pos: int) -> int:
-    """Skip one struct of a Yjs v1 update (GC, Skip or Item with its content)."""
+    return _struct(buf, pos)[0]
+
+
+def _struct(buf: bytes, pos: int) -> tuple[int, int, bool]:
+    """Read one struct of a Yjs v1 update (GC, Skip or Item with its content): where the next begins, how many
+    clock ticks it covers, and whether it is a Skip (a gap, not content)."""
     info = buf[pos]
     pos += 1
     ref = info & 0x1F
     if ref in (0, 10):  # GC, Skip
-        _len, pos = read_var_uint(buf, pos)
-        return pos
+        length, pos = read_var_uint(buf, pos)
+        return pos, length, ref == 10
+    length = 1
     if info & 0x80:
         pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
     if info & 0x40:
@@ -172,12 +178,18 @@ def _skip_struct(buf: bytes, pos: int) -> int:
         if info & 0x20:
             pos = _read_string(buf, pos)
     if ref == 1:  # deleted
-        _len, pos = read_var_uint(buf, pos)
+        length, pos = read_var_uint(buf, pos)
     elif ref == 2:  # JSON
-        count, pos = read_var_uint(buf, pos)
-        for _ in range(count):
+        length, pos = read_var_uint(buf, pos)
+        for _ in range(length):
             pos = _read_string(buf, pos)
-    elif ref in (3, 4, 5):  # binary, string, embed
+    elif ref == 4:  # string: its length in UTF-16 code units, as Yjs counts
+        text, pos = read_var_bytes(buf, pos)
+        try:
+            length = len(text.decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")) // 2
+        except UnicodeError as exc:
+            raise ProtocolError("bad string") from exc
+    elif ref in (3, 5):  # binary, embed
         pos = _read_string(buf, pos)
     elif ref == 6:  # format
         pos = _read_string(buf, _read_string(buf, pos))
@@ -186,14 +198,14 @@ def _skip_struct(buf: bytes, pos: int) -> int:
         if type_ref in (3, 5):
             pos = _read_string(buf, pos)
     elif ref == 8:  # any
-        count, pos = read_var_uint(buf, pos)
-        for _ in range(count):
+        length, pos = read_var_uint(buf, pos)
+        for _ in range(length):
             pos = _skip_any(buf, pos)
     elif ref == 9:  # subdocument
         pos = _skip_any(buf, _read_string(buf, pos))
     else:
         raise ProtocolError("unknown content")
-    return pos
+    return pos, length, False
 
 
 def _walk_blocks(update: bytes) -> tuple[list[tuple[int, int, int, int]], int]:
@@ -219,6 +231,34 @@ def _walk_blocks(update: bytes) -> tuple[list[tuple[int, int, int, int]], int]:
     except IndexError as exc:
         raise ProtocolError("truncated update") from exc
     return blocks, pos
+
+
+def update_needs(update: bytes) -> dict[int, int]:
+    """Per client, the clock a document must have reached for everything in the update (its content and the
+    items its deletions name) to be integrated: a document whose state vector covers this holds all of it."""
+    try:
+        count_blocks, pos = read_var_uint(update, 0)
+        needs: dict[int, int] = {}
+        for _ in range(count_blocks):
+            count, pos = read_var_uint(update, pos)
+            client, pos = read_var_uint(update, pos)
+            clock, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                pos, length, skip = _struct(update, pos)
+                clock += length
+                if not skip:
+                    needs[client] = max(needs.get(client, 0), clock)
+        count_clients, pos = read_var_uint(update, pos)
+        for _ in range(count_clients):
+            client, pos = read_var_uint(update, pos)
+            ranges, pos = read_var_uint(update, pos)
+            for _ in range(ranges):
+                clock, pos = read_var_uint(update, pos)
+                length, pos = read_var_uint(update, pos)
+                needs[client] = max(needs.get(client, 0), clock + length)
+    except IndexError as exc:
+        raise ProtocolError("truncated update") from exc
+    return needs
 
 
 def update_clients(update: bytes) -> set[int]:
@@ -302,16 +342,35 @@ class Loaded:
     bindings: dict[int, int]
 
 
-def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc, int]:
+class LogDoc(pycrdt.Doc):
+    """A document replayed from the log, which also remembers the updates it could not integrate yet.
+
+    pycrdt's ``get_update()`` leaves out updates whose dependencies the document has not seen (with two processes
+    writing, an edit can be stored before the edit it follows), so a snapshot taken from it alone would drop them
+    for good. ``snapshot()`` keeps them beside the integrated state, in the same Yjs update."""
+
+    waiting: list[bytes]
+
+    def snapshot(self) -> bytes:
+        state = self.get_update()
+        have = decode_state_vector(self.get_state())
+        waiting = [u for u in self.waiting
+                   if any(have.get(client, 0) < clock for client, clock in update_needs(u).items())]
+        return pycrdt.merge_updates(state, *waiting) if waiting else state
+
+
+def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[LogDoc, int]:
     """The document as of ``upto_seq`` (default: everything): nearest snapshot, then the rows after it."""
     snapshots = NoteSnapshot.objects.filter(meeting_id=meeting_id)
     if upto_seq is not None:
         snapshots = snapshots.filter(upto_seq__lte=upto_seq)
     snapshot = snapshots.order_by("-upto_seq", "-pk").only("upto_seq", "state").first()
-    doc = pycrdt.Doc()
+    doc = LogDoc()
+    doc.waiting = []
     start = 0
     if snapshot is not None:
         doc.apply_update(bytes(snapshot.state))
+        doc.waiting.append(bytes(snapshot.state))
         start = snapshot.upto_seq
     rows = NoteUpdate.objects.filter(meeting_id=meeting_id, seq__gt=start)
     if upto_seq is not None:
@@ -321,7 +380,9 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[pycrdt.Doc,
     # merge_updates, which grows worse than linearly with the number of updates.
     with doc.transaction():
         for seq, data in rows.order_by("seq").values_list("seq", "data").iterator(chunk_size=2000):
-            doc.apply_update(bytes(data))
+            data = bytes(data)
+            doc.apply_update(data)
+            doc.waiting.append(data)
             last = seq
     return doc, last
 
@@ -332,9 +393,12 @@ def load_room(*, meeting_id: int) -> Loaded:
     latest = NoteSnapshot.objects.filter(meeting_id=meeting_id).aggregate(m=Max("upto_seq"))["m"] or 0
     if last - latest >= SNAPSHOT_EVERY:
         # The replay just done is the expensive part of a cold load; keep its result for the next one.
-        NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=last, state=doc.get_update())
+        state = doc.snapshot()
+        NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=last, state=state)
+    else:
+        state = doc.snapshot()
     bindings = dict(NoteClient.objects.filter(meeting_id=meeting_id).values_list("client_id", "user_id"))
-    return Loaded(state=doc.get_update(), last_seq=last, writable=meeting.notes_writable, bindings=bindings)
+    return Loaded(state=state, last_seq=last, writable=meeting.notes_writable, bindings=bindings)
 
 
 @dataclass
@@ -384,7 +448,7 @@ def compact(*, meeting_id: int) -> NoteSnapshot | None:
     if last - latest < SNAPSHOT_EVERY:
         return None
     doc, upto = build_doc(meeting_id)
-    return NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=upto, state=doc.get_update())
+    return NoteSnapshot.objects.create(meeting_id=meeting_id, upto_seq=upto, state=doc.snapshot())
 
 
 def bindings_for(meeting_id: int) -> dict[int, int]:

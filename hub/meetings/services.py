@@ -258,7 +258,7 @@ def meeting_close(*, actor, meeting_id: int) -> Minutes:
                       agenda=[a.title for a in meeting.agenda_items.order_by("position")])
     minutes.full_clean()
     minutes.save()
-    NoteSnapshot.objects.create(meeting=meeting, upto_seq=upto, state=doc.get_update(), label="会议纪要定稿",
+    NoteSnapshot.objects.create(meeting=meeting, upto_seq=upto, state=doc.snapshot(), label="会议纪要定稿",
                                 created_by=actor)
     for block in blocks:
         if block["t"] != "task" or block["checked"]:
@@ -358,7 +358,7 @@ def checkpoint_create(*, actor, meeting_id: int, label: str) -> NoteSnapshot:
         raise ValidationError({"label": _("请填写检查点名称。")})
     Meeting.objects.select_for_update().get(pk=meeting_id)
     doc, upto = notes.build_doc(meeting_id)
-    snapshot = NoteSnapshot(meeting_id=meeting_id, upto_seq=upto, state=doc.get_update(), label=label[:100],
+    snapshot = NoteSnapshot(meeting_id=meeting_id, upto_seq=upto, state=doc.snapshot(), label=label[:100],
                             created_by=actor)
     snapshot.full_clean()
     snapshot.save()
@@ -368,7 +368,7 @@ def checkpoint_create(*, actor, meeting_id: int, label: str) -> NoteSnapshot:
 def stored_notes(meeting_id: int) -> bytes:
     """The notes as the log holds them, as one Yjs update (what an editor checks its own copy against)."""
     doc, _last = notes.build_doc(meeting_id)
-    return doc.get_update()
+    return doc.snapshot()
 
 
 def version_lines(meeting_id: int, upto_seq: int) -> list[str]:
