@@ -26,7 +26,7 @@ def test_concurrent_writers_get_gapless_unique_sequence_numbers():
             barrier.wait()
             for i in range(15):
                 client.append_text(f"{n}-{i}")
-                items = [notes.Pending(notes.parse_frame(frame).payload, None, frozenset()) for frame in client.take()]
+                items = [notes.Pending(pycrdt.read_message(frame[2:]), None, frozenset()) for frame in client.take()]
                 notes.append_updates(meeting_id=meeting.pk, items=items)
         except Exception as exc:  # collected and asserted below: a thread's exception must fail the test
             errors.append(exc)
@@ -73,7 +73,7 @@ def plain(updates) -> str:
 
 
 def test_a_snapshot_keeps_an_update_whose_dependency_is_not_stored_yet(monkeypatch):
-    monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 1)
+    monkeypatch.setattr("hub.meetings.log.SNAPSHOT_EVERY", 1)
     hello, world = real_updates([(0, "type"), (0, "type")])
     meeting = MeetingFactory()
     notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(world, None, frozenset())])
@@ -88,7 +88,7 @@ def test_a_snapshot_keeps_an_update_whose_dependency_is_not_stored_yet(monkeypat
                     min_size=1, max_size=14),
        data=st.data())
 def test_log_snapshots_and_compaction_equal_plain_yjs_for_any_arrival_order(monkeypatch, ops, data):
-    monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 2)
+    monkeypatch.setattr("hub.meetings.log.SNAPSHOT_EVERY", 2)
     updates = real_updates(ops)
     if not updates:
         return
@@ -106,3 +106,16 @@ def test_log_snapshots_and_compaction_equal_plain_yjs_for_any_arrival_order(monk
     loaded = pycrdt.Doc()
     loaded.apply_update(notes.load_room(meeting_id=meeting.pk).state)
     assert str(loaded.get("t", type=pycrdt.Text)) == expected
+
+
+def test_a_retried_write_stores_each_edit_once_and_keeps_numbers_gapless():
+    meeting = MeetingFactory()
+    one, two, three = real_updates([(0, "type"), (0, "type"), (0, "type")])
+    batch = [notes.Pending(one, None, frozenset()), notes.Pending(two, None, frozenset())]
+    first = notes.append_updates(meeting_id=meeting.pk, items=batch)
+    # The commit went through but its answer was lost: the room retries the same batch, with a new edit after it.
+    again = notes.append_updates(meeting_id=meeting.pk, items=[*batch, notes.Pending(three, None, frozenset())])
+    assert first == [1, 2] and again == [1, 2, 3]
+    assert list(NoteUpdate.objects.filter(meeting=meeting).order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
+    doc, last = notes.build_doc(meeting.pk)
+    assert last == 3 and str(doc.get("t", type=pycrdt.Text)) == plain([one, two, three])

@@ -81,7 +81,7 @@ def servers():
     procs = [start_server(p) for p in ports]
     try:
         for port, proc in zip(ports, procs, strict=False):
-            wait_ready(port, proc)
+            wait_ready(port, proc, timeout=120)  # a loaded machine takes long to import Django and Wagtail
         yield list(zip(ports, procs, strict=False))
     finally:
         for proc in procs:
@@ -152,4 +152,41 @@ def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies
     deadline = time.monotonic() + 10
     while stored_text(meeting.pk) != expected and time.monotonic() < deadline:
         time.sleep(0.3)
+    assert stored_text(meeting.pk) == expected
+
+
+def test_a_worker_told_to_stop_stores_every_edit_it_received_before_exiting():
+    """SIGTERM right after the edits reached the worker (a second client saw them all): nothing is lost, with
+    no other process and no client left to hand anything back."""
+    assert connection.vendor == "postgresql", "this test needs DATABASE_URL pointing at PostgreSQL"
+    meeting = MeetingFactory()
+    users = [make_user(province_code=code, role="member") for code in ("SH", "ZJ")]
+    for user in users:
+        Participant.objects.create(meeting=meeting, user=user, role="editor")
+    cookies = [session_cookie(u) for u in users]
+    port = free_port()
+    proc = start_server(port)
+    try:
+        wait_ready(port, proc, timeout=120)  # a loaded machine takes long to import Django and Wagtail
+        url = f"ws://127.0.0.1:{port}/ws/notes/{meeting.pk}"
+
+        async def scenario():
+            writer, witness = WSClient(url, cookie=cookies[0]), WSClient(url, cookie=cookies[1])
+            await writer.connect()
+            await witness.connect()
+            for i in range(200):
+                await writer.type(f"<{i}>")
+            assert await witness.wait_for(lambda: "<199>" in witness.y.text(), 20)  # all of it reached the worker
+            proc.send_signal(signal.SIGTERM)
+            expected = writer.y.text()
+            # The clients never reconnect: what is stored is what the worker stored.
+            await asyncio.gather(writer.close(), witness.close(), return_exceptions=True)
+            return expected
+
+        expected = asyncio.run(scenario())
+        assert proc.wait(timeout=30) is not None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert stored_text(meeting.pk) == expected
