@@ -32,6 +32,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What the pycrdt clients offer in the handshake: None (no compression), or "deflate" (permessage-deflate, as
+#: browsers and Node's ``ws`` offer by default; ``--offer-deflate``).
+COMPRESSION = None
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
@@ -150,8 +153,9 @@ class BenchClient:
         from hub.meetings import notes
 
         headers = {"Cookie": self.cookie} if self.cookie else {}
-        self.ws = await websockets.connect(self.url, additional_headers=headers, origin="http://127.0.0.1",
-                                           max_size=64 * 2**20, ping_interval=None, compression=None)
+        self.ws = await websockets.connect(self.url, additional_headers=headers,
+                                           origin=self.url.replace("ws", "http", 1).rsplit("/ws/", 1)[0],
+                                           max_size=64 * 2**20, ping_interval=None, compression=COMPRESSION)
         await self.ws.send(notes.sync_message(notes.SYNC_STEP1, self.doc.get_state()))
         self.reader = asyncio.create_task(self._read())
 
@@ -361,7 +365,8 @@ async def rss_per_connection(server: Server, room: str, cookies: list[str | None
     for i in range(count):
         headers = {"Cookie": cookies[i % len(cookies)]} if cookies[0] else {}
         sockets.append(await websockets.connect(server.url(room), additional_headers=headers,
-                                                origin="http://127.0.0.1", ping_interval=None))
+                                                origin=server.url(room).replace("ws", "http", 1).rsplit("/ws/", 1)[0],
+                                                ping_interval=None))
     await asyncio.sleep(2)
     after = server.rss_mb()
     for ws in sockets:
@@ -466,7 +471,12 @@ def main() -> None:
     parser.add_argument("--meeting-minutes", type=float, default=4.0,
                         help="length of one soak meeting; a new one replaces it when it ends")
     parser.add_argument("--only-soak", action="store_true", help="skip the latency, late-join and memory runs")
+    parser.add_argument("--only-latency", action="store_true", help="skip the late-join and memory runs")
+    parser.add_argument("--offer-deflate", action="store_true",
+                        help="clients offer permessage-deflate, as browsers and Node's ws do")
     args = parser.parse_args()
+    global COMPRESSION
+    COMPRESSION = "deflate" if args.offer_deflate else None
     sizes = [int(s) for s in args.sizes.split(",")]
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
@@ -516,6 +526,8 @@ def main() -> None:
             (hub_slope, hub_samples), (ref_slope, ref_samples) = asyncio.run(both())
             print_soak(args, "hub, 2 processes + Redis", hub_slope, hub_samples)
             print_soak(args, "reference y-websocket", ref_slope, ref_samples)
+            return
+        if args.only_latency:
             return
         room, state = long_meeting(new_meeting, args.late_edits)
         cold = asyncio.run(time_late_join(one.url(room), cookies[0], state))

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (session auth + Origin check)."""
+"""ASGI entry point: HTTP through Django, websockets through Channels (session auth + same-origin check, hub/origin.py)."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -9,15 +9,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from hub.accounts.middleware import WebsocketSecondFactorGate  # noqa: E402
+from hub.meetings.consumers import direct_send  # noqa: E402
+from hub.origin import SameOriginValidator  # noqa: E402
 from hub.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(WebsocketSecondFactorGate(URLRouter(websocket_urlpatterns)))),
+        "websocket": SameOriginValidator(direct_send(AuthMiddlewareStack(
+            WebsocketSecondFactorGate(URLRouter(websocket_urlpatterns))))),
     }
 )

@@ -4,13 +4,21 @@ Production runs several of these behind nginx, sharing PostgreSQL and Redis (REA
 The settings live here so that production, the benchmark and the multi-process test start the same server:
 uvicorn on uvloop with httptools and the sans-I/O websockets protocol. Measured with ``bench/notes_latency.py``,
 this serves live notes about twice as fast as daphne, whose Twisted/Autobahn send path dominated a busy
-meeting's profile. ``make run`` keeps daphne's ``runserver`` for its auto-reload.
+meeting's profile. ``make run`` keeps daphne's ``runserver`` for its auto-reload (daphne/Autobahn accepts no
+permessage-deflate unless configured to, so it does not compress either).
+
+No websocket compression: browsers and Node's ``ws`` offer permessage-deflate and uvicorn accepts it by default,
+which compresses every relayed frame once per recipient and makes every client inflate every frame. Yjs frames
+are a few dozen bytes (nothing to gain), and neither y-websocket's server nor Hocuspocus compresses. Measured with
+``bench/notes_latency.py --offer-deflate`` (README, "Measured").
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import os
+
+import uvicorn
 
 #: Frames above the notes limit (1 MiB, closed with 4413 by the consumer) up to this size reach the consumer so
 #: the client gets the documented close code; anything larger is refused by the server itself (1009).
@@ -55,8 +63,6 @@ def warm_up() -> None:
 
 
 def main(argv=None) -> None:
-    import uvicorn
-
     args = parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     from hub.asgi import application
@@ -67,14 +73,27 @@ def main(argv=None) -> None:
     # cyclic collector's work, which otherwise rescans it in every full collection (latency spikes).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=args.host, port=args.port, uds=args.uds,
         loop="uvloop", http="httptools", ws="websockets-sansio", ws_max_size=WS_MAX_SIZE,
+        ws_per_message_deflate=False,
         lifespan="off",  # Channels' router has no lifespan protocol
         proxy_headers=True,  # trusts X-Forwarded-* from FORWARDED_ALLOW_IPS (default 127.0.0.1), i.e. nginx
         access_log=False, log_level=args.log_level,
     )
+    StoringServer(config).run()
+
+
+class StoringServer(uvicorn.Server):
+    async def shutdown(self, sockets=None) -> None:
+        """SIGTERM/SIGINT: uvicorn stops accepting and closes every socket (1012, clients reconnect elsewhere);
+        then every room stores what it still holds — its own edits and peers' edits not yet confirmed stored —
+        before the process exits."""
+        from hub.meetings.room import registry
+
+        await super().shutdown(sockets=sockets)
+        await registry.store_all()
 
 
 if __name__ == "__main__":

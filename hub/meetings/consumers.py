@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub.meetings import notes
-from hub.meetings.room import Connection, registry
+from hub.meetings import protocol
+from hub.meetings.room import Connection, db, registry
 
 log = logging.getLogger("hub.notes")
 
@@ -19,13 +18,21 @@ CLOSE_TOO_LARGE = 4413
 CLOSE_FLOOD = 4429
 #: The notes became read-only (the host closed the meeting) while the socket was open, or a client wrote to
 #: read-only notes: its edits are not stored. Clients should stop reconnecting.
-CLOSE_NOTES_CLOSED = notes.CLOSE_NOTES_CLOSED
+CLOSE_NOTES_CLOSED = protocol.CLOSE_NOTES_CLOSED
 #: Per connection: a steady 120 messages a second with bursts of 400 is far above fast typing plus cursor moves.
 RATE_PER_SECOND = 120.0
 RATE_BURST = 400.0
 
 
-def _identity(user, meeting_id):
+def direct_send(application):
+    """ASGI middleware, outside Channels' session wrapper: hands the server's own send to the notes consumer, so
+    relayed frames are written without a session check per frame (room.Connection.deliver)."""
+    async def middleware(scope, receive, send):
+        return await application({**scope, "hub.send": send}, receive, send)
+    return middleware
+
+
+def _identity(*, user, meeting_id):
     from hub.meetings import selectors as sel
 
     role = sel.notes_role(user=user, meeting_id=meeting_id)
@@ -56,13 +63,14 @@ class NotesConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
-        identity = await database_sync_to_async(_identity)(user, meeting_id)
+        # On the rooms' long-lived database thread: a handshake must not open a database connection of its own.
+        identity = await db(_identity, user=user, meeting_id=meeting_id)
         if identity is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         session = self.scope.get("session")
         self.conn = Connection(consumer=self, user_id=user.pk, session_key=getattr(session, "session_key", None),
-                               **identity)
+                               raw_send=self.scope.get("hub.send"), **identity)
         self.tokens, self.stamp = RATE_BURST, time.monotonic()
         await self.accept()
         self.room = await registry.join(meeting_id, self.conn)
@@ -104,26 +112,30 @@ class NotesConsumer(AsyncWebsocketConsumer):
         if bytes_data is None:
             await self._refuse(CLOSE_MALFORMED)
             return
-        if len(bytes_data) > notes.MAX_FRAME:
+        if len(bytes_data) > protocol.MAX_FRAME:
             await self._refuse(CLOSE_TOO_LARGE)
             return
         if not self._take_token():
             await self._refuse(CLOSE_FLOOD)
             return
         try:
-            frame = notes.parse_frame(bytes_data)
-            if frame.kind == notes.MSG_SYNC:
-                if frame.sync == notes.SYNC_STEP1:
+            frame = protocol.parse_frame(bytes_data)
+            if frame.kind == protocol.MSG_SYNC:
+                if frame.sync == protocol.SYNC_STEP1:
                     await self.send(bytes_data=self.room.sync_step2(frame.payload))
                 else:
-                    await self.room.receive_update(self.conn, frame.payload, step2=frame.sync == notes.SYNC_STEP2)
-            elif frame.kind == notes.MSG_AWARENESS:
+                    if self.room.backlogged():
+                        await self.room.room_for_more()
+                        if self.room is None:
+                            return
+                    await self.room.receive_update(self.conn, frame.payload, step2=frame.sync == protocol.SYNC_STEP2)
+            elif frame.kind == protocol.MSG_AWARENESS:
                 await self.room.receive_awareness(self.conn, frame.payload)
-            elif frame.kind == notes.MSG_QUERY_AWARENESS:
+            elif frame.kind == protocol.MSG_QUERY_AWARENESS:
                 presence = self.room.awareness_snapshot()
                 if presence:
                     await self.send(bytes_data=presence)
-        except notes.ProtocolError as exc:
+        except protocol.ProtocolError as exc:
             log.info("closing notes connection of user %s: %s", self.conn.user_id, exc)
             await self._refuse(CLOSE_MALFORMED)
 

@@ -25,14 +25,16 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
-from hub.meetings import notes
+from hub.meetings import log as notes_log
+from hub.meetings import protocol, selectors
 
 log = logging.getLogger("hub.notes")
 
@@ -42,6 +44,9 @@ IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
 WRITE_GATHER_SECONDS = 0.1  # a busy room writes at most about ten transactions a second
 ADOPT_SECONDS = 5.0
+#: The bound on unstored edits: a room that holds edits older than this (or this many) stops reading editors.
+UNSTORED_SECONDS = 1.0
+MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
 NOTES_LAYER = "notes"
 
@@ -73,8 +78,62 @@ async def close_db() -> None:
     await loop.run_in_executor(_db_executor, lambda: connection.close())
 
 
+class LayerHealth:
+    """One log line when the channel layer (Redis) stops answering and one when it is back, for the whole process:
+    every room publishes and receives, so logging each failure would write thousands of lines per outage. While it
+    is down the rooms lose nothing: they read each other's edits from the database log every second."""
+
+    def __init__(self):
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.warning("channel layer unreachable (%s: %s); rooms catch up from the database until it is back",
+                        type(exc).__name__, exc)
+
+    def ok(self) -> None:
+        if self.down:
+            self.down = False
+            log.warning("channel layer reachable again")
+
+
+layer_health = LayerHealth()
+
+
 def group_name(meeting_id: int) -> str:
     return f"notes.{meeting_id}"
+
+
+#: A socket that has this much waiting to be written (it stopped reading) is closed with CLOSE_TOO_SLOW; its
+#: client reconnects and resynchronises, instead of the server buffering without bound.
+MAX_QUEUED_BYTES = 4 * 1024 * 1024
+CLOSE_TOO_SLOW = 1013  # "try again later"
+
+
+class _Resume:
+    """Awaitable that finishes a coroutine already run up to its first suspension (see Connection.deliver)."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro, first):
+        self.coro, self.first = coro, first
+
+    def __await__(self):
+        value = self.first
+        while True:
+            try:
+                sent = yield value
+            except BaseException as exc:  # noqa: BLE001 - forwarded into the coroutine, as a Task would
+                try:
+                    value = self.coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = self.coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
 
 @dataclass(eq=False)
@@ -89,9 +148,59 @@ class Connection:
     colour: str
     province: str
     client_ids: set[int] = field(default_factory=set)
+    #: The server's own ASGI send for this socket, below Channels' session wrapper (which would check the lazy
+    #: session on every outgoing frame); the consumer's send when there is none (in-process test clients).
+    raw_send: object = None
+    outbox: deque | None = None  # frames waiting behind a write the socket is not ready for
+    queued: int = 0
+    writer: asyncio.Task | None = None
 
     async def send(self, data: bytes) -> None:
         await self.consumer.send(bytes_data=data)
+
+    def deliver(self, data: bytes) -> None:
+        """Write a frame without waiting for this socket. The write runs at once (a websocket send completes
+        without suspending while the socket takes data); only when the socket stops taking data does the rest
+        go to a writer task, with the frames after it queued behind, so one slow reader delays nobody else."""
+        if self.writer is not None:
+            self.outbox.append(data)
+            self.queued += len(data)
+            if self.queued > MAX_QUEUED_BYTES:
+                self.outbox.clear()
+                self.writer.cancel()
+                asyncio.ensure_future(self._close_quietly(CLOSE_TOO_SLOW))
+            return
+        send = self.raw_send or self.consumer.base_send
+        coro = send({"type": "websocket.send", "bytes": data})
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # a socket closing under us is not the room's problem
+            log.debug("send to a closing connection failed", exc_info=True)
+            return
+        self.outbox, self.queued = deque(), 0
+        self.writer = asyncio.ensure_future(self._finish(send, coro, first))
+
+    async def _finish(self, send, coro, first) -> None:
+        try:
+            await _Resume(coro, first)
+            while self.outbox:
+                data = self.outbox.popleft()
+                self.queued -= len(data)
+                await send({"type": "websocket.send", "bytes": data})
+        except asyncio.CancelledError:
+            coro.close()
+        except Exception:
+            log.debug("send to a closing connection failed", exc_info=True)
+        finally:
+            self.writer, self.outbox, self.queued = None, None, 0
+
+    async def _close_quietly(self, code: int) -> None:
+        try:
+            await self.close(code)
+        except Exception:
+            log.debug("closing a slow connection failed", exc_info=True)
 
     async def close(self, code: int) -> None:
         await self.consumer.close(code=code)
@@ -110,11 +219,15 @@ class Room:
         self.bindings: dict[int, int] = {}
         # client id -> (clock, encoded state JSON entry, connection or None for another process, last seen)
         self.awareness: dict[int, tuple[int, dict | None, Connection | None, float]] = {}
-        self.pending: list[notes.Pending] = []
+        self.pending: list[notes_log.Pending] = []
         self.pending_ids: list[int | None] = []  # fast-path id of each pending item (None: adopted from a peer)
+        self.pending_at: list[float] = []  # when each pending item was queued
+        self.drained = asyncio.Event()  # set whenever a batch was stored: editors held back may go on
+        self.store_failing = False
+        self.tick_failing = False
         self.edit_counter = 0
         # (origin room, edit id) -> (received at, Pending) for peers' edits applied but not yet known stored
-        self.unconfirmed: dict[tuple[str, int], tuple[float, notes.Pending]] = {}
+        self.unconfirmed: dict[tuple[str, int], tuple[float, notes_log.Pending]] = {}
         self.stored_clients: set[int] = set()
         self.flush = asyncio.Event()
         self.flushing = asyncio.Lock()  # the write loop and discard() both flush: one batch is written once
@@ -136,7 +249,7 @@ class Room:
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        loaded = await db(notes.load_room, meeting_id=self.meeting_id)
+        loaded = await db(notes_log.load_room, meeting_id=self.meeting_id)
         self.doc.apply_update(loaded.state)
         self._effective.clear()
         self.last_seq = loaded.last_seq
@@ -145,7 +258,7 @@ class Room:
         self.stored_clients = set(loaded.bindings)
         if self.layer is not None:
             self.channel = await self.layer.new_channel(prefix="notes-room")
-            await self.layer.group_add(group_name(self.meeting_id), self.channel)
+            await self._subscribe()
             self.tasks.append(asyncio.create_task(self._receive_loop()))
         self.tasks.append(asyncio.create_task(self._write_loop()))
         self.tasks.append(asyncio.create_task(self._tick_loop()))
@@ -155,66 +268,89 @@ class Room:
         """Apply a validated update to the room document; the part that actually changed it, or None."""
         self._effective.clear()
         self.doc.apply_update(update)
-        changed = [u for u in self._effective if u != notes.EMPTY_UPDATE]
+        changed = [u for u in self._effective if u != protocol.EMPTY_UPDATE]
         self._effective.clear()
         if not changed:
             return None
         return changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
 
     async def broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
+        """One encoded frame, written to every socket without waiting for any (Connection.deliver)."""
         for conn in list(self.conns):
             if conn is not exclude:
-                try:
-                    await conn.send(data)
-                except Exception:  # a socket closing under us is not the room's problem
-                    log.debug("send to a closing connection failed", exc_info=True)
+                conn.deliver(data)
 
     def sync_step1(self) -> bytes:
-        return notes.sync_message(notes.SYNC_STEP1, self.doc.get_state())
+        return protocol.sync_message(protocol.SYNC_STEP1, self.doc.get_state())
 
     def sync_step2(self, state_vector: bytes) -> bytes:
         try:
-            notes.decode_state_vector(state_vector)
+            protocol.decode_state_vector(state_vector)
             update = self.doc.get_update(state_vector)
         except Exception as exc:
-            raise notes.ProtocolError("malformed state vector") from exc
-        return notes.sync_message(notes.SYNC_STEP2, update)
+            raise protocol.ProtocolError("malformed state vector") from exc
+        return protocol.sync_message(protocol.SYNC_STEP2, update)
 
     async def receive_update(self, conn: Connection, update: bytes, *, step2: bool) -> None:
         """A document update from a local editor, already decoded. Raises ProtocolError when it must be refused."""
-        if update == notes.EMPTY_UPDATE:
+        if update == protocol.EMPTY_UPDATE:
             return
-        clients = notes.update_clients(update)
+        clients = protocol.update_clients(update)
         if conn.role != "editor":
             return  # observers: dropped, never applied, stored or relayed
         if not self.writable:
             # Never applied, stored or relayed; the editor is told rather than left typing into the void. A sync
             # reply that only repeats what the document holds (a reconnecting reader) is no write and is let be.
             if self._would_change(update):
-                await self._close(conn, notes.CLOSE_NOTES_CLOSED)
+                await self._close(conn, protocol.CLOSE_NOTES_CLOSED)
             return
-        self._check_authorship(conn, clients, step2=step2)
+        foreign = self._foreign(conn, clients)
+        if foreign:
+            if not step2:
+                raise protocol.ProtocolError("update written under another account's client id")
+            # A sync reply carries whatever the sender holds that the room lacks, which after a reconnect may
+            # include other accounts' edits: those are never taken from a third party (they would be stored
+            # under their author's name). Their author's own client hands them back, or they stay unstored.
+            update = protocol.without_clients(update, foreign)
+            clients -= foreign
         try:
             effective = self.apply(update)
         except Exception as exc:
-            raise notes.ProtocolError("update could not be applied") from exc
+            raise protocol.ProtocolError("update could not be applied") from exc
         if effective is None:
             return
         for client in clients:
             self.bindings.setdefault(client, conn.user_id)
         conn.client_ids |= {c for c in clients if self.bindings.get(c) == conn.user_id}
-        await self.broadcast(notes.sync_message(notes.SYNC_UPDATE, effective), exclude=conn)
+        await self.broadcast(protocol.sync_message(protocol.SYNC_UPDATE, effective), exclude=conn)
         own = frozenset(c for c in clients if self.bindings.get(c) == conn.user_id)
         self.edit_counter += 1
         edit_id = self.edit_counter  # other edits may arrive while this one is being published
         # Published before it is queued for storage, so that peers hear of the edit before its "stored" notice.
         await self._publish({"type": "notes.edit", "id": edit_id, "data": effective, "user": conn.user_id,
                              "clients": sorted(own)})
-        self._queue(notes.Pending(update=effective, user_id=conn.user_id, clients=own), edit_id)
+        self._queue(notes_log.Pending(update=effective, user_id=conn.user_id, clients=own), edit_id)
 
-    def _queue(self, item: notes.Pending, edit_id: int | None) -> None:
+    def backlogged(self) -> bool:
+        return bool(self.pending) and (len(self.pending) >= MAX_UNSTORED
+                                       or time.monotonic() - self.pending_at[0] > UNSTORED_SECONDS)
+
+    async def room_for_more(self) -> None:
+        """Backpressure: while the room holds more than ``UNSTORED_SECONDS`` (or ``MAX_UNSTORED`` edits) not yet
+        stored, an editor's next update waits here; the consumer then reads nothing more from that socket, so the
+        server stops reading it and the client keeps its edits (Yjs sends them later) instead of the worker
+        holding seconds of edits that a crash would lose."""
+        while self.backlogged() and not self.retired:
+            self.drained.clear()
+            try:
+                await asyncio.wait_for(self.drained.wait(), timeout=TICK_SECONDS)
+            except TimeoutError:
+                pass
+
+    def _queue(self, item: notes_log.Pending, edit_id: int | None) -> None:
         self.pending.append(item)
         self.pending_ids.append(edit_id)
+        self.pending_at.append(time.monotonic())
         self.flush.set()
 
     def _would_change(self, update: bytes) -> bool:
@@ -226,25 +362,19 @@ class Room:
         try:
             probe.apply_update(update)
         except Exception as exc:
-            raise notes.ProtocolError("update could not be applied") from exc
+            raise protocol.ProtocolError("update could not be applied") from exc
         finally:
             probe.unobserve(sub)
-        return any(u != notes.EMPTY_UPDATE for u in changed)
+        return any(u != protocol.EMPTY_UPDATE for u in changed)
 
-    def _check_authorship(self, conn: Connection, clients: set[int], *, step2: bool) -> None:
-        """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it.
-        A plain update may only carry the sender's own ids; a sync reply after a reconnect may also hand back
-        content of other known writers (edits a crashed process had not stored yet)."""
-        for client in clients:
-            owner = self.bindings.get(client)
-            if owner is None or owner == conn.user_id:
-                continue
-            if not step2:
-                raise notes.ProtocolError("update written under another account's client id")
+    def _foreign(self, conn: Connection, clients: set[int]) -> set[int]:
+        """Text is attributed by Yjs client id, so a client id belongs to the first account that wrote with it;
+        the ids in ``clients`` that belong to another account."""
+        return {c for c in clients if self.bindings.get(c, conn.user_id) != conn.user_id}
 
     # --- presence ----------------------------------------------------------------------------------------
     async def receive_awareness(self, conn: Connection, payload: bytes) -> None:
-        entries = notes.parse_awareness(payload)
+        entries = protocol.parse_awareness(payload)
         accepted = []
         for entry in entries:
             known = self.awareness.get(entry.client_id)
@@ -263,26 +393,26 @@ class Room:
             accepted.append(entry)
         if not accepted:
             return
-        message = notes.awareness_message(notes.encode_awareness(accepted))
+        message = protocol.awareness_message(protocol.encode_awareness(accepted))
         await self.broadcast(message)
-        await self._publish({"type": "notes.awareness", "data": notes.encode_awareness(accepted)})
+        await self._publish({"type": "notes.awareness", "data": protocol.encode_awareness(accepted)})
 
     def awareness_snapshot(self) -> bytes | None:
-        entries = [notes.AwarenessEntry(c, clock, state) for c, (clock, state, _conn, _t) in self.awareness.items()
+        entries = [protocol.AwarenessEntry(c, clock, state) for c, (clock, state, _conn, _t) in self.awareness.items()
                    if state is not None]
         if not entries:
             return None
-        return notes.awareness_message(notes.encode_awareness(entries))
+        return protocol.awareness_message(protocol.encode_awareness(entries))
 
     async def _drop_presence(self, conn: Connection) -> None:
         gone = []
         for client, (clock, _state, owner, _t) in list(self.awareness.items()):
             if owner is conn:
-                gone.append(notes.AwarenessEntry(client, clock + 1, None))
+                gone.append(protocol.AwarenessEntry(client, clock + 1, None))
                 del self.awareness[client]
         if gone:
-            await self.broadcast(notes.awareness_message(notes.encode_awareness(gone)))
-            await self._publish({"type": "notes.awareness", "data": notes.encode_awareness(gone)})
+            await self.broadcast(protocol.awareness_message(protocol.encode_awareness(gone)))
+            await self._publish({"type": "notes.awareness", "data": protocol.encode_awareness(gone)})
 
     # --- connections ------------------------------------------------------------------------------------
     async def add(self, conn: Connection) -> None:
@@ -310,10 +440,12 @@ class Room:
         self.writable = False
         self.pending.clear()  # the log refuses them anyway
         self.pending_ids.clear()
+        self.pending_at.clear()
+        self.drained.set()
         self.unconfirmed.clear()
         registry.forget(self)
         for conn in list(self.conns):
-            await self._close(conn, notes.CLOSE_NOTES_CLOSED)
+            await self._close(conn, protocol.CLOSE_NOTES_CLOSED)
         if not self.retired:
             # In a task of its own: discarding cancels the room's tasks, one of which is calling us.
             self._discarding = asyncio.create_task(registry.discard(self))
@@ -335,15 +467,24 @@ class Room:
             batch = self.pending[:WRITE_BATCH]
             ids = self.pending_ids[:WRITE_BATCH]
             try:
-                seqs = await db(notes.append_updates, meeting_id=self.meeting_id, items=batch,
+                seqs = await db(notes_log.append_updates, meeting_id=self.meeting_id, items=batch,
                                 known_clients=frozenset(self.stored_clients))
-            except Exception:
-                # The database is the source of truth: keep the batch and retry rather than drop an edit.
-                log.exception("storing notes of meeting %s failed; retrying", self.meeting_id)
+            except Exception as exc:
+                # The database is the source of truth: keep the batch and retry rather than drop an edit (the
+                # editors are held back meanwhile, room_for_more). One line per outage, not one per retry.
+                if not self.store_failing:
+                    self.store_failing = True
+                    log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
+                                self.meeting_id, type(exc).__name__, exc)
                 await asyncio.sleep(0.5)
                 continue
+            if self.store_failing:
+                self.store_failing = False
+                log.warning("storing notes of meeting %s works again", self.meeting_id)
             del self.pending[:len(batch)]
             del self.pending_ids[:len(batch)]
+            del self.pending_at[:len(batch)]
+            self.drained.set()
             if seqs is None:
                 await self._freeze()
                 return
@@ -351,7 +492,7 @@ class Room:
             self._advance(seqs)
             # Peers that applied these edits from the fast path only need the numbers; the others (their
             # notes.edit was dropped, or the row was adopted) read the rows from the log.
-            await self._publish({"type": "notes.stored", "first": seqs[0], "ids": ids})
+            await self._publish({"type": "notes.stored", "seqs": seqs, "ids": ids})
 
     async def _write_loop(self) -> None:
         while True:
@@ -363,14 +504,22 @@ class Room:
             self.last_flush = time.monotonic()
             await self._flush_pending()
 
+    async def _subscribe(self) -> None:
+        try:
+            await self.layer.group_add(group_name(self.meeting_id), self.channel)
+        except Exception as exc:  # the room still works from the database log; the tick subscribes again
+            layer_health.failed(exc)
+
     async def _publish(self, message: dict) -> None:
         if self.layer is None:
             return
         message["origin"] = self.token
         try:
             await self.layer.group_send(group_name(self.meeting_id), message)
-        except Exception:
-            log.warning("channel layer publish failed for meeting %s; peers catch up from the log", self.meeting_id)
+        except Exception as exc:
+            layer_health.failed(exc)
+        else:
+            layer_health.ok()
 
     async def _receive_loop(self) -> None:
         while True:
@@ -378,10 +527,11 @@ class Room:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("channel layer receive failed for meeting %s", self.meeting_id, exc_info=True)
+            except Exception as exc:
+                layer_health.failed(exc)
                 await asyncio.sleep(1)
                 continue
+            layer_health.ok()
             if message.get("origin") == self.token:
                 continue
             await self._on_message(message)
@@ -393,22 +543,22 @@ class Room:
             for client in message.get("clients", ()):
                 if message.get("user"):
                     self.bindings.setdefault(client, message["user"])
-            item = notes.Pending(update=message["data"], user_id=message.get("user"),
+            item = notes_log.Pending(update=message["data"], user_id=message.get("user"),
                                  clients=frozenset(message.get("clients", ())))
             self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
             await self._apply_remote(message["data"])
         elif kind == "notes.stored":
-            origin, first = message.get("origin"), message["first"]
+            origin = message.get("origin")
             missing = False
             held = []
-            for offset, edit_id in enumerate(message["ids"]):
+            for seq, edit_id in zip(message["seqs"], message["ids"], strict=False):
                 if self.unconfirmed.pop((origin, edit_id), None) is not None:
-                    held.append(first + offset)
-                elif first + offset > self.last_seq and first + offset not in self.seen:
+                    held.append(seq)
+                elif seq > self.last_seq and seq not in self.seen:
                     missing = True
             self._advance(held)
             if missing:
-                self.catchup.set()  # a notes.edit never came: read those rows now
+                self.catchup.set()  # a protocol.edit never came: read those rows now
         elif kind == "notes.update":
             seq = message["seq"]
             if seq <= self.last_seq or seq in self.seen:
@@ -422,7 +572,7 @@ class Room:
             if gap:
                 self.catchup.set()
         elif kind == "notes.awareness":
-            entries = notes.parse_awareness(message["data"])
+            entries = protocol.parse_awareness(message["data"])
             now = time.monotonic()
             fresh = []
             for entry in entries:
@@ -435,7 +585,7 @@ class Room:
                     self.awareness[entry.client_id] = (entry.clock, entry.state, None, now)
                 fresh.append(entry)
             if fresh:
-                await self.broadcast(notes.awareness_message(notes.encode_awareness(fresh)))
+                await self.broadcast(protocol.awareness_message(protocol.encode_awareness(fresh)))
         elif kind == "notes.recheck":
             await self._recheck()
 
@@ -446,11 +596,11 @@ class Room:
             log.exception("stored update of meeting %s could not be applied", self.meeting_id)
             return
         if effective is not None:
-            await self.broadcast(notes.sync_message(notes.SYNC_UPDATE, effective))
+            await self.broadcast(protocol.sync_message(protocol.SYNC_UPDATE, effective))
 
     async def _catch_up(self) -> None:
         while True:
-            rows = await db(notes.updates_after, meeting_id=self.meeting_id, seq=self.last_seq)
+            rows = await db(notes_log.updates_after, meeting_id=self.meeting_id, seq=self.last_seq)
             if not rows:
                 return
             stored = {data for _seq, data in rows}
@@ -478,13 +628,18 @@ class Room:
                 if ticks % RECHECK_EVERY_TICKS == 0:
                     await self._recheck()
                 if ticks % 30 == 0:
-                    await db(notes.compact, meeting_id=self.meeting_id)
+                    await db(notes_log.compact, meeting_id=self.meeting_id)
                 if ticks % GROUP_REFRESH_TICKS == 0 and self.layer is not None:
-                    await self.layer.group_add(group_name(self.meeting_id), self.channel)
+                    await self._subscribe()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("notes room tick failed for meeting %s", self.meeting_id)
+            except Exception as exc:
+                if not self.tick_failing:  # one line per outage (database or layer), not one per second
+                    self.tick_failing = True
+                    log.warning("notes room tick failed for meeting %s (%s: %s)", self.meeting_id,
+                                type(exc).__name__, exc, exc_info=not isinstance(exc, (OSError, DatabaseError)))
+            else:
+                self.tick_failing = False
             self._expire_remote_presence()
             self._adopt_unconfirmed()
             if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:
@@ -509,10 +664,8 @@ class Room:
                 del self.awareness[client]
 
     async def _recheck(self) -> None:
-        from hub.meetings import services as meetings
-
         conns = list(self.conns)
-        verdict = await db(meetings.notes_access_sweep, meeting_id=self.meeting_id,
+        verdict = await db(selectors.notes_access_sweep, meeting_id=self.meeting_id,
                            sessions=[(c.user_id, c.session_key) for c in conns])
         for conn in conns:
             role = verdict.roles.get((conn.user_id, conn.session_key))
@@ -580,6 +733,11 @@ class Registry:
         room.doc.unobserve(room._sub)
         if not self.rooms:
             await close_db()
+
+    async def store_all(self) -> None:
+        """Store everything every room holds and drop the rooms (the worker is stopping)."""
+        for room in list(self.rooms.values()):
+            await self.discard(room)
 
     def get(self, meeting_id: int) -> Room | None:
         return self.rooms.get(meeting_id)

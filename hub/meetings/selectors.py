@@ -1,6 +1,9 @@
 """Reads for meetings, live notes, minutes and action items. ``notes_role`` is the one rule for who may take part."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
@@ -242,3 +245,44 @@ def next_meeting(user) -> Meeting | None:
     return visible_meetings(user).filter(
         status__in=[Meeting.Status.SCHEDULED, Meeting.Status.LIVE],
         starts_at__gte=timezone.now() - timezone.timedelta(hours=12)).order_by("starts_at").first()
+
+
+# --- the live-notes access sweep ---------------------------------------------------------------------------
+@dataclass
+class Verdict:
+    writable: bool
+    roles: dict
+
+
+def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]]) -> Verdict:
+    """For each (user id, session key) of open connections: the role they still hold, or none when the session
+    ended (logout), the account was deactivated, or they no longer take part. The rooms' periodic re-check (a
+    read, through ``notes_roles`` and the gate)."""
+    from importlib import import_module
+
+    status = Meeting.objects.filter(pk=meeting_id).values_list("status", flat=True).first()
+    if status is None:
+        return Verdict(False, {})
+    roles = notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions])
+    keys = [s for _u, s in sessions if s]
+    live_sessions = {}
+    if keys:
+        engine = import_module(settings.SESSION_ENGINE)
+        if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+            from django.contrib.sessions.models import Session
+
+            store = engine.SessionStore()
+            for session in Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()):
+                live_sessions[session.session_key] = str(store.decode(session.session_data).get("_auth_user_id"))
+        else:
+            for key in keys:
+                data = engine.SessionStore(key).load()
+                if data:
+                    live_sessions[key] = str(data.get("_auth_user_id"))
+    result = {}
+    for user_id, key in sessions:
+        if key is not None and live_sessions.get(key) != str(user_id):
+            continue
+        if user_id in roles:
+            result[(user_id, key)] = roles[user_id]
+    return Verdict(status in (Meeting.Status.SCHEDULED, Meeting.Status.LIVE), result)

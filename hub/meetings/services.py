@@ -6,10 +6,8 @@ import datetime
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -161,46 +159,6 @@ def meeting_start(*, actor, meeting_id: int) -> Meeting:
     return meeting
 
 
-# --- the live-notes access sweep ---------------------------------------------------------------------------
-@dataclass
-class Verdict:
-    writable: bool
-    roles: dict
-
-
-def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]]) -> Verdict:
-    """For each (user id, session key) of open connections: the role they still hold, or none when the session
-    ended (logout), the account was deactivated, or they no longer take part."""
-    from importlib import import_module
-
-    status = Meeting.objects.filter(pk=meeting_id).values_list("status", flat=True).first()
-    if status is None:
-        return Verdict(False, {})
-    roles = sel.notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions])
-    keys = [s for _u, s in sessions if s]
-    live_sessions = {}
-    if keys:
-        engine = import_module(settings.SESSION_ENGINE)
-        if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-            from django.contrib.sessions.models import Session
-
-            store = engine.SessionStore()
-            for session in Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()):
-                live_sessions[session.session_key] = str(store.decode(session.session_data).get("_auth_user_id"))
-        else:
-            for key in keys:
-                data = engine.SessionStore(key).load()
-                if data:
-                    live_sessions[key] = str(data.get("_auth_user_id"))
-    result = {}
-    for user_id, key in sessions:
-        if key is not None and live_sessions.get(key) != str(user_id):
-            continue
-        if user_id in roles:
-            result[(user_id, key)] = roles[user_id]
-    return Verdict(status in (Meeting.Status.SCHEDULED, Meeting.Status.LIVE), result)
-
-
 # --- closing, minutes, signing -----------------------------------------------------------------------------
 OWNER_RE = re.compile(r"[@＠]\s*([^\s，,；;：:@＠]+)")
 DATE_RE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
@@ -257,7 +215,7 @@ def meeting_close(*, actor, meeting_id: int) -> Minutes:
                       agenda=[a.title for a in meeting.agenda_items.order_by("position")])
     minutes.full_clean()
     minutes.save()
-    NoteSnapshot.objects.create(meeting=meeting, upto_seq=upto, state=doc.get_update(), label="会议纪要定稿",
+    NoteSnapshot.objects.create(meeting=meeting, upto_seq=upto, state=doc.snapshot(), label="会议纪要定稿",
                                 created_by=actor)
     for block in blocks:
         if block["t"] != "task" or block["checked"]:
@@ -360,7 +318,7 @@ def checkpoint_create(*, actor, meeting_id: int, label: str) -> NoteSnapshot:
         raise ValidationError({"label": _("请填写检查点名称。")})
     Meeting.objects.select_for_update().get(pk=meeting_id)
     doc, upto = notes.build_doc(meeting_id)
-    snapshot = NoteSnapshot(meeting_id=meeting_id, upto_seq=upto, state=doc.get_update(), label=label[:100],
+    snapshot = NoteSnapshot(meeting_id=meeting_id, upto_seq=upto, state=doc.snapshot(), label=label[:100],
                             created_by=actor)
     snapshot.full_clean()
     snapshot.save()
@@ -370,7 +328,7 @@ def checkpoint_create(*, actor, meeting_id: int, label: str) -> NoteSnapshot:
 def stored_notes(meeting_id: int) -> bytes:
     """The notes as the log holds them, as one Yjs update (what an editor checks its own copy against)."""
     doc, _last = notes.build_doc(meeting_id)
-    return doc.get_update()
+    return doc.snapshot()
 
 
 def version_lines(meeting_id: int, upto_seq: int) -> list[richtext.Line]:

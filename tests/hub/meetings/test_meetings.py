@@ -295,12 +295,12 @@ def test_restore_content_copies_embeds_and_wide_characters_and_empties_the_rest(
 
 
 def test_compaction_snapshot_loads_the_same_document(staff_of, monkeypatch):
-    monkeypatch.setattr(notes, "SNAPSHOT_EVERY", 3)
+    monkeypatch.setattr("hub.meetings.log.SNAPSHOT_EVERY", 3)
     meeting = MeetingFactory()
     client = __import__("tests.hub.meetings.ywsclient", fromlist=["YClient"]).YClient()
     for word in ("一", "二", "三", "四"):
         client.append_text(word)
-        items = [notes.Pending(notes.parse_frame(m).payload, None, frozenset()) for m in client.take()]
+        items = [notes.Pending(pycrdt.read_message(m[2:]), None, frozenset()) for m in client.take()]
         notes.append_updates(meeting_id=meeting.pk, items=items)
     snapshot = notes.compact(meeting_id=meeting.pk)
     assert snapshot is not None and NoteSnapshot.objects.count() == 1

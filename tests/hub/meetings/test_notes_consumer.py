@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from pycrdt import read_message
 
 from hub.meetings import notes
 from hub.meetings.room import registry
@@ -13,7 +14,7 @@ from hub.models import Meeting, NoteUpdate, Participant, Province
 from hub.routing import websocket_urlpatterns
 from tests.conftest import make_user
 from tests.hub.meetings.factories import MeetingFactory
-from tests.hub.meetings.ywsclient import YClient
+from tests.hub.meetings.ywsclient import YClient, step2, update_message
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -86,10 +87,24 @@ def meeting(db):
     return MeetingFactory()
 
 
+def stored_lines(meeting):
+    doc, _ = notes.build_doc(meeting.pk)
+    return notes.blocks_lines(notes.doc_blocks(doc))
+
+
+async def until_stored(meeting, lines, seconds=5.0):
+    """Poll the log (a condition with a deadline, never a fixed sleep); fails with the last value seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (seen := await sync_to_async(stored_lines)(meeting)) != lines and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert seen == lines
+
+
 def write_text(meeting, text):
     client = YClient()
     client.append_text(text)
-    items = [notes.Pending(notes.parse_frame(frame).payload, None, frozenset()) for frame in client.take()]
+    items = [notes.Pending(read_message(frame[2:]), None, frozenset()) for frame in client.take()]
     notes.append_updates(meeting_id=meeting.pk, items=items)
 
 
@@ -129,9 +144,7 @@ async def test_editors_converge_and_the_log_holds_every_edit(meeting):
     await a.pump()
     await a.pump()
     assert a.y.text() == b.y.text() == "上海提出，浙江补充"
-    await asyncio.sleep(0.3)
-    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
-    assert notes.blocks_lines(notes.doc_blocks(stored)) == ["上海提出，浙江补充"]
+    await until_stored(meeting, ["上海提出，浙江补充"])
     authors = set(await sync_to_async(lambda: set(NoteUpdate.objects.values_list("author_id", flat=True)))())
     assert authors == {alice.pk, bob.pk}
     await a.ws.disconnect()
@@ -183,9 +196,9 @@ async def test_observer_updates_are_dropped(meeting):
     await o.pump()
     assert o.y.text() == "正式记录"
     await o.type("旁听者的修改")
-    await e.pump(0.3)
-    assert e.y.text() == "正式记录"
-    await asyncio.sleep(0.2)
+    await e.type("。")  # the witness: stored after anything the observer's update could have caused
+    await until_stored(meeting, ["正式记录。"])
+    assert e.y.text() == "正式记录。"
     assert await sync_to_async(NoteUpdate.objects.filter(author=observer).count)() == 0
     await e.ws.disconnect()
     await o.ws.disconnect()
@@ -203,13 +216,17 @@ async def test_malformed_frames_close_the_socket_and_leave_the_store_alone(meeti
     peer = await connect(meeting, editor)
     await peer.type("保留的文字")
     await peer.pump()
-    await asyncio.sleep(0.2)
+    await until_stored(meeting, ["保留的文字"])
     before = await sync_to_async(NoteUpdate.objects.count)()
     await peer.ws.send_to(bytes_data=frame)
     message = await peer.ws.receive_output(timeout=2)
     assert message == {"type": "websocket.close", "code": 4400}
-    await asyncio.sleep(0.2)
-    assert await sync_to_async(NoteUpdate.objects.count)() == before
+    # Refused before anything is queued; a witness written after it by another editor is stored alone.
+    witness = await connect(meeting, await sync_to_async(participant)(meeting))
+    await witness.type("。")
+    await until_stored(meeting, ["保留的文字。"])
+    assert await sync_to_async(NoteUpdate.objects.count)() == before + 1
+    await witness.ws.disconnect()
 
 
 async def test_text_frames_are_refused(meeting):
@@ -250,9 +267,55 @@ async def test_an_update_under_another_accounts_client_id_is_refused(meeting):
     before = forged.get_state()
     text = forged.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children[0].children[0]
     text.insert(len(text), "伪造")
-    await m.ws.send_to(bytes_data=notes.sync_message(notes.SYNC_UPDATE, forged.get_update(before)))
+    await m.ws.send_to(bytes_data=update_message(forged.get_update(before)))
     assert (await m.ws.receive_output(timeout=2))["code"] == 4400
     await a.ws.disconnect()
+
+
+async def test_a_sync_reply_cannot_write_under_another_accounts_client_id(meeting):
+    alice, mallory = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    a = await connect(meeting, alice)
+    await a.type("原文")
+    await a.pump()
+    m = await connect(meeting, mallory)
+    import pycrdt
+
+    forged = pycrdt.Doc(client_id=a.y.doc.client_id)
+    forged.apply_update(a.y.doc.get_update())
+    before = forged.get_state()
+    text = forged.get(notes.FRAGMENT, type=pycrdt.XmlFragment).children[0].children[0]
+    text.insert(len(text), "伪造")
+    await m.ws.send_to(bytes_data=step2(forged.get_update(before)))
+    await m.type("见证")  # sent after the forgery on the same socket: once Alice has it, the forgery was handled
+    await a.pump()
+    assert "见证" in a.y.text() and "伪造" not in a.y.text()
+    stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
+    assert "伪造" not in "".join(notes.blocks_lines(notes.doc_blocks(stored)))
+    await a.ws.disconnect()
+    await m.ws.disconnect()
+
+
+@pytest.mark.parametrize("state", [
+    b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than Python's recursion limit
+    b'{"a":' + b"[" * 40 + b"]" * 40 + b"}",  # deeper than any presence needs
+])
+async def test_deeply_nested_presence_closes_with_4400(meeting, state):
+    peer = await connect(meeting, await sync_to_async(participant)(meeting))
+    payload = b"\x01" + pycrdt_var(peer.y.doc.client_id) + b"\x01" + pycrdt_var(len(state)) + state
+    await peer.ws.send_to(bytes_data=pycrdt_awareness(payload))
+    assert await peer.ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
+
+
+def pycrdt_var(n):
+    import pycrdt
+
+    return pycrdt.write_var_uint(n)
+
+
+def pycrdt_awareness(payload):
+    import pycrdt
+
+    return pycrdt.create_awareness_message(payload)
 
 
 async def test_presence_carries_the_server_side_name_and_province_colour(meeting):
@@ -302,7 +365,7 @@ async def test_a_closed_meeting_is_readable_and_a_write_attempt_is_told_with_440
     await peer.pump(0.3)
     assert peer.y.text() == "定稿内容"
     assert not hasattr(peer, "closed")  # reading (and an empty sync reply) is no write: the socket stays open
-    await peer.ws.send_to(bytes_data=notes.sync_message(notes.SYNC_STEP2, peer.y.doc.get_update(
+    await peer.ws.send_to(bytes_data=step2(peer.y.doc.get_update(
         peer.y.doc.get_state())))  # a reconnecting reader repeats nothing new
     await peer.pump(0.3)
     assert not hasattr(peer, "closed")
@@ -319,8 +382,7 @@ async def test_closing_the_meeting_closes_every_open_socket_with_4409(meeting, m
     host = await sync_to_async(make_user)(province_code="SH", role="editor")
     e, o = await connect(meeting, editor), await connect(meeting, observer)
     await e.type("会中")
-    await e.pump(0.3)
-    await asyncio.sleep(0.3)
+    await until_stored(meeting, ["会中"])
     await sync_to_async(svc.meeting_close)(actor=host, meeting_id=meeting.pk)
     assert await closed_within(e, 4) == 4409
     assert await closed_within(o, 4) == 4409
@@ -333,8 +395,7 @@ async def test_an_edit_the_log_refuses_at_close_is_told_and_not_served_to_the_ne
     editor, reader = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
     peer = await connect(meeting, editor)
     await peer.type("会中")
-    await peer.pump(0.3)
-    await asyncio.sleep(0.3)
+    await until_stored(meeting, ["会中"])
     await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
     await peer.type("，会后")  # applied by the room, refused by the log
     assert await closed_within(peer, 3) == 4409
@@ -353,9 +414,7 @@ async def test_closing_during_the_meeting_stops_writes_on_the_open_socket(meetin
     await peer.pump(0.3)
     await sync_to_async(Meeting.objects.filter(pk=meeting.pk).update)(status=Meeting.Status.CLOSED)
     assert await closed_within(peer, 4) == 4409
-    await peer.type("会后")
-    await peer.pump(0.3)
-    await asyncio.sleep(0.3)
+    await peer.type("会后")  # into a socket the server closed: nothing can arrive
     stored, _ = await sync_to_async(notes.build_doc)(meeting.pk)
     assert notes.blocks_lines(notes.doc_blocks(stored)) == ["会中"]
     await peer.ws.disconnect()
@@ -395,6 +454,25 @@ async def test_full_stack_refuses_a_foreign_origin(meeting):
     _key, headers = await sync_to_async(session_headers)(editor, b"https://evil.example")
     _communicator, connected, _ = await full_stack(meeting, headers)
     assert not connected
+
+
+@pytest.mark.parametrize("host, origin, accepted", [
+    (b"127.0.0.1:8123", b"http://127.0.0.1:8123", True),
+    (b"127.0.0.1:8123", b"http://127.0.0.1:9999", False),  # another service on the same host
+    (b"127.0.0.1:8123", b"http://127.0.0.1", False),
+    (b"127.0.0.1:8123", b"https://127.0.0.1:8123", False),
+    (None, b"http://testserver:8001", False),
+    (b"evil.example:8123", b"http://evil.example:8123", False),  # not an allowed host
+])
+async def test_full_stack_origin_must_match_scheme_host_and_port(meeting, host, origin, accepted):
+    editor = await sync_to_async(participant)(meeting)
+    _key, headers = await sync_to_async(session_headers)(editor, origin)
+    if host is not None:
+        headers.append((b"host", host))
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected is accepted
+    if connected:
+        await communicator.disconnect()
 
 
 async def test_full_stack_refuses_anonymous(meeting):

@@ -1,8 +1,11 @@
-"""The update log under real concurrency: writers on separate connections get gapless, unique sequence numbers."""
+"""The update log: gapless numbers under real concurrency, and snapshots that never drop content."""
 import threading
 
+import pycrdt
 import pytest
 from django.db import connection, connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hub.meetings import notes
 from hub.models import NoteUpdate
@@ -23,7 +26,7 @@ def test_concurrent_writers_get_gapless_unique_sequence_numbers():
             barrier.wait()
             for i in range(15):
                 client.append_text(f"{n}-{i}")
-                items = [notes.Pending(notes.parse_frame(frame).payload, None, frozenset()) for frame in client.take()]
+                items = [notes.Pending(pycrdt.read_message(frame[2:]), None, frozenset()) for frame in client.take()]
                 notes.append_updates(meeting_id=meeting.pk, items=items)
         except Exception as exc:  # collected and asserted below: a thread's exception must fail the test
             errors.append(exc)
@@ -40,3 +43,79 @@ def test_concurrent_writers_get_gapless_unique_sequence_numbers():
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 60
     meeting.refresh_from_db()
     assert meeting.last_seq == len(seqs)
+
+
+# --- snapshots and compaction never drop content ------------------------------------------------------------
+def real_updates(ops) -> list[bytes]:
+    """The updates two Yjs clients produce for ``ops`` (type, delete, or sync with the other client)."""
+    docs = [pycrdt.Doc(), pycrdt.Doc()]
+    updates = []
+    for n, (who, op) in enumerate(ops):
+        doc, other = docs[who], docs[1 - who]
+        text = doc.get("t", type=pycrdt.Text)
+        before = doc.get_state()
+        if op == "sync":
+            doc.apply_update(other.get_update(doc.get_state()))
+            continue
+        if op == "delete" and len(text):
+            del text[len(text) // 2]
+        else:
+            text.insert(len(text) // 2 if n % 3 else len(text), f"<{n}>")
+        updates.append(doc.get_update(before))
+    return updates
+
+
+def plain(updates) -> str:
+    doc = pycrdt.Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return str(doc.get("t", type=pycrdt.Text))
+
+
+def test_a_snapshot_keeps_an_update_whose_dependency_is_not_stored_yet(monkeypatch):
+    monkeypatch.setattr("hub.meetings.log.SNAPSHOT_EVERY", 1)
+    hello, world = real_updates([(0, "type"), (0, "type")])
+    meeting = MeetingFactory()
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(world, None, frozenset())])
+    assert notes.compact(meeting_id=meeting.pk) is not None  # taken while "world" waits for "hello"
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(hello, None, frozenset())])
+    doc, _last = notes.build_doc(meeting.pk)
+    assert str(doc.get("t", type=pycrdt.Text)) == plain([hello, world])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["type", "type", "delete", "sync"])),
+                    min_size=1, max_size=14),
+       data=st.data())
+def test_log_snapshots_and_compaction_equal_plain_yjs_for_any_arrival_order(monkeypatch, ops, data):
+    monkeypatch.setattr("hub.meetings.log.SNAPSHOT_EVERY", 2)
+    updates = real_updates(ops)
+    if not updates:
+        return
+    arrival = data.draw(st.permutations(updates))
+    arrival += data.draw(st.lists(st.sampled_from(updates), max_size=3))  # retried writes
+    meeting = MeetingFactory()
+    for update in arrival:
+        notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(update, None, frozenset())])
+        notes.compact(meeting_id=meeting.pk)
+        if data.draw(st.booleans()):
+            notes.load_room(meeting_id=meeting.pk)  # a cold load also writes snapshots
+    expected = plain(updates)
+    doc, _last = notes.build_doc(meeting.pk)
+    assert str(doc.get("t", type=pycrdt.Text)) == expected
+    loaded = pycrdt.Doc()
+    loaded.apply_update(notes.load_room(meeting_id=meeting.pk).state)
+    assert str(loaded.get("t", type=pycrdt.Text)) == expected
+
+
+def test_a_retried_write_stores_each_edit_once_and_keeps_numbers_gapless():
+    meeting = MeetingFactory()
+    one, two, three = real_updates([(0, "type"), (0, "type"), (0, "type")])
+    batch = [notes.Pending(one, None, frozenset()), notes.Pending(two, None, frozenset())]
+    first = notes.append_updates(meeting_id=meeting.pk, items=batch)
+    # The commit went through but its answer was lost: the room retries the same batch, with a new edit after it.
+    again = notes.append_updates(meeting_id=meeting.pk, items=[*batch, notes.Pending(three, None, frozenset())])
+    assert first == [1, 2] and again == [1, 2, 3]
+    assert list(NoteUpdate.objects.filter(meeting=meeting).order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
+    doc, last = notes.build_doc(meeting.pk)
+    assert last == 3 and str(doc.get("t", type=pycrdt.Text)) == plain([one, two, three])

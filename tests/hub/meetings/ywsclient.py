@@ -1,7 +1,9 @@
 """A small y-websocket client on pycrdt: speaks the same protocol as the stock WebsocketProvider.
 
 Used by the consumer tests (through a WebsocketCommunicator), the multi-process test and the benchmark (through
-the ``websockets`` library).
+the ``websockets`` library). Frames are built and read with pycrdt's own y-protocols encoders and decoders
+(``pycrdt._sync``), never the server's (``hub.meetings.protocol``): a test must not agree with the server only
+because both share a mistake.
 """
 from __future__ import annotations
 
@@ -9,8 +11,41 @@ import asyncio
 import json
 
 import pycrdt
+from pycrdt import Decoder, YMessageType, YSyncMessageType, read_message, write_message, write_var_uint
+from pycrdt._sync import create_sync_step2_message
 
-from hub.meetings import notes
+from hub.meetings import content
+
+EMPTY_UPDATE = b"\x00\x00"
+
+
+def step1(state: bytes) -> bytes:
+    return bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP1]) + write_message(state)
+
+
+def step2(update: bytes) -> bytes:
+    return create_sync_step2_message(update)
+
+
+def update_message(update: bytes) -> bytes:
+    return pycrdt.create_update_message(update)
+
+
+def awareness_update(entries: list[tuple[int, int, dict | None]]) -> bytes:
+    """An awareness message: (client id, clock, state or None for "gone") per entry, as y-protocols encodes it."""
+    out = [write_var_uint(len(entries))]
+    for client, clock, state in entries:
+        out += [write_var_uint(client), write_var_uint(clock), write_message(json.dumps(state).encode())]
+    return pycrdt.create_awareness_message(b"".join(out))
+
+
+def read_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
+    decoder = Decoder(payload)
+    entries = []
+    for _ in range(decoder.read_var_uint()):
+        client, clock = decoder.read_var_uint(), decoder.read_var_uint()
+        entries.append((client, clock, json.loads(decoder.read_message() or b"null")))
+    return entries
 
 
 class YClient:
@@ -18,7 +53,7 @@ class YClient:
 
     def __init__(self, name: str = ""):
         self.doc = pycrdt.Doc()
-        self.fragment = self.doc.get(notes.FRAGMENT, type=pycrdt.XmlFragment)
+        self.fragment = self.doc.get(content.FRAGMENT, type=pycrdt.XmlFragment)
         self.name = name
         self.outbox: list[bytes] = []
         self.awareness: dict[int, dict | None] = {}
@@ -28,35 +63,33 @@ class YClient:
         self.clock = 0
 
     def _on_update(self, event) -> None:
-        if not self._applying and event.update != notes.EMPTY_UPDATE:
-            self.outbox.append(notes.sync_message(notes.SYNC_UPDATE, event.update))
+        if not self._applying and event.update != EMPTY_UPDATE:
+            self.outbox.append(update_message(event.update))
 
     def hello(self) -> list[bytes]:
         """What WebsocketProvider sends on open: SyncStep1, then its presence."""
-        return [notes.sync_message(notes.SYNC_STEP1, self.doc.get_state()), self.presence({"cursor": None})]
+        return [pycrdt.create_sync_message(self.doc), self.presence({"cursor": None})]
 
     def presence(self, state: dict | None) -> bytes:
         self.clock += 1
-        entry = notes.AwarenessEntry(self.doc.client_id, self.clock, state)
-        return notes.awareness_message(notes.encode_awareness([entry]))
+        return awareness_update([(self.doc.client_id, self.clock, state)])
 
     def handle(self, data: bytes) -> list[bytes]:
-        frame = notes.parse_frame(data)
         replies = []
-        if frame.kind == notes.MSG_SYNC:
-            if frame.sync == notes.SYNC_STEP1:
-                replies.append(notes.sync_message(notes.SYNC_STEP2, self.doc.get_update(frame.payload)))
-            else:
-                self._applying = True
-                try:
-                    self.doc.apply_update(frame.payload)
-                finally:
-                    self._applying = False
-                if frame.sync == notes.SYNC_STEP2:
-                    self.synced = True
-        elif frame.kind == notes.MSG_AWARENESS:
-            for entry in notes.parse_awareness(frame.payload):
-                self.awareness[entry.client_id] = entry.state
+        if data[0] == YMessageType.SYNC:
+            kind = data[1]
+            self._applying = True
+            try:
+                reply = pycrdt.handle_sync_message(data[1:], self.doc)
+            finally:
+                self._applying = False
+            if reply is not None:
+                replies.append(reply)
+            if kind == YSyncMessageType.SYNC_STEP2:
+                self.synced = True
+        elif data[0] == YMessageType.AWARENESS:
+            for client, _clock, state in read_awareness(read_message(data[1:])):
+                self.awareness[client] = state
         return replies
 
     def paragraph(self, text: str) -> None:
@@ -77,14 +110,16 @@ class YClient:
         return out
 
     def text(self) -> str:
-        return "\n".join(notes.blocks_lines(notes.doc_blocks(self.doc)))
+        return "\n".join(content.blocks_lines(content.doc_blocks(self.doc)))
 
 
 class WSClient:
     """A YClient over a real websocket (``websockets`` library), for live servers."""
 
-    def __init__(self, url: str, *, cookie: str | None = None, origin: str = "http://127.0.0.1", name: str = ""):
-        self.url, self.cookie, self.origin = url, cookie, origin
+    def __init__(self, url: str, *, cookie: str | None = None, origin: str | None = None, name: str = ""):
+        # A browser page's origin: the server's own scheme, host and port (the hub checks all three).
+        self.url, self.cookie = url, cookie
+        self.origin = origin or url.replace("ws", "http", 1).rsplit("/ws/", 1)[0]
         self.y = YClient(name)
         self.ws = None
         self.reader = None
