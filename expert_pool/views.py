@@ -47,6 +47,17 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _directory_form(request) -> DirectoryForm:
+    """The directory's filter form; the availability dates only for those who may read some availability."""
+    from hub.permissions import read
+
+    form = DirectoryForm(request.GET or None)
+    if not read.may_read_some_availability(request.user):
+        form.fields.pop("available_from", None)
+        form.fields.pop("available_to", None)
+    return form
+
+
 def _filters(form: DirectoryForm) -> selectors.DirectoryFilters:
     data = form.cleaned_data if form.is_valid() else {}
     return selectors.DirectoryFilters(
@@ -62,7 +73,7 @@ def _card(user, expert) -> dict:
 
 def directory(request):
     """专家库: faceted search; each card shows only what the visitor may read."""
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     experts = selectors.directory_search(request.user, _filters(form))
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -375,7 +386,7 @@ def draw_reserve(request, pk: int):
 
 def api_directory(request):
     """The directory as JSON (same filters, one page): every object carries only the fields the caller may read."""
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     experts = selectors.directory_search(request.user, _filters(form))
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
     items = [{"id": e.pk, "status": e.status, "url": reverse("expert_pool:profile", args=[e.pk]),
@@ -389,7 +400,7 @@ def export(request):
     """The directory as XLSX, with every cell the viewer may not read left empty."""
     if not province_ids_for(request.user, "view") and not request.user.is_superuser:
         raise PermissionDenied
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     experts = selectors.directory_search(request.user, _filters(form))
     body = imports.export_workbook(request.user, experts)
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
