@@ -171,3 +171,29 @@ def _scope_page_types_usage_report():
 
 
 _scope_page_types_usage_report()
+
+
+@hooks.register("construct_admin_api", order=100)
+def readable_files_in_admin_api(router):
+    """The admin API's document and image listings (used by the admin's own widgets) list what the user's
+    collections hold and what the gate's read rule lets them read, not every file of every province."""
+    from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
+    from wagtail.documents.permissions import permission_policy as document_policy
+    from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
+    from wagtail.images.permissions import permission_policy as image_policy
+
+    from hub.permissions import read
+
+    def scoped(base, policy, readable):
+        def get_queryset(self):
+            queryset = base.get_queryset(self)
+            user = self.request.user
+            if user.is_superuser:
+                return queryset
+            own = policy.instances_user_has_any_permission_for(user, ["choose", "change"]).values("pk")
+            return queryset.filter(Q(pk__in=own) | Q(pk__in=readable(user).values("pk")))
+
+        return type(f"Readable{base.__name__}", (base,), {"get_queryset": get_queryset})
+
+    router.register_endpoint("documents", scoped(DocumentsAdminAPIViewSet, document_policy, read.readable_documents))
+    router.register_endpoint("images", scoped(ImagesAdminAPIViewSet, image_policy, read.readable_images))

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "hub.admin_scope.AdminPageScopeMiddleware",  # admin URLs naming a page pass the gate's read rule first
 ]
 
 ROOT_URLCONF = "hub.urls"

@@ -181,3 +181,43 @@ def test_draft_decision_evidence_is_withheld_from_other_provinces(province, clie
                                        decided_at=datetime.datetime.now(datetime.UTC))
     assert client_for(staff_of("AH", "reviewer")).get(evidence.url).status_code == 403
     assert client_for(staff_of("SH", "reviewer")).get(evidence.url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_urls_naming_another_provinces_draft_answer_404_and_leave_no_message(shanghai_drafts, client_for,
+                                                                                   staff_of, province):
+    from wagtail.models import Task
+
+    never_published, live = shanghai_drafts
+    section = province("SH").section_page
+    ah_editor = client_for(staff_of("AH", "editor"))
+    task = Task.objects.first()
+    urls = [f"/admin/pages/{never_published.pk}/move/{section.pk}/confirm/",
+            f"/admin/pages/{live.pk}/move/{section.pk}/confirm/",
+            f"/admin/choose-page/{never_published.pk}/", f"/admin/choose-page/{live.pk}/"]
+    if task is not None:
+        urls.append(f"/admin/pages/workflow/preview/{never_published.pk}/{task.pk}/")
+    for url in urls:
+        response = ah_editor.get(url)
+        assert response.status_code == 404, url
+    # Nothing was queued for the next page either (Wagtail's workflow preview put the title in an error message).
+    shown = ah_editor.get("/admin/").content.decode()
+    assert "上海未发布草稿页" not in shown and "上海修订中标题" not in shown
+    # The own province keeps its admin pages.
+    assert client_for(staff_of("SH", "editor")).get(f"/admin/choose-page/{never_published.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["documents", "images"])
+def test_admin_api_lists_no_file_used_only_by_another_provinces_draft(kind, province, client_for, staff_of):
+    from cms.events import EventAttachment
+
+    sh = province("SH")
+    doc = document(sh, "草稿专用文件")
+    picture = Image.objects.create(title="草稿专用图片", collection=province_collection(sh), width=8, height=8,
+                                   file=SimpleUploadedFile("cover.png", image("PNG")))
+    draft = event(sh, publish=False, cover_image=picture)
+    EventAttachment.objects.create(page=draft, document=doc)
+    listed = body(client_for(staff_of("AH", "editor")).get(f"/admin/api/main/{kind}/"))
+    assert "草稿专用" not in listed
+    assert "草稿专用" in body(client_for(staff_of("SH", "editor")).get(f"/admin/api/main/{kind}/"))
