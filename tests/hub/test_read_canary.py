@@ -119,3 +119,15 @@ def test_the_canary_reports_its_coverage():
         patterns = len(canary.url_patterns())
         print(f"\nread canary coverage: {patterns} URL patterns ({len(canary.ALLOWED_UNCHECKED)} allow-listed), "
               f"{max(COVERAGE.values())} URLs × {len(COVERAGE)} actors = {sum(COVERAGE.values())} requests")
+
+
+def test_a_pattern_the_canary_cannot_fill_fails_loudly(monkeypatch):
+    """A new view with a parameter the canary does not know is an error, never silently skipped."""
+    import datetime
+
+    from django.urls.resolvers import RoutePattern
+
+    monkeypatch.setattr(canary, "url_patterns", lambda: [([RoutePattern("widgets/<int:widget_id>/")], "widget")])
+    planted = canary.Planted(availability_dates=(datetime.date(2033, 7, 20), datetime.date(2033, 7, 20)))
+    with pytest.raises(canary.UnfilledPattern, match="widget_id"):
+        canary.every_url(planted)
