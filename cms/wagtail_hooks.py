@@ -1,5 +1,6 @@
 """Events and achievements in the hub's navigation, home page, province pages, admin and audit log."""
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import HttpResponseForbidden
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,7 @@ from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
 
 from cms.achievements import AchievementType
-from cms.events import EventCategory, EventPage
+from cms.events import EventAttachment, EventCategory, EventPage
 
 register_snippet(EventCategory)
 register_snippet(AchievementType)
@@ -78,18 +79,122 @@ def registrations_button(page, user, next_url=None):
                          icon_name="list-ul")
 
 
-@hooks.register("before_serve_document")
-def members_only_documents(document, request):
-    """A document used by a page the visitor may not open is not served to them either."""
-    from cms.selectors import hidden_pages_q
-    from cms.services import pages_using_document
+@hooks.register("hub_file_uses")
+def page_attachments():
+    """Attachments of events and achievements: readable where their page is (the gate's page rule)."""
+    from cms.achievements import AchievementAttachment
+    from hub.permissions import read
 
-    pages = pages_using_document(document)
-    if pages is None:
+    def attached_to_readable(model):
+        return lambda user: model.objects.filter(page__in=read.readable_pages(user).values("pk"))
+
+    return [("document", EventAttachment, "document", attached_to_readable(EventAttachment)),
+            ("document", AchievementAttachment, "document", attached_to_readable(AchievementAttachment))]
+
+
+@hooks.register("before_serve_document")
+def unreadable_documents(document, request):
+    """A document the gate's read rule withholds (used only by drafts, members-only pages, non-public texts…) is not
+    served. Collection view restrictions are left to Wagtail's serve view, which offers their password form."""
+    from hub.permissions import read
+
+    if read.can_read_document(request.user, document, collections=False):
         return None
-    hidden = hidden_pages_q(request.user)
-    if hidden and pages.filter(hidden).exists():
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return HttpResponseForbidden(_("该文件仅向圆桌会议成员开放。"))
-    return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return HttpResponseForbidden(_("您无权下载此文件。"))
+
+
+def _published_titles_for(user, pages):
+    """``pages`` as a queryset whose pages show their published title to a user who may not see their drafts.
+
+    Wagtail's choosers and reports display ``draft_title``, the title of the latest (unpublished) revision. The
+    queryset class is swapped for a subclass that rewrites the title as the rows are fetched, so it survives the
+    ``.specific()``, ``.filter()`` and search the chooser applies after this hook.
+    """
+    from hub.permissions import read
+
+    base = type(pages)
+
+    def _fetch_all(self):
+        base._fetch_all(self)
+        for page in self._result_cache or ():
+            if hasattr(page, "draft_title") and not read.page_shows_draft_to(user, page):
+                page.draft_title = page.title
+
+    scoped = type(f"PublishedTitles{base.__name__}", (base,), {"_fetch_all": _fetch_all})
+    pages = pages.all()
+    pages.__class__ = scoped
+    return pages
+
+
+@hooks.register("construct_page_chooser_queryset")
+def readable_pages_in_chooser(pages, request):
+    """The page chooser (browse and search) offers what the gate lets the user read: published pages they may open
+    and the drafts of their own subtrees; never another province's unpublished pages or revision titles. The tree's
+    root and home page stay browsable so the chooser can be navigated."""
+    from hub.permissions import read
+
+    user = request.user
+    if user.is_superuser:
+        return pages
+    pages = pages.filter(Q(pk__in=read.readable_pages(user).values("pk")) | Q(depth__lte=1))
+    return _published_titles_for(user, pages)
+
+
+def _scope_page_types_usage_report():
+    """The page-types usage report names the last edited page of each type, drafts of every province included.
+    Wagtail offers no hook for it; its decoration step is wrapped so that a page the user may not read is left
+    out and a readable one shows its published title."""
+    from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
+
+    original = PageTypesUsageReportView.decorate_paginated_queryset
+    if getattr(original, "hub_scoped", False):
+        return
+
+    def decorate_paginated_queryset(self, page_types):
+        from hub.permissions import read
+
+        page_types = original(self, page_types)
+        user = self.request.user
+        for item in page_types:
+            page = item.last_edited_page
+            if page is None or user.is_superuser:
+                continue
+            if not read.readable_pages(user).filter(pk=page.pk).exists():
+                item.last_edited_page = None
+            elif not read.page_shows_draft_to(user, page):
+                page.draft_title = page.title
+        return page_types
+
+    decorate_paginated_queryset.hub_scoped = True
+    PageTypesUsageReportView.decorate_paginated_queryset = decorate_paginated_queryset
+
+
+_scope_page_types_usage_report()
+
+
+@hooks.register("construct_admin_api", order=100)
+def readable_files_in_admin_api(router):
+    """The admin API's document and image listings (used by the admin's own widgets) list what the user's
+    collections hold and what the gate's read rule lets them read, not every file of every province."""
+    from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
+    from wagtail.documents.permissions import permission_policy as document_policy
+    from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
+    from wagtail.images.permissions import permission_policy as image_policy
+
+    from hub.permissions import read
+
+    def scoped(base, policy, readable):
+        def get_queryset(self):
+            queryset = base.get_queryset(self)
+            user = self.request.user
+            if user.is_superuser:
+                return queryset
+            own = policy.instances_user_has_any_permission_for(user, ["choose", "change"]).values("pk")
+            return queryset.filter(Q(pk__in=own) | Q(pk__in=readable(user).values("pk")))
+
+        return type(f"Readable{base.__name__}", (base,), {"get_queryset": get_queryset})
+
+    router.register_endpoint("documents", scoped(DocumentsAdminAPIViewSet, document_policy, read.readable_documents))
+    router.register_endpoint("images", scoped(ImagesAdminAPIViewSet, image_policy, read.readable_images))

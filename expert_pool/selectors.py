@@ -94,7 +94,12 @@ def _filtered(user, filters: DirectoryFilters, skip: str = ""):
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.available_from and filters.available_to:
-        qs = qs.filter(available_between(filters.available_from, filters.available_to))
+        # Availability is not public: only experts whose availability the user may read can match a date filter,
+        # or the filter would reveal what the profile hides (the gate's read rule).
+        from hub.permissions import read
+
+        qs = qs.filter(available_between(filters.available_from, filters.available_to)).filter(
+            read.availability_readable_q(user))
     return qs
 
 

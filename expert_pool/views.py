@@ -50,6 +50,17 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _directory_form(request) -> DirectoryForm:
+    """The directory's filter form; the availability dates only for those who may read some availability."""
+    from hub.permissions import read
+
+    form = DirectoryForm(request.GET or None)
+    if not read.may_read_some_availability(request.user):
+        form.fields.pop("available_from", None)
+        form.fields.pop("available_to", None)
+    return form
+
+
 def _filters(form: DirectoryForm) -> selectors.DirectoryFilters:
     data = form.cleaned_data if form.is_valid() else {}
     return selectors.DirectoryFilters(
@@ -65,7 +76,7 @@ def _card(user, expert) -> dict:
 
 def directory(request):
     """专家库: faceted search; each card shows only what the visitor may read."""
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     filters = _filters(form)
     experts = selectors.directory_search(request.user, filters)
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -502,7 +513,7 @@ def draw_reserve(request, pk: int):
 
 def api_directory(request):
     """The directory as JSON (same filters, one page): every object carries only the fields the caller may read."""
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     experts = selectors.directory_search(request.user, _filters(form))
     page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
     items = [{"id": e.pk, "number": e.external_ref, "status": e.status,
@@ -536,7 +547,7 @@ def export(request):
     """The directory as XLSX, with every cell the viewer may not read left empty."""
     if not province_ids_for(request.user, "view") and not request.user.is_superuser:
         raise PermissionDenied
-    form = DirectoryForm(request.GET or None)
+    form = _directory_form(request)
     experts = selectors.directory_search(request.user, _filters(form))
     body = imports.experts_export(actor=request.user, experts=experts)
     return spreadsheets.download(f"experts-{datetime.date.today():%Y%m%d}.xlsx", body)

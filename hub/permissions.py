@@ -138,3 +138,7 @@ class ProvinceScopedQuerySet(models.QuerySet):
 def scoped_queryset(province_field: str):
     """A ProvinceScopedQuerySet subclass for models whose province is reached through ``province_field``."""
     return type("ScopedQuerySet", (ProvinceScopedQuerySet,), {"province_field": province_field})
+
+
+# The read side of the gate: who may read each kind of non-public material (hub/read_rules.py).
+from hub import read_rules as read  # noqa: E402,F401

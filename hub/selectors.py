@@ -1,14 +1,14 @@
 """Reusable reads of the roundtable core: what a visitor may see, and the site search over it."""
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q
 from django.db.models.functions import Length, Substr
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.documents import get_document_model
-from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.models import Page
 
 SUMMARY_LENGTH = 120
 
@@ -30,27 +30,19 @@ def covering(restrictions, relation: str):
 
 
 def visible_pages(user):
-    """Live pages the user may see: public ones, plus those under view restrictions they pass.
+    """Live pages the user may see (the gate's read rule for pages): public ones, plus those under view
+    restrictions they pass. One lazy queryset, so listing it costs one query however many pages there are."""
+    from hub.permissions import read
 
-    One lazy queryset, so listing it costs one query however many pages and restrictions there are.
-    """
-    pages = Page.objects.live()
-    if user is not None and user.is_active and user.is_superuser:
-        return pages
-    hidden = covering(restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
-    return pages.filter(~Exists(hidden))
+    return read.published_pages(user)
 
 
 def visible_documents(user):
-    """Documents the user may see: those in private collections (collection view restrictions, inherited by
-    sub-collections) only for users who pass the restriction."""
-    from wagtail.models import Collection
+    """Documents the user may find (the gate's read rule for documents): their collection's view restrictions
+    passed, and not used only by material the user may not read (drafts, members-only pages, non-public texts)."""
+    from hub.permissions import read
 
-    documents = get_document_model().objects.all()
-    if user is not None and user.is_active and user.is_superuser:
-        return documents
-    hidden = covering(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
-    return documents.exclude(collection__in=Collection.objects.filter(Exists(hidden)).values("pk"))
+    return read.readable_documents(user)
 
 
 def page_summary(page) -> str:

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.middleware.ContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "hub.admin_scope.AdminPageScopeMiddleware",  # admin URLs naming a page pass the gate's read rule first
     # last: turns a lockout raised during authenticate() into the lockout page
     "axes.middleware.AxesMiddleware",
 ]

@@ -4,6 +4,7 @@ from functools import wraps
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -11,6 +12,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from hub.models import Province
@@ -59,8 +61,48 @@ def province_gated(view, name):
     return gated
 
 
+class ReadableStandardsMixin:
+    """Chooser views list and return only the standards the gate's read rule lets the user read: the public
+    registry and their own province's at any stage (Wagtail would list every row the model permission allows)."""
+
+    def get_object_list(self):
+        from hub.permissions import read
+
+        return read.readable_standards(self.request.user)
+
+
+class GroupStandardChooseView(ReadableStandardsMixin, snippet_chooser.ChooseView):
+    pass
+
+
+class GroupStandardChooseResultsView(ReadableStandardsMixin, snippet_chooser.ChooseResultsView):
+    pass
+
+
+class GroupStandardChosenView(snippet_chooser.SnippetChosenView):
+    def get_object(self, pk):
+        from hub.permissions import read
+
+        return get_object_or_404(read.readable_standards(self.request.user), pk=unquote(str(pk)))
+
+
+class GroupStandardChosenMultipleView(snippet_chooser.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        from hub.permissions import read
+
+        return read.readable_standards(self.request.user).filter(pk__in=pks)
+
+
+class GroupStandardChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    choose_view_class = GroupStandardChooseView
+    choose_results_view_class = GroupStandardChooseResultsView
+    chosen_view_class = GroupStandardChosenView
+    chosen_multiple_view_class = GroupStandardChosenMultipleView
+
+
 class GroupStandardViewSet(SnippetViewSet):
     model = GroupStandard
+    chooser_viewset_class = GroupStandardChooserViewSet
     icon = "doc-full"
     menu_label = _("团体标准")
     menu_name = "group_standards"
@@ -136,6 +178,17 @@ def standards_search_group(*, user, query, limit):
                 "province": s.province.name_zh}
                for s in (found[i] for i in ids if i in found)]
     return {"key": "standards", "label": _("团体标准"), "results": results}
+
+
+@hooks.register("hub_file_uses")
+def standard_files():
+    """Full texts follow the text rule (non-public texts for roundtable staff only); evidence documents follow the
+    decision rule (drafts for their province's reviewers only)."""
+    from hub.permissions import read
+    from sharing.models import RecognitionDecision
+
+    return [("document", GroupStandard, "full_text", lambda user: read.readable_standard_texts(user)),
+            ("document", RecognitionDecision, "evidence_document", lambda user: read.readable_decisions(user))]
 
 
 @hooks.register("register_log_actions")

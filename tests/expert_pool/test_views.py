@@ -35,6 +35,14 @@ def test_directory_runs_a_constant_number_of_queries(who, client_for, staff_of):
     assert small == large
 
 
+def test_directory_filters_by_availability_for_staff(client_for, staff_of):
+    make_expert("SH", name="沈一鸣")
+    make_expert("JS", name="蒋二平", available=(days(1), days(5)))
+    body = client_for(staff_of("ZJ", "coordinator")).get(
+        "/experts/", {"available_from": days(2), "available_to": days(4)}).content.decode()
+    assert "蒋二平" in body and "沈一鸣" not in body
+
+
 def test_directory_facets_filter(client_for):
     shanghai = make_expert("SH", name="沈一鸣", specialisms=[specialism("现场管理诊断")], languages=["zh", "en"])
     make_expert("JS", name="蒋二平", specialisms=[specialism()], available=(days(1), days(5)))
@@ -48,7 +56,8 @@ def test_directory_facets_filter(client_for):
     assert names(specialism=specialism("现场管理诊断").pk) == {"沈一鸣"}
     assert names(province=shanghai.province_id) == {"沈一鸣"}
     assert names(language="en") == {"沈一鸣"}
-    assert names(available_from=days(2), available_to=days(4)) == {"蒋二平"}
+    # Availability is not public (issue 12): the anonymous directory does not filter by it.
+    assert names(available_from=days(2), available_to=days(4)) == {"沈一鸣", "蒋二平"}
     assert names(q="上海 现场管理") == {"沈一鸣"}
 
 

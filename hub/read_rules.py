@@ -1,0 +1,236 @@
+"""Read rules: who may read each kind of material that has a non-public state. Exposed by ``hub.permissions``.
+
+Every read path — site pages, site search, document and image serving, admin choosers and reports, feeds, exports,
+JSON — asks these functions; none decides for itself. Each kind has a queryset form (``readable_<kind>(user)``,
+for listings and search) and, where a single object is served, a ``can_read_<kind>(user, obj)`` form.
+
+* Pages: live, and under no view restriction the user does not pass. The staff of a province also read the drafts
+  of the subtrees their groups hold Wagtail page permissions on (their own section).
+* Documents and images: their collection's view restrictions, and their uses. A file used only by material the
+  user may not read (a draft page, a members-only page, a non-public standard text, a draft decision) is not
+  readable; one used by at least one readable thing, or by nothing at all, is. Feature apps declare the models
+  that use files through the ``hub_file_uses`` hook; pages (and snippets) are found through Wagtail's reference
+  index.
+"""
+from __future__ import annotations
+
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
+
+from hub.permissions import province_ids_for
+
+
+def _is_superuser(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active and user.is_superuser
+
+
+def _is_active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------
+
+def editable_page_roots(user) -> list[str]:
+    """Tree paths of the pages under which the user's groups hold any Wagtail page permission (memoised)."""
+    if not _is_active(user):
+        return []
+    cache = user.__dict__.setdefault("_read_rules_cache", {})
+    if "page_roots" not in cache:
+        from wagtail.models import GroupPagePermission
+
+        cache["page_roots"] = sorted(set(GroupPagePermission.objects.filter(group__user=user)
+                                         .values_list("page__path", flat=True)))
+    return cache["page_roots"]
+
+
+def editable_pages_q(user, prefix: str = "") -> Q:
+    """Pages in a subtree the user's groups hold page permissions on (their own province's drafts included)."""
+    roots = editable_page_roots(user)
+    q = Q(pk__in=[])
+    for path in roots:
+        q |= Q(**{f"{prefix}path__startswith": path})
+    return q
+
+
+def published_pages(user):
+    """Live pages the user may open on the site: public ones, plus those under view restrictions they pass."""
+    from wagtail.models import Page, PageViewRestriction
+
+    from hub.selectors import covering, restrictions_not_passed
+
+    pages = Page.objects.live()
+    if _is_superuser(user):
+        return pages
+    hidden = covering(restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
+    return pages.filter(~Exists(hidden))
+
+
+def readable_pages(user):
+    """Pages whose content the user may read: published ones they may open, and their own subtrees' drafts."""
+    from wagtail.models import Page
+
+    if _is_superuser(user):
+        return Page.objects.all()
+    roots = editable_page_roots(user)
+    if not roots:
+        return published_pages(user)
+    return Page.objects.filter(Q(pk__in=published_pages(user).values("pk")) | editable_pages_q(user))
+
+
+def can_read_page(user, page) -> bool:
+    return readable_pages(user).filter(pk=page.pk).exists()
+
+
+def page_shows_draft_to(user, page) -> bool:
+    """Whether the user may see the page's unpublished changes (draft title and revisions)."""
+    if _is_superuser(user):
+        return True
+    return any(page.path.startswith(root) for root in editable_page_roots(user))
+
+
+# --- Documents and images ---------------------------------------------------------------------------------------
+
+def file_uses(kind: str):
+    """(model, file field, readable(user) → queryset of readable rows) of every feature model that uses files of
+    ``kind`` ("document" or "image"), as the features declare them through the ``hub_file_uses`` hook."""
+    from wagtail import hooks
+
+    uses = []
+    for fn in hooks.get_hooks("hub_file_uses"):
+        uses.extend(use[1:] for use in fn() if use[0] == kind)
+    return uses
+
+
+def _uses_q(user, file_model, kind: str) -> Q:
+    """A Q on ``file_model`` rows: not used by anything the user may not read, or used by something they may."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page, ReferenceIndex
+
+    file_type = ReferenceIndex._get_base_content_type(file_model)
+    references = ReferenceIndex.objects.filter(to_content_type=file_type,
+                                               to_object_id=Cast(OuterRef("pk"), CharField()),
+                                               base_content_type=ContentType.objects.get_for_model(Page))
+    readable_ids = readable_pages(user).annotate(key=Cast("pk", CharField())).values("key")
+    private = Q(Exists(references.exclude(object_id__in=readable_ids)))
+    shared = Q(Exists(references.filter(object_id__in=readable_ids)))
+    for model, field, readable in file_uses(kind):
+        rows = model._default_manager.filter(**{field: OuterRef("pk")})
+        readable_rows = readable(user).values("pk")
+        private |= Q(Exists(rows.exclude(pk__in=readable_rows)))
+        shared |= Q(Exists(rows.filter(pk__in=readable_rows)))
+    return ~private | shared
+
+
+def _collection_q(user) -> Q:
+    from wagtail.models import Collection, CollectionViewRestriction
+
+    from hub.selectors import covering, restrictions_not_passed
+
+    hidden = covering(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
+    return ~Q(collection__in=Collection.objects.filter(Exists(hidden)).values("pk"))
+
+
+def readable_documents(user, *, collections: bool = True):
+    """Documents the user may find and download. ``collections=False`` leaves collection view restrictions to
+    Wagtail's serve view (which offers the password form of a password restriction)."""
+    from wagtail.documents import get_document_model
+
+    model = get_document_model()
+    documents = model.objects.all()
+    if _is_superuser(user):
+        return documents
+    q = _uses_q(user, model, "document")
+    if collections:
+        q &= _collection_q(user)
+    return documents.filter(q)
+
+
+def can_read_document(user, document, *, collections: bool = True) -> bool:
+    return readable_documents(user, collections=collections).filter(pk=document.pk).exists()
+
+
+def readable_images(user):
+    from wagtail.images import get_image_model
+
+    model = get_image_model()
+    images = model.objects.all()
+    if _is_superuser(user):
+        return images
+    return images.filter(_uses_q(user, model, "image") & _collection_q(user))
+
+
+def can_read_image(user, image) -> bool:
+    return readable_images(user).filter(pk=image.pk).exists()
+
+
+# --- Group standards, their texts and recognition decisions -----------------------------------------------------
+
+def is_roundtable_staff(user) -> bool:
+    """Staff and members of any association (and the secretariat): who may download non-public standard texts."""
+    return _is_superuser(user) or bool(_is_active(user) and province_ids_for(user, "participate"))
+
+
+def readable_standards(user):
+    """Standards in the public registry (live, past drafting), plus every stage of the user's own provinces'."""
+    from sharing.models import GroupStandard
+
+    if _is_superuser(user):
+        return GroupStandard.objects.all()
+    public = Q(live=True) & ~Q(status="drafting")
+    return GroupStandard.objects.filter(public | Q(province_id__in=province_ids_for(user, "view")))
+
+
+def readable_standard_texts(user):
+    """Standards whose full text the user may download: public texts of readable standards; non-public ones only
+    for roundtable staff and the issuing province."""
+    standards = readable_standards(user)
+    if is_roundtable_staff(user):
+        return standards
+    return standards.filter(Q(text_public=True) | Q(province_id__in=province_ids_for(user, "view")))
+
+
+def can_read_standard_text(user, standard) -> bool:
+    return readable_standard_texts(user).filter(pk=standard.pk).exists()
+
+
+def readable_decisions(user):
+    """Final recognition decisions, plus the drafts of the provinces the user reviews for."""
+    from sharing.models import RecognitionDecision
+
+    if _is_superuser(user):
+        return RecognitionDecision.objects.all()
+    return RecognitionDecision.objects.filter(Q(is_final=True) | Q(province_id__in=province_ids_for(user, "review")))
+
+
+# --- Experts -------------------------------------------------------------------------------------------------------
+
+def can_read_availability(user, expert) -> bool:
+    """Availability is read by those who see more than an expert's public profile (staff, the expert)."""
+    from expert_pool import visibility
+
+    return visibility.viewer_level(user, expert) != visibility.PUBLIC
+
+
+def availability_readable_q(user, prefix: str = "") -> Q:
+    """Experts whose availability the user may read (the same rule as ``can_read_availability``, in one query)."""
+    if _is_superuser(user):
+        return Q()
+    if not _is_active(user):
+        return Q(pk__in=[])
+    q = Q(**{f"{prefix}user": user})
+    if province_ids_for(user, "view"):
+        q |= ~Q(**{f"{prefix}pk": None})
+    return q
+
+
+def may_read_some_availability(user) -> bool:
+    """Whether the directory offers the availability filter: staff, and experts (who read their own)."""
+    if _is_superuser(user):
+        return True
+    if not _is_active(user):
+        return False
+    if province_ids_for(user, "view"):
+        return True
+    from expert_pool.models import Expert
+
+    return Expert.objects.filter(user=user).exists()

@@ -1,0 +1,325 @@
+"""The read canary: unique markers planted in every kind of non-public material of one province, and every URL the
+hub serves, enumerated from the URL resolver, filled with the planted objects' ids.
+
+``plant()`` builds the material; ``every_url(planted)`` lists the URLs. A pattern whose parameters this module cannot
+fill fails loudly (``UnfilledPattern``): a new view is covered the day it is added, or its author says here why it
+needs no check (``ALLOWED_UNCHECKED``).
+"""
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+
+OWNER = "SH"
+#: Every actor of the permission matrix that is not the owning province: (label, province code, role).
+ACTORS = (
+    [(f"AH {role}", "AH", role) for role in ("editor", "moderator", "reviewer", "coordinator", "member")]
+    + [("secretariat", None, "secretariat"), ("outsider", None, None), ("anonymous", None, "anonymous")]
+)
+#: Actors who see more than an expert's public profile (staff of any province): they may read availability.
+STAFF_ACTORS = {"AH editor", "AH moderator", "AH reviewer", "AH coordinator"}
+#: Roundtable staff and members (any province, the secretariat): they may download non-public standard texts.
+ROUNDTABLE_ACTORS = STAFF_ACTORS | {"AH member", "secretariat"}
+
+#: Patterns deliberately not requested, with the reason. Everything else must be filled and checked.
+ALLOWED_UNCHECKED = {
+    "accounts/logout/": "ends the actor's session; shows nothing",
+    "admin/logout/": "ends the actor's session; shows nothing",
+    "admin/password_reset/confirm/<uidb64>/<token>/": "needs a valid reset token; shows only a password form",
+    "admin/password_reset/complete/": "static confirmation text",
+    "admin/password_reset/done/": "static confirmation text",
+    "healthz": "database status only",
+    "admin/editing-sessions/ping/<str:app_label>/<str:model_name>/<str:object_id>/<int:session_id>/":
+        "POST only (editing-session heartbeat)",
+    "admin/editing-sessions/release/<int:session_id>/": "POST only (editing-session release)",
+    "admin/jsi18n/": "JavaScript translation catalogue",
+    "admin/sprite/": "SVG icon sprite",
+    "admin/failwhale/": "Wagtail's deliberate error page (raises by design)",
+}
+
+
+def _marker(kind: str) -> str:
+    # Lower-case letters and digits only: one word for the search tokenizers, unchanged by HTML or JSON escaping.
+    return f"canary{kind}{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Planted:
+    markers: dict[str, str] = field(default_factory=dict)  # kind -> marker string
+    allowed: dict[str, set[str]] = field(default_factory=dict)  # kind -> actor labels who may read it
+    ids: dict[str, list] = field(default_factory=dict)  # what fills URL parameters
+    page_paths: list[str] = field(default_factory=list)  # site URLs of the planted pages
+    document_urls: list[str] = field(default_factory=list)
+    private_images: list = field(default_factory=list)
+    availability_dates: tuple[datetime.date, datetime.date] | None = None
+
+    def forbidden_for(self, label: str) -> dict[str, str]:
+        return {kind: marker for kind, marker in self.markers.items() if label not in self.allowed.get(kind, set())}
+
+
+def _document(collection, title: str, marker: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.documents import get_document_model
+
+    doc = get_document_model().objects.create(title=title, collection=collection)
+    content = b"%PDF-1.4\n% " + marker.encode() + b"\n%%EOF\n"
+    doc.file.save(f"{marker}.pdf", SimpleUploadedFile(f"{marker}.pdf", content), save=True)
+    return doc
+
+
+def _image(collection, title: str):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return get_image_model().objects.create(title=title, collection=collection, width=8, height=8,
+                                            file=SimpleUploadedFile("cover.png", buffer.getvalue()))
+
+
+def plant() -> Planted:
+    """Every kind of non-public material of Shanghai, each carrying its own marker."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    from cms.events import EventAttachment, Registration
+    from expert_pool.models import Availability
+    from hub.meetings import notes
+    from hub.meetings import services as meeting_services
+    from hub.models import Participant, Province
+    from hub.roles import ROLES, group_name
+    from hub.services.provisioning import province_collection
+    from sharing.models import RecognitionDecision
+    from tests.cms.factories import content_page, event
+    from tests.conftest import make_user
+    from tests.expert_pool.factories import make_expert
+    from tests.hub.meetings.factories import MeetingFactory
+    from tests.sharing.factories import make_standard, propose
+
+    p = Planted()
+    sh = Province.objects.get(code=OWNER)
+    collection = province_collection(sh)
+    m = {kind: _marker(kind) for kind in (
+        "draftpage", "revision", "membersonly", "standardtext", "draftfile", "draftimage", "draftstandard",
+        "draftdecision", "expertphone", "expertemail", "registration", "notes", "minutes")}
+    p.markers = dict(m)
+    p.markers["expertphone"] = "1390" + str(uuid.uuid4().int)[:7]
+    section = sh.section_page
+
+    draft = content_page(section, f"草稿 {m['draftpage']}", intro=f"<p>{m['draftpage']}</p>", publish=False)
+    live = content_page(section, "已发布的页面", intro="<p>公开内容</p>")
+    live.title = f"修订 {m['revision']}"
+    live.intro = f"<p>{m['revision']}</p>"
+    live.save_revision()
+    participants = [Group.objects.get(name=group_name(OWNER, role)) for role in ROLES if "participate" in role.actions]
+    members = content_page(section, f"会员内参 {m['membersonly']}", intro=f"<p>{m['membersonly']}</p>")
+    restriction = PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.GROUPS)
+    restriction.groups.set(participants)
+
+    text = _document(collection, f"全文 {m['standardtext']}", m["standardtext"])
+    standard = make_standard(sh, full_text=text, text_public=False)
+    draft_standard = make_standard(sh, status="drafting", live=False, title_zh=f"起草 {m['draftstandard']}")
+
+    draft_file = _document(collection, f"议程 {m['draftfile']}", m["draftfile"])
+    picture = _image(collection, f"封面 {m['draftimage']}")
+    draft_event = event(sh, publish=False, title=f"活动草稿 {m['draftfile']}", cover_image=picture)
+    EventAttachment.objects.create(page=draft_event, document=draft_file)
+
+    public_event = event(sh, title="公开活动")
+    registration = Registration.objects.create(event=public_event, name=f"报名 {m['registration']}",
+                                               email=f"{m['registration']}@example.test",
+                                               phone="13800000000", organisation=m["registration"])
+
+    js_standard = make_standard("JS")
+    propose(js_standard, OWNER)
+    evidence = _document(collection, f"依据 {m['draftdecision']}", m["draftdecision"])
+    decision = RecognitionDecision.objects.create(standard=js_standard, province=sh, outcome="recognised",
+                                                  rationale=m["draftdecision"], evidence_document=evidence,
+                                                  is_final=False)
+
+    expert_user = make_user(province_code=None, role=None)
+    expert = make_expert(sh, name="上海专家", user=expert_user, phone=p.markers["expertphone"],
+                         email=f"{m['expertemail']}@example.test")
+    start = datetime.date(2033, 7, 19)
+    availability = Availability.objects.create(expert=expert, start=start, end=start + datetime.timedelta(days=2))
+    # The filter asks for a day inside the range but not its first, so the marker dates are never echoed back.
+    p.availability_dates = (start + datetime.timedelta(days=1), start + datetime.timedelta(days=1))
+    for kind, text_ in (("availability1", "2033-07-19"), ("availability2", "2033年7月19日"),
+                        ("availability3", "7月19日")):
+        p.markers[kind] = text_
+
+    sh_editor = make_user(province_code=OWNER, role="editor")
+    meeting = MeetingFactory(title="上海内部会议", host=sh)
+    Participant.objects.create(meeting=meeting, group=participants[0], role="editor")
+    update = notes.seed_document([{"t": "p", "text": m["notes"]}])
+    notes.append_updates(meeting_id=meeting.pk, items=[
+        notes.Pending(update, sh_editor.pk, frozenset(notes.update_clients(update)))])
+    closed = MeetingFactory(title="上海已结束会议", host=sh)
+    update = notes.seed_document([{"t": "p", "text": m["minutes"]}])
+    notes.append_updates(meeting_id=closed.pk, items=[
+        notes.Pending(update, sh_editor.pk, frozenset(notes.update_clients(update)))])
+    minutes = meeting_services.meeting_close(actor=sh_editor, meeting_id=closed.pk)
+
+    p.allowed = {"standardtext": ROUNDTABLE_ACTORS,
+                 **{f"availability{i}": STAFF_ACTORS for i in (1, 2, 3)}}
+    p.ids = {
+        "page": [draft.pk, live.pk, members.pk, draft_event.pk],
+        "revision": [live.latest_revision_id, draft.latest_revision_id],
+        "standard": [draft_standard.pk, standard.pk],
+        "decision_standard": [js_standard.pk],
+        "document": [text.pk, draft_file.pk, evidence.pk],
+        "image": [picture.pk],
+        "event": [draft_event.pk, public_event.pk],
+        "registration": [registration.pk],
+        "registration_token": [str(registration.token)],
+        "expert": [expert.pk],
+        "availability": [availability.pk],
+        "meeting": [meeting.pk, closed.pk],
+        "minutes": [minutes.pk],
+        "section": [section.pk],
+        "collection": [collection.pk],
+        "decision": [decision.pk],
+    }
+    p.page_paths = [page.url_path for page in (draft, live, members, draft_event)]
+    p.document_urls = [doc.url for doc in (text, draft_file, evidence)]
+    p.private_images = [picture]
+    return p
+
+
+# --- URL enumeration -------------------------------------------------------------------------------------------
+
+class UnfilledPattern(AssertionError):
+    pass
+
+
+def url_patterns():
+    """(route, name) of every URL pattern, resolvers walked recursively; route is the concatenated pattern text."""
+    found = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + [pattern.pattern])
+            elif isinstance(pattern, URLPattern):
+                found.append((prefix + [pattern.pattern], pattern.name))
+
+    walk(get_resolver().url_patterns, [])
+    return found
+
+
+def _route_text(parts) -> str:
+    text = ""
+    for part in parts:
+        text += str(part) if isinstance(part, RoutePattern) else f"«{part._regex}»"
+    return text
+
+
+_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+
+def _values_for(name: str, route: str, p: Planted) -> list[str]:
+    """The values a parameter takes, chosen by its name and the route it sits in; KeyError if unknown."""
+    ids = p.ids
+    if name in ("pk", "object_id"):
+        for prefix, key in (("standards/comments", "decision"), ("standards/", "standard"), ("events/registrations", "registration"),
+                            ("events/", "event"), ("achievements/", "page"), ("meetings/", "meeting"),
+                            ("experts/me/availability", "availability"), ("experts/", "expert"),
+                            ("admin/snippets/sharing/groupstandard", "standard"),
+                            ("admin/snippets/choose/sharing/groupstandard", "standard"),
+                            ("admin/documents", "document"), ("admin/images", "image"),
+                            ("admin/api/main/«^documents", "document"), ("admin/api/main/«^images", "image"),
+                            ("admin/pages", "page"), ("admin/api/main/«^pages", "page"),
+                            ("admin/collections", "collection")):
+            if route.startswith(prefix):
+                return [str(v) for v in ids[key]]
+        return [str(ids["page"][0])]  # users, groups, sites, workflows…: any id; nothing planted there
+    table = {
+        "page_id": ids["page"], "parent_page_id": ids["page"] + ids["section"], "page_to_move_id": ids["page"],
+        "destination_id": ids["section"], "page_pk": ids["page"], "revision_id": ids["revision"],
+        "image_id": ids["image"], "document_id": ids["document"], "doc_id": ids["document"],
+        "collection_id": ids["collection"], "item_id": [1], "participant_id": [1], "comment_id": [1],
+        "workflow_state_id": [1], "task_state_id": [1], "task_id": [1], "workflow_pk": [1], "workflow_id": [1],
+        "uploaded_file_id": [1], "restriction_id": [1], "page_view_restriction_id": [1], "redirect_id": [1],
+        "session_id": [1], "slug": ["quality-month"], "code": [OWNER],
+        "token": [str(uuid.uuid4())],  # a visitor without the registrant's e-mailed link
+        "fmt": ["md", "docx", "pdf", "xlsx", "csv"], "step": ["accept", "decline", "complete"],
+        "app_label": ["sharing"], "model_name": ["groupstandard"], "app_name": ["sharing"],
+        "content_type_app_name": ["cms"], "content_type_model_name": ["contentpage"], "action_name": ["move"],
+        "action": ["delete"], "filter_spec": ["original"], "revision_id_a": ["live", "earliest"],
+        "revision_id_b": ["latest"],
+    }
+    return [str(v) for v in table[name]]
+
+
+#: Regex patterns (re_path), by their regex: how to fill them.
+def _regex_urls(regex: str, prefix: str, p: Planted) -> list[str] | None:
+    if regex == r"^((?:[\w\-]+/)*)$":  # Wagtail's page serving
+        return [prefix + path.split("/", 2)[-1] for path in p.page_paths] + [prefix]
+    if regex == r"^(\d+)/(.*)$":  # Wagtail's document serving
+        return list(p.document_urls)
+    if "revision_id_a" in regex:
+        base = regex.split("(?P<pk>", 1)[0].lstrip("^")
+        key = "standard" if "history" in regex else "page"
+        return [f"{prefix}{base}{pk}/revisions/compare/live...latest/" for pk in p.ids[key]]
+    if regex.startswith("^") and "(" not in regex:
+        return [prefix + regex.strip("^$")]
+    if regex == "^media/(?P<path>.*)$":
+        return []  # checked through hub.media directly (DEBUG only)
+    return None
+
+
+def every_url(p: Planted) -> list[str]:
+    """Every URL to request: each pattern filled with the planted ids (cycling through the values of each
+    parameter), plus search and chooser queries for every marker."""
+    urls = []
+    for parts, _name in url_patterns():
+        route = _route_text(parts)
+        if route in ALLOWED_UNCHECKED or route.startswith("static/"):
+            continue
+        if "«" in route:
+            head, _sep, rest = route.partition("«")
+            regex, _sep, tail = rest.partition("»")
+            if _PARAM.search(head) or "«" in tail:
+                raise UnfilledPattern(f"cannot fill {route!r}: add it to tests/canary.py")
+            filled = _regex_urls(regex, head, p)
+            if filled is None:
+                if not re.search(r"\(", regex):
+                    filled = [head + regex.strip("^$") + tail]
+                else:
+                    raise UnfilledPattern(f"cannot fill regex pattern {route!r}: add it to tests/canary.py")
+            urls.extend("/" + u.lstrip("/") if not u.startswith("/") else u for u in filled)
+            continue
+        names = [match.group("name") for match in _PARAM.finditer(route)]
+        if not names:
+            urls.append("/" + route)
+            continue
+        try:
+            values = {name: _values_for(name, route, p) for name in names}
+        except KeyError as exc:
+            raise UnfilledPattern(f"cannot fill parameter {exc} of {route!r}: add it to tests/canary.py") from exc
+        rounds = max(len(v) for v in values.values())
+        for i in range(rounds):
+            url = _PARAM.sub(lambda match, i=i, values=values: values[match.group("name")][i % len(values[match.group("name")])],
+                             route)
+            urls.append("/" + url)
+    queries = [f"/search/?q={marker}" for marker in p.markers.values()]
+    for marker in p.markers.values():
+        queries += [f"{base}?q={marker}" for base in (
+            "/admin/choose-page/search/", "/admin/pages/search/", "/admin/documents/chooser/results/",
+            "/admin/images/chooser/results/", "/admin/snippets/choose/sharing/groupstandard/results/",
+            "/admin/documents/", "/admin/images/", "/admin/snippets/sharing/groupstandard/", "/experts/",
+            "/experts/api/experts.json", "/admin/pages/search/results/", "/standards/", "/events/", "/achievements/")]
+    start, end = p.availability_dates
+    queries += [f"/experts/?available_from={start}&available_to={end}",
+                f"/experts/api/experts.json?available_from={start}&available_to={end}",
+                f"/experts/export.xlsx?available_from={start}&available_to={end}"]
+    return list(dict.fromkeys(itertools.chain(urls, queries)))
