@@ -20,7 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node"
 CLIENTS = NODE_DIR / "clients.mjs"
-ORIGIN = "http://127.0.0.1"
+def origin_of(server_url: str) -> str:
+    """The page origin a browser would send to ``server_url``: scheme, host and port (the hub checks all three)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -182,7 +187,7 @@ class NodeClients:
     """One Node process holding several stock Yjs clients of one room, all on one server."""
 
     def __init__(self, server_url: str, kind: str, room: str, specs: list[dict], *, report_each: bool = False):
-        config = {"kind": kind, "url": server_url, "room": room, "origin": ORIGIN, "clients": specs,
+        config = {"kind": kind, "url": server_url, "room": room, "origin": origin_of(server_url), "clients": specs,
                   "reportEach": report_each}
         self.indices = [s["index"] for s in specs]
         self.typed = {s["index"]: 0 for s in specs}
