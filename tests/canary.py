@@ -110,7 +110,8 @@ def plant() -> Planted:
     collection = province_collection(sh)
     m = {kind: _marker(kind) for kind in (
         "draftpage", "revision", "membersonly", "standardtext", "draftfile", "draftimage", "draftstandard",
-        "draftdecision", "expertphone", "expertemail", "registration", "notes", "minutes")}
+        "draftdecision", "expertphone", "expertemail", "registration", "notes", "minutes", "draftprogramme",
+        "application", "scorecomment")}
     p.markers = dict(m)
     p.markers["expertphone"] = "1390" + str(uuid.uuid4().int)[:7]
     section = sh.section_page
@@ -169,6 +170,8 @@ def plant() -> Planted:
         notes.Pending(update, sh_editor.pk, frozenset(notes.update_clients(update)))])
     minutes = meeting_services.meeting_close(actor=sh_editor, meeting_id=closed.pk)
 
+    evaluation = _plant_evaluation(sh, m)
+
     p.allowed = {"standardtext": ROUNDTABLE_ACTORS,
                  **{f"availability{i}": STAFF_ACTORS for i in (1, 2, 3)}}
     p.ids = {
@@ -188,11 +191,54 @@ def plant() -> Planted:
         "section": [section.pk],
         "collection": [collection.pk],
         "decision": [decision.pk],
+        **evaluation,
     }
     p.page_paths = [page.url_path for page in (draft, live, members, draft_event)]
     p.document_urls = [doc.url for doc in (text, draft_file, evidence)]
     p.private_images = [picture]
     return p
+
+
+def _plant_evaluation(sh, m) -> dict:
+    """Shanghai's draft programme, a Shanghai enterprise's application to a programme in review (its title and
+    summary carry a marker) and a reviewer's score comment: none of it is any other actor's to read."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sharing.models.evaluations import (
+        Application,
+        Criterion,
+        Enterprise,
+        Programme,
+        ResultLevel,
+        Score,
+        ScoreSheet,
+        Seat,
+    )
+    from tests.conftest import make_user
+    from tests.expert_pool.factories import make_expert
+
+    now = timezone.now()
+    dates = {"apply_opens": (now - dt.timedelta(days=30)).date(), "apply_closes": now - dt.timedelta(days=20),
+             "check_closes": (now - dt.timedelta(days=15)).date(), "review_closes": now + dt.timedelta(days=10),
+             "announce_closes": now + dt.timedelta(days=20), "publish_on": (now + dt.timedelta(days=21)).date()}
+    draft = Programme.objects.create(province=sh, title=f"草稿项目 {m['draftprogramme']}", kind="qc",
+                                     summary=m["draftprogramme"], **dates)
+    review = Programme.objects.create(province=sh, title="评审中的项目", kind="qc", stage="review", **dates)
+    criterion = Criterion.objects.create(programme=review, name="评价项", max_points=100)
+    ResultLevel.objects.create(programme=review, name="一等", min_total=80)
+    enterprise = Enterprise.objects.create(province=sh, user=make_user(), name="上海申报企业",
+                                           credit_code="91310000CANARY0001", status="confirmed")
+    application = Application.objects.create(programme=review, enterprise=enterprise, province=sh,
+                                             title=f"申报 {m['application']}", summary=m["application"],
+                                             status="accepted", receipt="SBCANARY01")
+    reviewer = make_expert(sh, user=make_user())
+    seat = Seat.objects.create(programme=review, expert=reviewer, role="principal", order=0)
+    sheet = ScoreSheet.objects.create(application=application, seat=seat, status="submitted", submitted_at=now)
+    Score.objects.create(sheet=sheet, criterion=criterion, points=90, comment=m["scorecomment"])
+    return {"programme": [draft.pk, review.pk], "application": [application.pk], "sheet": [sheet.pk],
+            "result": [1]}
 
 
 # --- URL enumeration -------------------------------------------------------------------------------------------
@@ -238,7 +284,7 @@ def _values_for(name: str, route: str, p: Planted) -> list[str]:
                             ("admin/documents", "document"), ("admin/images", "image"),
                             ("admin/api/main/«^documents", "document"), ("admin/api/main/«^images", "image"),
                             ("admin/pages", "page"), ("admin/api/main/«^pages", "page"),
-                            ("admin/collections", "collection")):
+                            ("admin/collections", "collection"), ("evaluations/", "programme")):
             if route.startswith(prefix):
                 return [str(v) for v in ids[key]]
         return [str(ids["page"][0])]  # users, groups, sites, workflows…: any id; nothing planted there
@@ -250,6 +296,7 @@ def _values_for(name: str, route: str, p: Planted) -> list[str]:
         "workflow_state_id": [1], "task_state_id": [1], "task_id": [1], "workflow_pk": [1], "workflow_id": [1],
         "uploaded_file_id": [1], "restriction_id": [1], "page_view_restriction_id": [1], "redirect_id": [1],
         "session_id": [1], "slug": ["quality-month"], "code": [OWNER],
+        "application_id": ids["application"], "sheet_id": ids["sheet"], "result_id": ids["result"],
         "token": [str(uuid.uuid4())],  # a visitor without the registrant's e-mailed link
         "fmt": ["md", "docx", "pdf", "xlsx", "csv"], "step": ["accept", "decline", "complete"],
         "app_label": ["sharing"], "model_name": ["groupstandard"], "app_name": ["sharing"],
