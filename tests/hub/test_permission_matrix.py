@@ -124,13 +124,15 @@ CASES = [
     Case("page view draft", child, lambda p: f"/admin/pages/{p.pk}/view_draft/", action="change"),
     Case("page revisions compare", child, lambda p: f"/admin/pages/{p.pk}/revisions/compare/earliest...latest/",
          action="change"),
-    Case("page revisions index", child, lambda p: f"/admin/pages/{p.pk}/revisions/", action="change"),
+    # Wagtail's revisions index is a redirect to the page's history.
+    Case("page revisions index", child, lambda p: f"/admin/pages/{p.pk}/revisions/", action="change",
+         redirects_to="/admin/pages/"),
     Case("page history", child, lambda p: f"/admin/pages/{p.pk}/history/", action="change"),
     Case("page copy form", child, lambda p: f"/admin/pages/{p.pk}/copy/", action="add"),
     Case("page copy", child, lambda p: f"/admin/pages/{p.pk}/copy/", action="add", method="post",
          data=lambda p: {"new_title": "副本", "new_slug": f"copy-{p.pk}", "new_parent_page": p.get_parent().pk},
          written=lambda p: ContentPage.objects.filter(slug=f"copy-{p.pk}").count()),
-    Case("page move chooser", child, lambda p: f"/admin/pages/{p.pk}/move/", action="change"),
+    Case("page move chooser", child, lambda p: f"/admin/pages/{p.pk}/move/", action="publish"),
     # Moving or deleting a live page changes what the public sees, so Wagtail asks for the publish permission.
     Case("page move", child, lambda p: f"/admin/pages/{p.pk}/move/{sibling(p).pk}/confirm/", action="publish",
          method="post", written=lambda p: Page.objects.get(pk=p.pk).path),
@@ -140,7 +142,8 @@ CASES = [
          written=lambda p: Page.objects.get(pk=p.pk).live),
     Case("page lock", child, lambda p: f"/admin/pages/{p.pk}/lock/", action="publish", method="post",
          written=lambda p: Page.objects.get(pk=p.pk).locked),
-    Case("page privacy", child, lambda p: f"/admin/pages/{p.pk}/privacy/", action="change"),
+    # Who may read a page is a publishing decision: Wagtail asks for the publish permission.
+    Case("page privacy", child, lambda p: f"/admin/pages/{p.pk}/privacy/", action="publish"),
     Case("page public", child, lambda p: p.url, public=True),
     Case("members-only page", members_only, lambda p: p.url, action="participate"),
     # Collections, documents and images.
@@ -166,7 +169,10 @@ CASES = [
          written=lambda i: fresh(i).title),
     Case("image delete", picture, lambda i: f"/admin/images/{i.pk}/delete/", action="change", method="post",
          written=still_there),
-    Case("image chosen", picture, lambda i: f"/admin/images/chooser/chosen/{i.pk}/", action="view"),
+    # Choosing an image is the collection permission choose_image: editors, moderators and coordinators
+    # (hub/services/provisioning.py), not reviewers, whose work needs documents only.
+    Case("image chosen", picture, lambda i: f"/admin/images/chooser/chosen/{i.pk}/", action=None,
+         also_allowed=("own editor", "own moderator", "own coordinator")),
 ]
 
 
