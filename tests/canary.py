@@ -32,6 +32,7 @@ ALLOWED_UNCHECKED = {
     "accounts/logout/": "ends the actor's session; shows nothing",
     "admin/logout/": "ends the actor's session; shows nothing",
     "admin/password_reset/confirm/<uidb64>/<token>/": "needs a valid reset token; shows only a password form",
+    "accounts/password/reset/<uidb64>/<token>/": "needs a valid reset token; shows only a password form",
     "admin/password_reset/complete/": "static confirmation text",
     "admin/password_reset/done/": "static confirmation text",
     "healthz": "database status only",
@@ -296,7 +297,7 @@ def _values_for(name: str, route: str, p: Planted) -> list[str]:
         "workflow_state_id": [1], "task_state_id": [1], "task_id": [1], "workflow_pk": [1], "workflow_id": [1],
         "uploaded_file_id": [1], "restriction_id": [1], "page_view_restriction_id": [1], "redirect_id": [1],
         "session_id": [1], "slug": ["quality-month"], "code": [OWNER],
-        "application_id": ids["application"], "sheet_id": ids["sheet"], "result_id": ids["result"],
+        "other": ids["expert"], "application_id": ids["application"], "sheet_id": ids["sheet"], "result_id": ids["result"],
         "token": [str(uuid.uuid4())],  # a visitor without the registrant's e-mailed link
         "fmt": ["md", "docx", "pdf", "xlsx", "csv"], "step": ["accept", "decline", "complete"],
         "app_label": ["sharing"], "model_name": ["groupstandard"], "app_name": ["sharing"],
