@@ -216,14 +216,14 @@ def test_an_enterprise_signs_up_with_an_assigned_username_and_waits_for_its_prov
     from hub.models import Province
 
     taken = make_user(username="taken-name")
-    data = {"name": "苏州新测试科技有限公司", "credit_code": "91320500MA1XY2Z3A4",
+    data = {"name": "苏州新测试科技有限公司", "credit_code": "91320500MA1XY2W3A4",
             "province": Province.objects.get(code="JS").pk, "contact": "王工", "email": "qa@example.test",
             "password": "a-long-pass-2026"}
     response = client.post(reverse("evaluations:sign_up"), data)
-    enterprise = Enterprise.objects.get(credit_code="91320500MA1XY2Z3A4")
+    enterprise = Enterprise.objects.get(credit_code="91320500MA1XY2W3A4")
     assert enterprise.status == Enterprise.Status.PENDING and enterprise.user.username.startswith("ent-js-")
     assert enterprise.user.username in response.content.decode() and taken.username not in response.content.decode()
     again = client.post(reverse("evaluations:sign_up"), data)
     assert "该统一社会信用代码已登记" in again.content.decode()
-    assert Enterprise.objects.filter(credit_code="91320500MA1XY2Z3A4").count() == 1
+    assert Enterprise.objects.filter(credit_code="91320500MA1XY2W3A4").count() == 1
     assert get_user_model().objects.filter(username__startswith="ent-js-").count() == 1
