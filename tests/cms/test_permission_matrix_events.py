@@ -54,7 +54,7 @@ PAGE_ADMIN = [
     ("edit", lambda p: f"/admin/pages/{p.pk}/edit/", "change"),
     ("preview", lambda p: f"/admin/pages/{p.pk}/edit/preview/", "change"),
     ("history", lambda p: f"/admin/pages/{p.pk}/history/", "change"),
-    ("revisions", lambda p: f"/admin/pages/{p.pk}/revisions/", "change"),
+    ("revisions", lambda p: f"/admin/pages/{p.pk}/revisions/", "change"),  # a redirect to the history
     ("workflow history", lambda p: f"/admin/pages/{p.pk}/workflow_history/", "change"),
     ("copy", lambda p: f"/admin/pages/{p.pk}/copy/", "add"),
     ("unpublish", lambda p: f"/admin/pages/{p.pk}/unpublish/", "publish"),
@@ -68,7 +68,8 @@ CASES = []
 for label, make, views in (("event", event, PAGE_ADMIN), ("achievement", achievement, PAGE_ADMIN[:2])):
     CASES.append(Case(f"{label} page public", make, lambda p: p.url, public=True))
     for name, url, action in views:
-        CASES.append(Case(f"{label} admin {name}", make, url, action=action))
+        CASES.append(Case(f"{label} admin {name}", make, url, action=action,
+                          redirects_to="/admin/pages/" if name == "revisions" else None))
     CASES.append(Case(f"{label} revisions compare", lambda p, make=make: second_revision(make(p)), compare_url,
                       action="change"))
     CASES.append(Case(f"{label} admin unpublish post", make, lambda p: f"/admin/pages/{p.pk}/unpublish/",
