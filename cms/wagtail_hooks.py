@@ -178,10 +178,14 @@ _scope_page_types_usage_report()
 def readable_files_in_admin_api(router):
     """The admin API's document and image listings (used by the admin's own widgets) list what the user's
     collections hold and what the gate's read rule lets them read, not every file of every province."""
+    from wagtail.documents import get_document_model
     from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
-    from wagtail.documents.permissions import permission_policy as document_policy
+    from wagtail.images import get_image_model
     from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
-    from wagtail.images.permissions import permission_policy as image_policy
+    from wagtail.permissions import policy_registry
+
+    document_policy = policy_registry.get_by_type(get_document_model())
+    image_policy = policy_registry.get_by_type(get_image_model())
 
     from hub.permissions import read
 

@@ -1,9 +1,9 @@
-"""Uploaded files under ``/media/`` in development (``DEBUG``), through the gate's read rules.
+"""Uploaded files under ``/media/``, through the gate's read rules (development and production alike).
 
 Django's static ``serve`` would hand out every upload, so documents withheld by the serve view and images used only
 by drafts would still download from their file paths. Documents are only ever served by Wagtail's serve view
 (``/documents/<id>/<name>``); image originals and renditions only when the gate lets the visitor read the image.
-In production nginx serves ``/media/`` and must refuse ``/media/documents/`` (README, deployment).
+In production nginx passes ``/media/`` to the workers and refuses ``/media/documents/`` itself (README, deployment).
 """
 from __future__ import annotations
 

@@ -26,11 +26,11 @@ urlpatterns = [
     path("", include("hub.feature_urls")),
 ]
 
-if settings.DEBUG:
-    # Uploads in development, through the gate's read rules (hub/media.py), never Django's plain static serve.
-    from hub.media import media
+# Uploads through the gate's read rules (hub/media.py) in every set-up: an image used only by drafts must not be
+# downloadable from its file path in production either (nginx passes /media/ to the workers, README).
+from hub.media import media  # noqa: E402
 
-    urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", media, name="media")]
+urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", media, name="media")]
 
 # Wagtail's page serving comes last: it catches every remaining path.
 urlpatterns += [path("", include(wagtail_urls))]
