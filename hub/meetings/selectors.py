@@ -25,9 +25,15 @@ def person_colour(user_id: int) -> str:
     return PERSON_PALETTE[abs(int(user_id) * 7) % len(PERSON_PALETTE)]
 
 
+def kept_by_secretariat(meeting_id) -> bool:
+    """A meeting the secretariat keeps: one a secretariat member scheduled (the roundtable's own meetings). A
+    province's internal meeting is not the secretariat's to read unless it is invited as a participant."""
+    return Meeting.objects.filter(pk=meeting_id, created_by__in=permissions.secretariat_users()).exists()
+
+
 def notes_role(*, user, meeting_id) -> str | None:
     """"editor", "observer" or None: the host province's staff (``change`` on the host) and editor participants
-    write; observer participants and the secretariat (which keeps every meeting) read; everyone else does not see
+    write; observer participants and the secretariat (for the meetings it keeps) read; everyone else does not see
     the meeting at all."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
@@ -41,9 +47,8 @@ def notes_role(*, user, meeting_id) -> str | None:
         Q(user=user) | Q(group__in=user.groups.all())).values_list("role", flat=True))
     if EDITOR in roles:
         return EDITOR
-    if OBSERVER in roles or permissions.is_secretariat(user):
-        # The secretariat keeps every meeting (schedules it, follows it up): it reads all of them, writes none
-        # unless it is listed as an editor.
+    if OBSERVER in roles or (permissions.is_secretariat(user) and kept_by_secretariat(meeting_id)):
+        # The secretariat follows up the meetings it keeps: it reads them, writes none unless listed as an editor.
         return OBSERVER
     return None
 
@@ -68,8 +73,9 @@ def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
         for pk in (direct, via_group):
             if pk in users and roles.get(pk) != EDITOR:
                 roles[pk] = role
-    for pk in permissions.secretariat_users().filter(pk__in=users.keys()).values_list("pk", flat=True):
-        roles.setdefault(pk, OBSERVER)
+    if kept_by_secretariat(meeting_id):
+        for pk in permissions.secretariat_users().filter(pk__in=users.keys()).values_list("pk", flat=True):
+            roles.setdefault(pk, OBSERVER)
     return roles
 
 
@@ -88,14 +94,17 @@ def can_administer(user, meeting: Meeting) -> bool:
 
 
 def visible_meetings(user) -> QuerySet[Meeting]:
-    """Meetings the user takes part in or administers, newest first; the secretariat keeps (sees) all of them."""
+    """Meetings the user takes part in or administers, newest first; the secretariat also sees those it keeps."""
     if not user.is_authenticated or not user.is_active:
         return Meeting.objects.none()
-    if user.is_superuser or permissions.is_secretariat(user):
+    if user.is_superuser:
         return Meeting.objects.select_related("host")
     administered = Meeting.objects.restrict(user, "change").values("pk")
     participating = Meeting.objects.for_participant(user).values("pk")
-    return Meeting.objects.filter(Q(pk__in=administered) | Q(pk__in=participating)).select_related("host")
+    visible = Q(pk__in=administered) | Q(pk__in=participating)
+    if permissions.is_secretariat(user):
+        visible |= Q(created_by__in=permissions.secretariat_users())
+    return Meeting.objects.filter(visible).select_related("host")
 
 
 def meeting_for(*, user, meeting_id) -> tuple[Meeting, str]:

@@ -339,11 +339,17 @@ def test_pdf_export_embeds_a_chinese_font(closed_minutes):
 
 # --- pages -------------------------------------------------------------------------------------------------
 def hosted(province):
+    """A roundtable meeting the secretariat scheduled (and so keeps), hosted by ``province``."""
+    return MeetingFactory(host=province, created_by=make_user(role="secretariat"))
+
+
+def internal(province):
+    """A province's own meeting: the secretariat is not in it and does not keep it."""
     return MeetingFactory(host=province)
 
 
 def closed(province):
-    meeting = MeetingFactory(host=province)
+    meeting = hosted(province)
     Minutes.objects.create(meeting=meeting, blocks=NOTES, attendees=[], agenda=[])
     Meeting.objects.filter(pk=meeting.pk).update(status="closed")
     return meeting
@@ -353,10 +359,12 @@ def status(meeting):
     return Meeting.objects.get(pk=meeting.pk).status
 
 
-#: The secretariat keeps every meeting: it reads them all (observer), administers none.
+#: The secretariat keeps the meetings it schedules: it reads them (observer), administers none.
 KEEPER = ("secretariat",)
 CASES = [
     Case("meeting detail", hosted, lambda m: f"/meetings/{m.pk}/", action="change", also_allowed=KEEPER),
+    Case("internal meeting detail", internal, lambda m: f"/meetings/{m.pk}/", action="change"),
+    Case("internal meeting stored notes", internal, lambda m: f"/meetings/{m.pk}/notes.yjs", action="change"),
     Case("meeting history", hosted, lambda m: f"/meetings/{m.pk}/history/", action="change", also_allowed=KEEPER),
     Case("meeting authors", hosted, lambda m: f"/meetings/{m.pk}/authors.json", action="change", also_allowed=KEEPER),
     Case("meeting stored notes", hosted, lambda m: f"/meetings/{m.pk}/notes.yjs", action="change", also_allowed=KEEPER),

@@ -73,11 +73,18 @@ def test_secretariat_lists_and_opens_every_meeting_it_keeps(client_for, user_fac
     meeting = Meeting.objects.get(title="第七次圆桌会议")
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 200
-    other = MeetingFactory(title="另一次会议", host=Province.objects.get(code="JX"))
+    other = MeetingFactory(title="另一次会议", host=Province.objects.get(code="JX"),
+                           created_by=user_factory(role="secretariat"))
+    internal = MeetingFactory(title="江西内部会议", host=Province.objects.get(code="JX"))
     listing = client.get("/meetings/").content.decode()
     assert meeting.title in listing and other.title in listing
     assert sel.notes_role(user=secretariat, meeting_id=other.pk) == "observer"
     assert sel.notes_roles(meeting_id=other.pk, user_ids=[secretariat.pk]) == {secretariat.pk: "observer"}
+    # A province's own meeting is not the secretariat's to read (the read canary plants one).
+    assert internal.title not in listing
+    assert sel.notes_role(user=secretariat, meeting_id=internal.pk) is None
+    assert sel.notes_roles(meeting_id=internal.pk, user_ids=[secretariat.pk]) == {}
+    assert client.get(f"/meetings/{internal.pk}/").status_code == 404
 
 
 # --- host rights end ---------------------------------------------------------------------------------------
