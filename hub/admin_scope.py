@@ -46,8 +46,19 @@ class AdminPageScopeMiddleware:
                 continue
             if page.depth <= 2:
                 continue  # the tree's root and the home page: every editor's ancestors
+            if _acts_in_workflow(user, page_id):
+                continue  # a co-organiser signing off a joint event reviews the lead province's draft
             # A browsed page heads the listing with its draft title: only pages without unpublished changes.
             if browsing and not page.has_unpublished_changes and read.readable_pages(user).filter(pk=page.pk).exists():
                 continue
             raise Http404
         return None
+
+
+def _acts_in_workflow(user, page_id) -> bool:
+    """Whether the page's current workflow task gives the user something to do (approve or reject)."""
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=page_id).first()
+    task = page.specific.current_workflow_task if page is not None else None
+    return bool(task and task.specific.get_actions(page.specific, user))

@@ -71,6 +71,9 @@ def _artifact_stem(request) -> str:
 
 
 def _open_page(chromium, request, network_log, *, viewport, locale, label, **options):
+    # The tests drive pages with Playwright's string expressions and injected scripts (axe-core), which the hub's
+    # Content-Security-Policy rightly refuses; a test that checks the policy itself is marked ``enforce_csp``.
+    options.setdefault("bypass_csp", request.node.get_closest_marker("enforce_csp") is None)
     context = chromium.new_context(viewport=viewport, locale=locale, **options)
     context.set_default_timeout(TIMEOUT_MS)
     context.on("request", lambda req: network_log.append(req.url))

@@ -14,6 +14,7 @@ def violations(page) -> list[str]:
     return found
 
 
+@pytest.mark.enforce_csp
 def test_site_pages_and_the_admin_editor_run_under_the_policy(live_server, desktop_page, network_log, staff_of,
                                                               province):
     page = desktop_page

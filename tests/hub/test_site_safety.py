@@ -135,12 +135,17 @@ def database_unreachable():
     """Points the default connection at a closed port for real (no mock), and back afterwards."""
     original = dict(connection.settings_dict)
 
-    def cut():
+    def drop():
         connection.close()
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()  # the psycopg pool keeps live connections; the next one is built from settings
+
+    def cut():
+        drop()
         connection.settings_dict.update(HOST="127.0.0.1", PORT=str(closed_port()))
 
     def restore():
-        connection.close()
+        drop()
         connection.settings_dict.clear()
         connection.settings_dict.update(original)
 

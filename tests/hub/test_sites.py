@@ -18,7 +18,7 @@ def test_root_paths_come_from_the_process_until_wagtail_clears_them(django_asser
     with django_assert_num_queries(0):
         assert Site.get_site_root_paths() == first
     site = Site.objects.get(is_default_site=True)
-    site.hostname = "hub.example.org"
+    site.hostname, site.port = "hub.example.org", 80
     site.save()  # Wagtail clears the root paths: this process forgets its copy at once
     assert Site.get_site_root_paths()[0].root_url == "http://hub.example.org"
 
