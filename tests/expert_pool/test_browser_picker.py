@@ -14,7 +14,7 @@ PASSWORD = "pw-for-tests-only"
 
 
 def narrow_page(chromium):
-    context = chromium.new_context(viewport=NARROW, locale="zh-CN", is_mobile=True, has_touch=True)
+    context = chromium.new_context(bypass_csp=True, viewport=NARROW, locale="zh-CN", is_mobile=True, has_touch=True)
     context.set_default_timeout(15_000)
     return context, context.new_page()
 

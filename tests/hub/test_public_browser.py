@@ -48,7 +48,7 @@ def axe_violations(page) -> list[dict]:
 def test_main_public_pages_have_no_axe_violations(chromium, demo_site, screenshot):
     report = {}
     for viewport, label in (({"width": 1366, "height": 900}, "desktop"), (PHONE_360, "phone")):
-        context = chromium.new_context(viewport=viewport, locale="zh-CN")
+        context = chromium.new_context(bypass_csp=True, viewport=viewport, locale="zh-CN")
         page = context.new_page()
         for url in main_pages():
             page.goto(demo_site + url)
@@ -70,7 +70,7 @@ def no_sideways_scroll(page) -> bool:
 def test_tables_work_on_a_360px_phone(chromium, demo_site, screenshot):
     from hub.demo import DEMO_PASSWORD
 
-    context = chromium.new_context(viewport=PHONE_360, locale="zh-CN", is_mobile=True, has_touch=True)
+    context = chromium.new_context(bypass_csp=True, viewport=PHONE_360, locale="zh-CN", is_mobile=True, has_touch=True)
     page = context.new_page()
 
     # The matrix: the standard column stays in view while the provinces scroll sideways.
@@ -117,7 +117,7 @@ def test_search_marks_the_query_in_titles_and_snippets(chromium, live_server, pr
     from tests.cms.factories import content_page
 
     content_page(province("SH").section_page, "QC小组活动成果发布会", intro="<p>本次发布会展示十二个QC小组成果。</p>")
-    context = chromium.new_context(viewport=PHONE_360, locale="zh-CN")
+    context = chromium.new_context(bypass_csp=True, viewport=PHONE_360, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server.url + "/search/?q=QC小组")
     page.wait_for_selector(".result-title mark")

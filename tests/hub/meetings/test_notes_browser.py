@@ -71,7 +71,7 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         pages = []
         for cookie in cookies:
-            context = browser.new_context(accept_downloads=True)
+            context = browser.new_context(bypass_csp=True, accept_downloads=True)
             context.add_cookies([cookie])
             page = context.new_page()
             page.goto(url)
@@ -119,7 +119,7 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
 
 
 def open_notes(browser, cookie, url):
-    context = browser.new_context(locale="zh-CN")
+    context = browser.new_context(bypass_csp=True, locale="zh-CN")
     context.add_cookies([cookie])
     page = context.new_page()
     page.goto(url)

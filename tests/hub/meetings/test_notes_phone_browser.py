@@ -18,7 +18,7 @@ PHONE_360 = {"width": 360, "height": 740}
 
 
 def open_page(chromium, user, url, **options):
-    context = chromium.new_context(locale="zh-CN", **options)
+    context = chromium.new_context(bypass_csp=True, locale="zh-CN", **options)
     context.set_default_timeout(15_000)
     context.add_cookies([login_cookie(user, url.split("/meetings/")[0])])
     page = context.new_page()
