@@ -155,7 +155,7 @@ def expert_create(*, province, name: str, employer: str, title: str = "", specia
     expert.qualifications.set(qualifications)
     refresh_search(expert)
     if status == Expert.Status.PENDING:
-        transaction.on_commit(lambda: notify.expert_registered(expert))
+        notify.expert_registered(expert)
     return expert
 
 
@@ -245,9 +245,9 @@ def expert_update_own(*, actor, specialisms=None, qualifications=None, visibilit
         expert.specialisms.set(specialisms)
     refresh_search(expert)
     if resubmitted:
-        transaction.on_commit(lambda: notify.expert_registered(expert))
+        notify.expert_registered(expert)
     elif changed:
-        transaction.on_commit(lambda: notify.profile_changed(expert))
+        notify.profile_changed(expert)
     return expert
 
 
@@ -284,7 +284,7 @@ def expert_set_status(*, actor, expert_id: int, status: str, reason: str = "") -
     expert.possible_duplicate_of = None if status == Expert.Status.ACTIVE else expert.possible_duplicate_of
     expert.save()
     if decided:
-        transaction.on_commit(lambda: notify.expert_decided(expert))
+        notify.expert_decided(expert)
     return expert
 
 
@@ -475,7 +475,7 @@ def _assign(request: ExpertRequest, expert: Expert, *, drawn: bool) -> Assignmen
     assignment = Assignment(request=request, expert=expert, start=request.start, end=request.end, drawn=drawn)
     assignment.full_clean()
     assignment.save()
-    transaction.on_commit(lambda: notify.assignment_step(assignment))
+    notify.assignment_step(assignment)
     return assignment
 
 
@@ -490,10 +490,12 @@ def request_withdraw(*, actor, request_id: int) -> ExpertRequest:
         raise ValidationError(_("已有专家完成任务，不能撤回。"))
     request.status = ExpertRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
-    for assignment in request.assignments.exclude(status__in=RELEASED_STATUSES):
+    for assignment in request.assignments.exclude(status__in=RELEASED_STATUSES).select_related(
+            "request__requesting_province", "expert"):
+        previous = assignment.status
         assignment.status = Assignment.Status.WITHDRAWN
         assignment.save(update_fields=["status", "updated_at"])
-        transaction.on_commit(lambda a=assignment: notify.assignment_step(a))
+        notify.assignment_step(assignment, previous=previous)
     return request
 
 
@@ -525,14 +527,14 @@ def _expect(assignment: Assignment, *statuses) -> None:
 
 
 def _step(assignment: Assignment, status: str, actor=None, **changes) -> Assignment:
-    assignment.status = status
+    previous, assignment.status = assignment.status, status
     for key, value in changes.items():
         setattr(assignment, key, value)
     if actor is not None:
         assignment.decided_by = actor
     assignment.full_clean()
     assignment.save()
-    transaction.on_commit(lambda: notify.assignment_step(assignment))
+    notify.assignment_step(assignment, previous=previous)
     return assignment
 
 

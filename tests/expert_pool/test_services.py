@@ -371,7 +371,9 @@ def test_each_step_mails_only_the_party_concerned(user_factory, staff_of, django
                                                           approve=True))[1] == {expert_user.email}
     assert recipients(lambda: services.assignment_answer(actor=expert_user, assignment_id=pk,
                                                          accept=True))[1] == {requester.email}
-    assert recipients(lambda: services.assignment_confirm(actor=requester, assignment_id=pk))[1] == {expert_user.email}
+    # the confirmed booking also reaches the expert's home coordinators: it now shows in their pool calendar
+    assert recipients(lambda: services.assignment_confirm(actor=requester, assignment_id=pk))[1] == {
+        expert_user.email, zj_coordinator.email}
     assert not {b.email for b in bystanders} & {a for m in mail.outbox for a in m.to}
 
 

@@ -1,5 +1,6 @@
 """Run the hub's timed jobs once, or every minute: Wagtail's scheduled publishing (go-live and expiry of pages and
-snippets) and the 督办 reminders (due within three days, overdue; each sent once).
+snippets), the 督办 reminders (due within three days, overdue; each sent once) and whatever the features register
+in ``hub.scheduler`` (the expert pool's loan reminders).
 
 `make run` starts this loop beside the development server; production runs ``run_scheduler --once`` from a
 systemd timer (README). A plain loop is enough: the only job is one idempotent command a minute, so a scheduling
@@ -12,12 +13,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from hub import scheduler
+
 
 def tick() -> None:
     """Publish every revision whose approved go-live time has passed, unpublish every expired object, and send
-    the action-item reminders that are due."""
-    call_command("publish_scheduled")
-    call_command("notify_action_items")
+    the reminders that are due (the core's and those the features registered)."""
+    for command in scheduler.commands():
+        call_command(command)
 
 
 class Command(BaseCommand):
