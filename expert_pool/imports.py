@@ -57,8 +57,17 @@ class RowError:
 
 
 @dataclass
+class Flagged:
+    """A created row that looks like an expert already in the pool (same phone, e-mail, or name and employer)."""
+    row: int
+    expert: Expert
+    existing: Expert
+
+
+@dataclass
 class ImportResult:
     errors: list[RowError] = field(default_factory=list)
+    flagged: list[Flagged] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -211,9 +220,12 @@ def import_workbook(*, actor, province, file) -> ImportResult:
         fields = {f: row.get(f, "") for f in ("name", "employer", "title", "industries", "phone", "email", "bio")}
         try:
             if expert is None:
-                services.expert_create(province=province, status=Expert.Status.ACTIVE,
-                                       external_ref=row["external_ref"], specialisms=row["specialisms"],
-                                       qualifications=row["qualifications"], languages=row["languages"], **fields)
+                created = services.expert_create(
+                    province=province, status=Expert.Status.ACTIVE, external_ref=row["external_ref"],
+                    specialisms=row["specialisms"], qualifications=row["qualifications"], languages=row["languages"],
+                    **fields)
+                if created.possible_duplicate_of is not None:
+                    result.flagged.append(Flagged(number, created, created.possible_duplicate_of))
                 result.created += 1
             elif _differs(expert, row):
                 for key, value in fields.items():
@@ -234,6 +246,7 @@ def import_workbook(*, actor, province, file) -> ImportResult:
     if result.errors:
         transaction.set_rollback(True)
         result.created = result.updated = result.unchanged = 0
+        result.flagged = []
     return result
 
 

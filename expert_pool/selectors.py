@@ -328,6 +328,9 @@ def tasks_for(user) -> dict[str, list]:
         scoped = Expert.objects.filter(province__in=coordinate_ids).select_related("province", "possible_duplicate_of")
         tasks["registrations"] = list(scoped.filter(status=Expert.Status.PENDING))
         tasks["changes"] = list(scoped.exclude(pending_changes={}).exclude(status=Expert.Status.PENDING))
+        # imported or reinstated records that look like another one: pending ones are listed with registrations
+        tasks["duplicates"] = list(scoped.filter(possible_duplicate_of__isnull=False)
+                                   .exclude(status__in=[Expert.Status.PENDING, Expert.Status.RETIRED]))
     requester_ids = requester_province_ids(user) if not user.is_superuser else frozenset()
     if requester_ids:
         mine = base.filter(request__requesting_province__in=requester_ids)

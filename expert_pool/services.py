@@ -288,6 +288,17 @@ def expert_set_status(*, actor, expert_id: int, status: str, reason: str = "") -
     return expert
 
 
+@transaction.atomic
+def expert_dismiss_duplicate(*, actor, expert_id: int) -> Expert:
+    """The home coordinator decides that a record flagged as a likely duplicate is another person."""
+    expert = _coordinated(actor, expert_id)
+    if expert.possible_duplicate_of_id is None:
+        raise ValidationError(_("该记录没有疑似重复标记。"))
+    expert.possible_duplicate_of = None
+    expert.save(update_fields=["possible_duplicate_of"])
+    return expert
+
+
 MERGE_FIELDS = ("title", "industries", "bio", "phone", "email")
 
 

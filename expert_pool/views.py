@@ -129,6 +129,8 @@ def manage(request, pk: int):
         if action == "status":
             services.expert_set_status(actor=request.user, expert_id=expert.pk, status=request.POST.get("status", ""),
                                        reason=request.POST.get("reason", ""))
+        elif action == "not_duplicate":
+            services.expert_dismiss_duplicate(actor=request.user, expert_id=expert.pk)
         elif action in ("accept_changes", "reject_changes"):
             services.expert_review_changes(actor=request.user, expert_id=expert.pk,
                                            accept=action == "accept_changes")
@@ -179,8 +181,9 @@ def compare(request, pk: int, other: int):
         rows.append({"label": label, "left": a, "right": b, "same": a == b})
     reasons = duplicates.matches([right], name=left.name, employer=left.employer, phone=left.phone,
                                  email=left.email)
+    flagged = next((e for e, o in ((left, right), (right, left)) if e.possible_duplicate_of_id == o.pk), None)
     return render(request, "expert_pool/compare.html", {
-        "left": left, "right": right, "rows": rows,
+        "left": left, "right": right, "rows": rows, "flagged": flagged,
         "reasons": [str(duplicates.REASON_LABELS[r]) for r in (reasons[0].reasons if reasons else [])]})
 
 
@@ -567,6 +570,7 @@ def import_experts(request):
         if result.ok:
             messages.success(request, _("导入完成：新增 %(created)s 名，更新 %(updated)s 名，未变 %(unchanged)s 名。")
                              % result.counts())
-            return redirect(reverse("expert_pool:directory") + f"?province={form.cleaned_data['province'].pk}")
+            if not result.flagged:  # flagged rows stay on this page, each with its comparison
+                return redirect(reverse("expert_pool:directory") + f"?province={form.cleaned_data['province'].pk}")
     return render(request, "expert_pool/import.html", {"form": form, "result": result,
                                                        "columns": imports.COLUMNS})

@@ -177,3 +177,39 @@ def test_a_row_of_another_province_is_not_imported_here(staff_of, province):
     result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*rows, header=header))
     assert {(e.row, e.column) for e in result.errors} == {(2, "省市"), (3, "省市")}
+
+
+def test_an_imported_near_duplicate_is_shown_with_its_comparison_and_waits_in_the_tasks(staff_of, province,
+                                                                                         client_for):
+    """The same person under a new 编号, the phone written ``133 7087 2252``: imported, but named on the result page
+    and in 我的待办 until the coordinator merges the records or says they are two people."""
+    registered = make_expert("SH", name="沈国强", employer="上海电气", phone="13370872252")
+    rows = good_rows()
+    rows[0][8] = "133 7087 2252"
+    coordinator = staff_of("SH", "coordinator")
+    client = client_for(coordinator)
+    upload = SimpleUploadedFile("experts.xlsx", workbook(*rows).getvalue())
+    page = client.post("/experts/import/", {"province": province("SH").pk, "file": upload})
+    assert page.status_code == 200, "a flagged import stays on the result page"
+    imported = Expert.objects.get(external_ref="SH-001")
+    body = page.content.decode()
+    assert "data-import-flagged" in body and f"/experts/{imported.pk}/compare/{registered.pk}/" in body
+    tasks = client.get("/experts/tasks/").content.decode()
+    assert 'data-tasks="duplicates"' in tasks and f"/experts/{imported.pk}/compare/{registered.pk}/" in tasks
+    assert 'data-tasks="duplicates"' not in client_for(staff_of("ZJ", "coordinator")).get(
+        "/experts/tasks/").content.decode()
+    compare = client.get(f"/experts/{imported.pk}/compare/{registered.pk}/").content.decode()
+    assert "data-not-duplicate" in compare
+    assert client_for(staff_of("ZJ", "coordinator")).post(f"/experts/{imported.pk}/manage/",
+                                                          {"action": "not_duplicate"}).status_code == 404
+    client.post(f"/experts/{imported.pk}/manage/", {"action": "not_duplicate"})
+    imported.refresh_from_db()
+    assert imported.possible_duplicate_of is None
+    assert 'data-tasks="duplicates"' not in client.get("/experts/tasks/").content.decode()
+
+
+def test_a_clean_import_goes_straight_to_the_directory(staff_of, province, client_for):
+    upload = SimpleUploadedFile("experts.xlsx", workbook(*good_rows()).getvalue())
+    response = client_for(staff_of("SH", "coordinator")).post("/experts/import/",
+                                                              {"province": province("SH").pk, "file": upload})
+    assert response.status_code == 302 and "/experts/?province=" in response["Location"]
