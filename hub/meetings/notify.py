@@ -32,6 +32,16 @@ ACTION_OVERDUE = kinds.register(
     "action.overdue", label=_("督办事项已逾期"),
     audience=_("责任省市可修改本省资料的工作人员、指定的责任人、秘书处"))
 
+MEETING_INVITED = kinds.register(
+    "meeting.invited", label=_("会议邀请"),
+    audience=_("被加入参会人名单的人（以用户组加入时为该组成员）"))
+MEETING_STARTED = kinds.register(
+    "meeting.started", label=_("会议已开始，可共同记录"),
+    audience=_("本次会议的全部参会人"), email_default=False)
+ACTION_DONE = kinds.register(
+    "action.done", label=_("督办事项已办结"),
+    audience=_("来源会议主办省市的工作人员、秘书处"))
+
 DUE_SOON_DAYS = 3
 
 
@@ -50,6 +60,34 @@ def minutes_answerers(meeting, province) -> list:
     roles = sel.notes_roles(meeting_id=meeting.pk, user_ids=[u.pk for u in candidates])
     return [u for u in candidates if u.pk in roles
             and sel.minutes_answer_allowed(user=u, meeting=meeting, province=province, role=roles[u.pk])[0]]
+
+
+def _meeting_url(meeting) -> str:
+    return reverse("meeting_detail", args=[meeting.pk])
+
+
+def meeting_invited(participant) -> None:
+    """The people a new participant row brings in (a group: its members); each person is invited once."""
+    from django.contrib.auth import get_user_model
+
+    meeting = participant.meeting
+    people = ([participant.user] if participant.user_id
+              else get_user_model().objects.filter(groups=participant.group_id))
+    when = timezone.localtime(meeting.starts_at)
+    values = {"title": meeting.title, "host": meeting.host.name_zh, "when": f"{when:%Y-%m-%d %H:%M}",
+              "place": meeting.place or meeting.online_link or _g("待定"), "role": participant.get_role_display()}
+    notify(kind=MEETING_INVITED.key, recipients=people, url=_meeting_url(meeting), key=f"meeting:{meeting.pk}",
+           subject=_g("会议邀请：%(title)s（%(when)s）") % values,
+           body=_g("%(host)s轮值主办的 %(title)s 将于 %(when)s 在 %(place)s 举行，您的身份：%(role)s。") % values)
+
+
+def meeting_started(meeting) -> None:
+    from hub.meetings import selectors as sel
+
+    notify(kind=MEETING_STARTED.key, recipients=[user for user, _role in sel.participant_users(meeting)],
+           url=_meeting_url(meeting), key=f"meeting:{meeting.pk}:started",
+           subject=_g("会议已开始：%(title)s") % {"title": meeting.title},
+           body=_g("%(title)s 已开始，打开会议页面即可共同记录。") % {"title": meeting.title})
 
 
 def meeting_closed(meeting, minutes) -> None:
@@ -122,3 +160,13 @@ def action_reminders(*, today: datetime.date | None = None) -> dict[str, int]:
                           body=_g("%(province)s负责的督办事项将于 %(due)s 到期，请及时办理并填写办结说明。") % values)
             counts["due_soon"] += len(sent)
     return counts
+
+
+def action_done(item) -> None:
+    """The host province of the meeting that decided the item, and the secretariat, see it settled."""
+    values = {"text": item.text[:80], "province": item.owner_province.name_zh, "evidence": item.evidence}
+    notify(kind=ACTION_DONE.key, recipients=[permissions.users_with("change", item.meeting.host),
+                                             permissions.secretariat_users()],
+           url=_item_url(item), key=f"action:{item.pk}:done",
+           subject=_g("督办事项已办结（%(province)s）：%(text)s") % values,
+           body=_g("办结说明：%(evidence)s") % values)

@@ -93,6 +93,16 @@ def can_administer(user, meeting: Meeting) -> bool:
     return meeting.status != Meeting.Status.SIGNED and permissions.can(user, "change", meeting.host_id)
 
 
+def can_manage_participants(user, meeting: Meeting) -> bool:
+    """Who is invited is the host's business, and also the secretariat's for a meeting it scheduled (it arranges
+    the roundtable); either way only until the minutes are signed."""
+    if can_administer(user, meeting):
+        return True
+    return (meeting.status != Meeting.Status.SIGNED and permissions.is_secretariat(user)
+            and meeting.created_by_id is not None
+            and permissions.secretariat_users().filter(pk=meeting.created_by_id).exists())
+
+
 def visible_meetings(user) -> QuerySet[Meeting]:
     """Meetings the user takes part in or administers, newest first; the secretariat also sees those it keeps."""
     if not user.is_authenticated or not user.is_active:

@@ -128,12 +128,15 @@ def _require_admin(actor, meeting: Meeting) -> None:
 
 @transaction.atomic
 def participant_add(*, actor, meeting: Meeting, who, role: str) -> Participant:
-    _require_admin(actor, meeting)
+    if not sel.can_manage_participants(actor, meeting):
+        raise PermissionDenied
     participant = Participant(meeting=meeting, role=role,
                               user=who if not isinstance(who, Group) else None,
                               group=who if isinstance(who, Group) else None)
     participant.full_clean()
     participant.save()
+    if meeting.status in (Meeting.Status.SCHEDULED, Meeting.Status.LIVE):
+        notify.meeting_invited(participant)
     return participant
 
 
@@ -141,7 +144,8 @@ def participant_add(*, actor, meeting: Meeting, who, role: str) -> Participant:
 def participant_remove(*, actor, participant_id: int) -> None:
     """Remove a participant; their open live-notes connections are closed within seconds on every process."""
     participant = Participant.objects.select_related("meeting").get(pk=participant_id)
-    _require_admin(actor, participant.meeting)
+    if not sel.can_manage_participants(actor, participant.meeting):
+        raise PermissionDenied
     meeting_id = participant.meeting_id
     participant.delete()
     _notify_rooms(meeting_id, {"type": "notes.recheck"})
@@ -156,6 +160,7 @@ def meeting_start(*, actor, meeting_id: int) -> Meeting:
     meeting.status = Meeting.Status.LIVE
     meeting.full_clean()
     meeting.save(update_fields=["status"])
+    notify.meeting_started(meeting)
     return meeting
 
 
@@ -304,6 +309,7 @@ def action_item_done(*, actor, item_id: int, evidence: str) -> ActionItem:
     item.done_at = timezone.now()
     item.full_clean()
     item.save()
+    notify.action_done(item)
     return item
 
 

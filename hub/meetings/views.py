@@ -90,6 +90,7 @@ def meeting_detail(request, pk):
     context = {
         "meeting": meeting, "role": role, "minutes": minutes,
         "is_admin": sel.can_administer(request.user, meeting),
+        "manages_participants": sel.can_manage_participants(request.user, meeting),
         "participants": sel.participant_users(meeting),
         "ws_path": "/ws/notes", "province": province,
         "colour": sel.person_colour(request.user.pk),
@@ -233,7 +234,7 @@ def notes_restore(request, pk):
 def participants(request, pk):
     """The host's participant list and picker: search people and groups by name or province, add with a role."""
     meeting, _role = _meeting(request, pk)
-    if not sel.can_administer(request.user, meeting):
+    if not sel.can_manage_participants(request.user, meeting):
         raise PermissionDenied
     if request.method == "POST":
         User = get_user_model()

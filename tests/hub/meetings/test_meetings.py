@@ -359,7 +359,8 @@ def status(meeting):
     return Meeting.objects.get(pk=meeting.pk).status
 
 
-#: The secretariat keeps the meetings it schedules: it reads them (observer), administers none.
+#: The secretariat keeps the meetings it schedules: it reads them (observer) and arranges who is invited until the
+#: minutes are signed; starting and closing stay with the host.
 KEEPER = ("secretariat",)
 CASES = [
     Case("meeting detail", hosted, lambda m: f"/meetings/{m.pk}/", action="change", also_allowed=KEEPER),
@@ -368,7 +369,9 @@ CASES = [
     Case("meeting history", hosted, lambda m: f"/meetings/{m.pk}/history/", action="change", also_allowed=KEEPER),
     Case("meeting authors", hosted, lambda m: f"/meetings/{m.pk}/authors.json", action="change", also_allowed=KEEPER),
     Case("meeting stored notes", hosted, lambda m: f"/meetings/{m.pk}/notes.yjs", action="change", also_allowed=KEEPER),
-    Case("meeting participants", hosted, lambda m: f"/meetings/{m.pk}/participants/", action="change"),
+    Case("meeting participants", hosted, lambda m: f"/meetings/{m.pk}/participants/", action="change",
+         also_allowed=KEEPER),
+    Case("internal meeting participants", internal, lambda m: f"/meetings/{m.pk}/participants/", action="change"),
     Case("meeting close", hosted, lambda m: f"/meetings/{m.pk}/close/", action="change", method="post",
          written=status),
     Case("minutes docx", closed, lambda m: f"/meetings/{m.pk}/minutes.docx", action="change", also_allowed=KEEPER),

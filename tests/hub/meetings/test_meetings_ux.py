@@ -87,6 +87,29 @@ def test_secretariat_lists_and_opens_every_meeting_it_keeps(client_for, user_fac
     assert client.get(f"/meetings/{internal.pk}/").status_code == 404
 
 
+def test_the_secretariat_invites_people_to_the_meeting_it_scheduled_until_it_is_signed(client_for, user_factory,
+                                                                                        staff_of):
+    secretariat = user_factory(role="secretariat")
+    client = client_for(secretariat)
+    guest = staff_of("JX", "member")
+    meeting = svc.meeting_create(actor=secretariat, title="第八次圆桌会议", host=Province.objects.get(code="AH"),
+                                 starts_at=timezone.now() + datetime.timedelta(days=10),
+                                 participants=[(staff_of("AH", "editor"), "editor")])
+    assert "管理参会人" in client.get(f"/meetings/{meeting.pk}/").content.decode()
+    assert client.get(f"/meetings/{meeting.pk}/participants/", {"q": guest.username}).status_code == 200
+    client.post(f"/meetings/{meeting.pk}/participants/", {"user": guest.pk, "role": "observer"})
+    assert meeting.participants.filter(user=guest).exists()
+    assert not sel.can_administer(secretariat, meeting)  # starting and closing stay with the host
+    # a province's own meeting is not the secretariat's to arrange
+    internal = MeetingFactory(host=Province.objects.get(code="JX"), status=Meeting.Status.SCHEDULED)
+    with pytest.raises(PermissionDenied):
+        svc.participant_add(actor=secretariat, meeting=internal, who=guest, role="observer")
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.SIGNED)
+    meeting.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        svc.participant_add(actor=secretariat, meeting=meeting, who=staff_of("SH", "member"), role="observer")
+
+
 # --- host rights end ---------------------------------------------------------------------------------------
 def test_host_rights_end_when_the_minutes_are_signed(staff_of, client_for):
     meeting = closed_meeting(staff_of)

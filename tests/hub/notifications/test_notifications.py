@@ -127,3 +127,41 @@ def test_preferences_page_lists_every_kind_and_saves(client_for, staff_of):
     response = client.post("/notifications/preferences/", {"email": ["bogus.kind"]})
     assert response.status_code == 200 and "未知的通知类型" in response.content.decode()
     assert {k.key: email for k, email in preferences(user)} == chosen
+
+
+def test_scheduling_invites_each_participant_once_and_starting_tells_them(staff_of, user_factory, settings,
+                                                                          django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group
+
+    from hub.roles import ROLES_BY_SLUG, group_name
+
+    settings.HUB_BASE_URL = "https://hub.example.org"
+    secretariat = user_factory(role="secretariat")
+    zj_editor, zj_member, js_editor = staff_of("ZJ", "editor"), staff_of("ZJ", "member"), staff_of("JS", "editor")
+    zj_editors = Group.objects.get(name=group_name("ZJ", ROLES_BY_SLUG["editor"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = svc.meeting_create(actor=secretariat, title="第六次圆桌会议", host=Province.objects.get(code="ZJ"),
+                                     starts_at=timezone.now() + datetime.timedelta(days=7), place="杭州",
+                                     participants=[(zj_editors, "editor"), (zj_member, "observer")])
+        svc.participant_add(actor=secretariat, meeting=meeting, who=zj_editor, role="editor")
+    assert Notification.objects.filter(recipient=zj_editor, kind="meeting.invited").count() == 1
+    invite = Notification.objects.get(recipient=zj_member, kind="meeting.invited")
+    assert "第六次圆桌会议" in invite.subject and invite.url == f"https://hub.example.org/meetings/{meeting.pk}/"
+    assert any(zj_member.email in m.to and "杭州" in m.body for m in mail.outbox)
+    assert kinds_of(js_editor) == set()
+    svc.meeting_start(actor=zj_editor, meeting_id=meeting.pk)  # starting is the host's
+    assert "meeting.started" in kinds_of(zj_editor) and "meeting.started" in kinds_of(zj_member)
+    assert kinds_of(js_editor) == set()
+
+
+def test_a_settled_action_item_tells_the_deciding_meeting_s_host_and_the_secretariat(staff_of, user_factory):
+    zj = Province.objects.get(code="ZJ")
+    item = ActionItemFactory(owner_province=zj, meeting=MeetingFactory(host=Province.objects.get(code="JS")))
+    js_editor, secretariat, zj_editor = staff_of("JS", "editor"), user_factory(role="secretariat"), staff_of(
+        "ZJ", "editor")
+    ah_editor = staff_of("AH", "editor")
+    svc.action_item_done(actor=zj_editor, item_id=item.pk, evidence="已发布细则")
+    for person in (js_editor, secretariat):
+        notice = Notification.objects.get(recipient=person, kind="action.done")
+        assert "已发布细则" in notice.body and f"#item-{item.pk}" in notice.url
+    assert kinds_of(ah_editor) == set()
