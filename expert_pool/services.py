@@ -477,9 +477,20 @@ def request_create(*, actor, province, title: str, purpose: str, start: datetime
             raise ValidationError({"expert_ids": _("点名的专家中有人不在库或不存在。")})
         if elsewhere_only and any(e.province_id == province.pk for e in experts):
             raise ValidationError({"expert_ids": _("本申请要求异地专家，不能点名本省专家。")})
+        # Fail at the first step, not after two people said yes: an expert already booked on these dates cannot be
+        # named. Only the dates of the other booking are quoted; its request belongs to someone else.
+        booked = {a.expert_id: a for a in Assignment.objects.filter(
+            expert__in=experts, status__in=BOOKED_STATUSES, start__lte=end, end__gte=start).order_by("start")}
+        if booked:
+            raise ValidationError({"expert_ids": [ALREADY_BOOKED % {
+                "name": e.name, "start": booked[e.pk].start, "end": booked[e.pk].end} for e in experts
+                if e.pk in booked]})
         for expert in experts:
             _assign(request, expert, drawn=False)
     return request
+
+
+ALREADY_BOOKED = _("%(name)s 在 %(start)s 至 %(end)s 已有确认的任务，与本申请时间重叠，请另选专家或调整日期。")
 
 
 def _assign(request: ExpertRequest, expert: Expert, *, drawn: bool) -> Assignment:

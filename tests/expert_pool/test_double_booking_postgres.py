@@ -102,17 +102,18 @@ def test_sharing_a_last_day_is_an_overlap_but_the_next_day_is_free():
 # ---------------------------------------------------------------- refused early, quoting the existing booking
 
 def booked_and_asked_again():
-    """An expert confirmed for SH (days 30–32) and then asked by JS for overlapping dates (days 31–33)."""
+    """An expert asked by SH (days 30–32) and by JS for overlapping dates (days 31–33), then confirmed for SH
+    while JS's request waits for the coordinator (a request naming an expert already booked is refused at once)."""
     expert_user = make_user()
     expert = make_expert("ZJ", user=expert_user)
     coordinator = make_user(province_code="ZJ", role="coordinator")
     sh = make_user(province_code="SH", role="editor")
     first = make_request("SH", actor=sh, expert_ids=[expert.pk], start=30, title="上海质量奖现场评审").assignments.get()
+    js = make_user(province_code="JS", role="editor")
+    second = make_request("JS", actor=js, expert_ids=[expert.pk], start=31, title="江苏QC成果发表").assignments.get()
     services.assignment_approve(actor=coordinator, assignment_id=first.pk, approve=True)
     services.assignment_answer(actor=expert_user, assignment_id=first.pk, accept=True)
     services.assignment_confirm(actor=sh, assignment_id=first.pk)
-    js = make_user(province_code="JS", role="editor")
-    second = make_request("JS", actor=js, expert_ids=[expert.pk], start=31, title="江苏QC成果发表").assignments.get()
     first.refresh_from_db()
     return expert_user, coordinator, js, first, second
 

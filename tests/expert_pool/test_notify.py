@@ -183,10 +183,10 @@ def test_a_double_booking_at_confirmation_tells_the_requester(people, django_cap
 
 def test_a_refused_step_leaves_no_notice(people, django_capture_on_commit_callbacks):
     first = make_request("SH", actor=people.requester, expert_ids=[people.expert.pk]).assignments.get()
+    clash = make_request("JS", expert_ids=[people.expert.pk]).assignments.get()
     services.assignment_approve(actor=people.zj_coordinator, assignment_id=first.pk, approve=True)
     services.assignment_answer(actor=people.expert_account, assignment_id=first.pk, accept=True)
     services.assignment_confirm(actor=people.requester, assignment_id=first.pk)
-    clash = make_request("JS", expert_ids=[people.expert.pk]).assignments.get()
     before = Notification.objects.count()
     with pytest.raises(ValidationError):
         services.assignment_approve(actor=people.zj_coordinator, assignment_id=clash.pk, approve=True)

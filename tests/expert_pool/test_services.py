@@ -254,6 +254,34 @@ def test_an_expert_is_never_double_booked(user_factory, staff_of):
     assert Assignment.objects.filter(expert=expert, status="confirmed").count() == 1
 
 
+def requester_province(user):
+    from hub.permissions import province_ids_for
+
+    return next(iter(province_ids_for(user, "add")))
+
+
+def test_naming_an_expert_booked_on_those_dates_fails_at_the_request(user_factory, staff_of, client_for):
+    expert_user = user_factory()
+    expert = make_expert("ZJ", user=expert_user, name="吕淑芬")
+    first = make_request("SH", expert_ids=[expert.pk], start=30, length=2).assignments.get()
+    services.assignment_approve(actor=staff_of("ZJ", "coordinator"), assignment_id=first.pk, approve=True)
+    services.assignment_answer(actor=expert_user, assignment_id=first.pk, accept=True)
+    services.assignment_confirm(actor=first.request.created_by, assignment_id=first.pk)
+    requester = staff_of("JS", "editor")
+    before = ExpertRequest.objects.count()
+    with pytest.raises(ValidationError, match=f"吕淑芬 在 {days(30)} 至 {days(32)} 已有确认的任务") as caught:
+        make_request("JS", actor=requester, expert_ids=[expert.pk], start=32)
+    assert first.request.title not in str(caught.value)  # another province's request is not quoted to a requester
+    assert ExpertRequest.objects.count() == before
+    response = client_for(requester).post("/experts/requests/new/", {
+        "title": "江苏评审", "purpose": "award", "start": days(31), "end": days(33), "place": "南京",
+        "specialisms": [specialism().pk], "number_needed": 1, "reserves_needed": 0, "experts": [expert.pk],
+        "province": requester_province(requester)})
+    assert response.status_code == 200 and "已有确认的任务" in response.content.decode()
+    assert ExpertRequest.objects.count() == before
+    make_request("JS", actor=requester, expert_ids=[expert.pk], start=33)  # the day after is free
+
+
 # ---------------------------------------------------------------- draws
 
 def draw_setup(province, **request_fields):
