@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_POST
 from hub.permissions import can
 from sharing import evaluation_selectors as sel
 from sharing import evaluations as svc
-from sharing.models.evaluations import Application, Programme, Result, ScoreSheet
+from sharing.models.evaluations import Application, Programme, Result, ResultRecognition, ScoreSheet
 
 TIMELINE = (
     ("apply_opens", gettext_lazy("申报开始")), ("apply_closes", gettext_lazy("申报截止")),
@@ -53,7 +55,19 @@ def programme_detail(request, pk: int):
         "enterprise": enterprise,
         "my_applications": Application.objects.of_applicant(request.user).filter(programme=programme),
         "organiser": organiser,
+        "recognisable": _recognisable(request.user, programme),
     })
+
+
+def _recognisable(user, programme):
+    """Provinces other than the lead on whose behalf the user may decide recognition (public programmes only)."""
+    from hub.models import Province
+    from hub.permissions import province_ids_for
+
+    if not user.is_authenticated or programme.stage in (Programme.Stage.DRAFT, Programme.Stage.SIGNOFF):
+        return []
+    return list(Province.objects.filter(pk__in=province_ids_for(user, "review")).exclude(pk=programme.province_id)
+                .order_by("order"))
 
 
 class ApplicationForm(forms.Form):
@@ -62,6 +76,9 @@ class ApplicationForm(forms.Form):
     employer_names = forms.CharField(label=gettext_lazy("其他参与单位"), required=False,
                                      widget=forms.Textarea(attrs={"rows": 2}),
                                      help_text=gettext_lazy("每行一个；抽取评审时回避这些单位的专家。"))
+    attachment = forms.FileField(label=gettext_lazy("上传附件"), required=False,
+                                 help_text=gettext_lazy("成果报告、证明材料等：PDF、Office 文档或图片，每个不超过 20 MB，"
+                                                        "最多 10 个。保存草稿时上传。"))
 
 
 @login_required
@@ -73,23 +90,39 @@ def application_edit(request, pk: int, application_id: int | None = None):
                                         programme=programme)
     initial = {"title": application.title, "summary": application.summary,
                "employer_names": application.employer_names} if application else None
-    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and "remove" in request.POST and application is not None:
+        try:
+            svc.attachment_remove(actor=request.user, attachment_id=int(request.POST["remove"]))
+            messages.success(request, _("附件已删除。"))
+        except ValidationError as error:
+            _errors(request, error)
+        except ValueError:
+            messages.error(request, _("请求不完整，请刷新页面后重试。"))
+        return redirect("evaluations:apply_edit", programme.pk, application.pk)
+    form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = svc.application_save(actor=request.user, programme_id=programme.pk,
-                                         application_id=application.pk if application else None, **form.cleaned_data)
-            if "submit" in request.POST:
-                saved = svc.application_submit(actor=request.user, application_id=saved.pk)
-                messages.success(request, _("申报已提交，回执编号 %(receipt)s。") % {"receipt": saved.receipt})
-            else:
+            with transaction.atomic():
+                saved = svc.application_save(actor=request.user, programme_id=programme.pk,
+                                             application_id=application.pk if application else None,
+                                             **{k: v for k, v in form.cleaned_data.items() if k != "attachment"})
+                if form.cleaned_data.get("attachment"):
+                    svc.attachment_add(actor=request.user, application_id=saved.pk,
+                                       file=form.cleaned_data["attachment"])
+            if "submit" not in request.POST:
                 messages.success(request, _("草稿已保存。"))
+                return redirect("evaluations:apply_edit", programme.pk, saved.pk)
+            saved = svc.application_submit(actor=request.user, application_id=saved.pk)
+            messages.success(request, _("申报已提交，回执编号 %(receipt)s。") % {"receipt": saved.receipt})
             return redirect("evaluations:mine")
         except PermissionDenied as error:
             messages.error(request, str(error) or _("没有申报权限。"))
         except ValidationError as error:
             _errors(request, error)
-    return render(request, "sharing/evaluations/apply.html", {"programme": programme, "form": form,
-                                                              "application": application})
+    return render(request, "sharing/evaluations/apply.html", {
+        "programme": programme, "form": form, "application": application,
+        "attachments": sel.attachments_of(application) if application else [],
+        "max_mb": settings.WAGTAILDOCS_MAX_UPLOAD_SIZE // (1024 * 1024)})
 
 
 class EnterpriseSignUpForm(forms.Form):
@@ -160,7 +193,8 @@ def sheet(request, sheet_id: int):
             for c in criteria]
     return render(request, "sharing/evaluations/sheet.html", {
         "sheet": item, "programme": programme, "rows": rows,
-        "show_application": item.status in (ScoreSheet.Status.SCORING, ScoreSheet.Status.SUBMITTED),
+        "show_application": item.status in sel.SEEING,
+        "attachments": sel.attachments_of(item.application) if item.status in sel.SEEING else [],
     })
 
 
@@ -181,6 +215,7 @@ def manage(request, pk: int):
         "threshold": programme.disagreement_points,
         "flagged": [r for r in rows if r.disagrees(programme.disagreement_points)],
         "may_publish": can(request.user, "publish", programme.province),
+        "consensus_meeting": programme.consensus_meeting,
     })
 
 
@@ -215,6 +250,12 @@ def manage_action(request, pk: int):
             svc.sheet_reopen(actor=request.user, sheet_id=int(request.POST.get("sheet", 0)),
                              reason=request.POST.get("reason", ""))
             messages.success(request, _("评分表已退回重评，原因已记入审计日志。"))
+        elif action == "consensus_session":
+            starts_at = forms.DateTimeField(required=False).clean(request.POST.get("starts_at", "").replace("T", " "))
+            svc.consensus_session_schedule(actor=request.user, programme_id=programme.pk, starts_at=starts_at,
+                                           place=request.POST.get("place", ""),
+                                           online_link=request.POST.get("online_link", ""))
+            messages.success(request, _("合议会议已安排，评审组成员已加入会议，可在会上共同记录。"))
         elif action == "consensus":
             svc.consensus_record(actor=request.user, application_id=int(request.POST.get("application", 0)),
                                  total=request.POST.get("total", ""))
@@ -298,3 +339,79 @@ def certificate(request, code: str):
 def recognition_matrix(request):
     provinces, rows = sel.recognition_matrix()
     return render(request, "sharing/evaluations/matrix.html", {"provinces": provinces, "rows": rows})
+
+
+@login_required
+def export(request, pk: int):
+    """The organiser's XLSX of applications and scores (audited: it names contact people)."""
+    content = svc.applications_export(actor=request.user, programme_id=pk)
+    from hub.spreadsheets import download
+
+    return download(f"evaluation-{pk}.xlsx", content)
+
+
+def _ics(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    return response
+
+
+def programme_ical(request, pk: int):
+    """The programme's timeline as all-day events (public programmes only)."""
+    from sharing import evaluation_calendar
+
+    programme = get_object_or_404(Programme.objects.public(), pk=pk)
+    return _ics(evaluation_calendar.calendar([programme], name=programme.title), f"evaluation-{pk}")
+
+
+def calendar_all(request):
+    """Every public programme's timeline, to subscribe to."""
+    from sharing import evaluation_calendar
+
+    return _ics(evaluation_calendar.calendar(sel.public_programmes().order_by("pk"), name=_("质量评价项目日程")),
+                "evaluations")
+
+
+class RecognitionForm(forms.Form):
+    outcome = forms.ChoiceField(label=gettext_lazy("决定"), choices=ResultRecognition.Outcome.choices,
+                                widget=forms.RadioSelect)
+    equivalent_to = forms.ModelChoiceField(label=gettext_lazy("视同本省项目"), queryset=Programme.objects.none(),
+                                           required=False)
+    conditions = forms.CharField(label=gettext_lazy("认可条件"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(label=gettext_lazy("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    evidence_url = forms.URLField(label=gettext_lazy("依据链接"), required=False, assume_scheme="https")
+
+    def __init__(self, *args, province, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["equivalent_to"].queryset = Programme.objects.filter(province=province).order_by("title")
+
+
+@login_required
+def recognise(request, pk: int, code: str):
+    """A province's reviewers decide whether its results recognise this programme's (a newer decision supersedes)."""
+    from hub.models import Province
+    from hub.permissions import require
+
+    province = get_object_or_404(Province, code=code)
+    require(request.user, "review", province)
+    programme = get_object_or_404(Programme.objects.public().select_related("province"), pk=pk)
+    if programme.province_id == province.pk:
+        raise Http404
+    form = RecognitionForm(request.POST or None, province=province)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            svc.recognition_decide(actor=request.user, programme_id=programme.pk, province=province,
+                                   outcome=data["outcome"], rationale=data["rationale"],
+                                   equivalent_to_id=data["equivalent_to"].pk if data["equivalent_to"] else None,
+                                   conditions=data["conditions"], evidence_url=data["evidence_url"])
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("互认决定已记录。"))
+            return redirect("evaluations:programme", programme.pk)
+    return render(request, "sharing/evaluations/recognise.html", {
+        "programme": programme, "province": province, "form": form,
+        "history": sel.recognition_history(programme, province)})
