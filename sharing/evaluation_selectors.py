@@ -37,27 +37,31 @@ class ApplicationProgress:
 
 def progress(programme: Programme) -> list[ApplicationProgress]:
     """Per accepted application: submitted totals, sheets still open, recusals and the aggregated total — the same
-    figure every time from the stored scores. A constant number of queries whatever the number of applications."""
-    from sharing.evaluations import aggregate, sheet_total
+    figure every time from the stored scores. Two queries whatever the number of applications: each sheet's weighted
+    total (Σ points × weight) is summed by the database, exactly (numeric), and rounded as ``sheet_total`` rounds."""
+    from django.db.models import DecimalField, F, Sum
 
-    sheets = ScoreSheet.objects.select_related("seat__expert").prefetch_related(
-        Prefetch("scores", queryset=Score.objects.select_related("criterion")))
+    from sharing.evaluations import TWO, aggregate
+
     applications = (programme.applications.filter(status=Application.Status.ACCEPTED)
-                    .select_related("enterprise", "province").prefetch_related(Prefetch("sheets", queryset=sheets))
-                    .order_by("pk"))
-    rows = []
-    for application in applications:
-        row = ApplicationProgress(application=application)
-        for sheet in application.sheets.all():
-            if sheet.status == ScoreSheet.Status.SUBMITTED:
-                row.totals.append(sheet_total(sheet.scores.all()))
-            elif sheet.status == ScoreSheet.Status.RECUSED:
-                row.recused += 1
-            else:
-                row.pending += 1
-        row.total = aggregate(programme.aggregation, row.totals, application.consensus_total)
-        rows.append(row)
-    return rows
+                    .select_related("enterprise", "province").order_by("pk"))
+    rows = {application.pk: ApplicationProgress(application=application) for application in applications}
+    sheets = (ScoreSheet.objects.filter(application__programme=programme,
+                                        application__status=Application.Status.ACCEPTED).order_by()
+              .annotate(weighted=Sum(F("scores__points") * F("scores__criterion__weight"),
+                                     output_field=DecimalField(max_digits=12, decimal_places=4)))
+              .values_list("application_id", "status", "weighted"))
+    for application_id, status, weighted in sheets:
+        row = rows[application_id]
+        if status == ScoreSheet.Status.SUBMITTED:
+            row.totals.append((weighted or Decimal(0)).quantize(TWO))
+        elif status == ScoreSheet.Status.RECUSED:
+            row.recused += 1
+        else:
+            row.pending += 1
+    for row in rows.values():
+        row.total = aggregate(programme.aggregation, row.totals, row.application.consensus_total)
+    return list(rows.values())
 
 
 def reviewer_progress(programme: Programme) -> list[dict]:

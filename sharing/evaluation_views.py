@@ -100,6 +100,7 @@ def application_edit(request, pk: int, application_id: int | None = None):
             messages.error(request, _("请求不完整，请刷新页面后重试。"))
         return redirect("evaluations:apply_edit", programme.pk, application.pk)
     form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -117,12 +118,13 @@ def application_edit(request, pk: int, application_id: int | None = None):
             return redirect("evaluations:mine")
         except PermissionDenied as error:
             messages.error(request, str(error) or _("没有申报权限。"))
+            status = 403
         except ValidationError as error:
             _errors(request, error)
     return render(request, "sharing/evaluations/apply.html", {
         "programme": programme, "form": form, "application": application,
         "attachments": sel.attachments_of(application) if application else [],
-        "max_mb": settings.WAGTAILDOCS_MAX_UPLOAD_SIZE // (1024 * 1024)})
+        "max_mb": settings.WAGTAILDOCS_MAX_UPLOAD_SIZE // (1024 * 1024)}, status=status)
 
 
 class EnterpriseSignUpForm(forms.Form):

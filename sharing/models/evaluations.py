@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
+from wagtail.search.queryset import SearchableQuerySetMixin
 
 from hub.permissions import ProvinceScopedQuerySet, province_ids_for
 
@@ -65,7 +66,7 @@ class Enterprise(models.Model):
         return self.name
 
 
-class ProgrammeQuerySet(ProvinceScopedQuerySet):
+class ProgrammeQuerySet(SearchableQuerySetMixin, ProvinceScopedQuerySet):
     def public(self):
         """Programmes anyone may read: every stage after sign-off."""
         return self.exclude(stage__in=(Programme.Stage.DRAFT, Programme.Stage.SIGNOFF))

@@ -227,3 +227,118 @@ def test_an_enterprise_signs_up_with_an_assigned_username_and_waits_for_its_prov
     assert "该统一社会信用代码已登记" in again.content.decode()
     assert Enterprise.objects.filter(credit_code="91320500MA1XY2W3A4").count() == 1
     assert get_user_model().objects.filter(username__startswith="ent-js-").count() == 1
+
+
+# --- export, calendar, search, recognition page, consensus session -------------------------------------------------
+def test_the_organiser_exports_applications_and_scores_guarded_and_audited(client):
+    import io
+
+    from openpyxl import load_workbook
+    from wagtail.models import ModelLogEntry
+
+    from tests.sharing.test_evaluations import score_all
+
+    programme = make_programme()
+    [application] = panel_in_review(programme)
+    Application.objects.filter(pk=application.pk).update(title="=HYPERLINK(\"http://evil.test\")")
+    for sheet in application.sheets.select_related("seat__expert__user"):
+        score_all(sheet, ("35", "50"))
+    organiser = make_user(province_code="SH", role="editor")
+    client.force_login(organiser)
+    response = client.get(reverse("evaluations:export", args=[programme.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    applications, scores = book.worksheets
+    assert applications["F2"].value == "'=HYPERLINK(\"http://evil.test\")" and applications["F2"].data_type == "s"
+    assert applications["K2"].value == 85  # the aggregated total
+    assert scores.max_row == 1 + 3 and [c.value for c in scores[2]][4:6] == [35, 50]
+    entry = ModelLogEntry.objects.get(action="sharing.evaluation.export")
+    assert entry.user_id == organiser.pk and entry.data["count"] == 1
+    for outsider in (make_user(province_code="ZJ", role="moderator"), application.enterprise.user,
+                     application.sheets.first().seat.expert.user):
+        client.force_login(outsider)
+        assert client.get(reverse("evaluations:export", args=[programme.pk])).status_code == 404
+    assert ModelLogEntry.objects.filter(action="sharing.evaluation.export").count() == 1
+
+
+def test_the_timeline_is_an_ical_calendar_and_drafts_have_none(client):
+    from icalendar import Calendar
+
+    programme = make_programme()
+    response = client.get(reverse("evaluations:ical", args=[programme.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    events = [c for c in Calendar.from_ical(response.content).walk("VEVENT")]
+    assert [str(e["summary"]).split(" · ")[1] for e in events] == ["申报开始", "申报截止", "形式审查截止", "评审截止",
+                                                                    "公示截止", "发布"]
+    closes = next(e for e in events if "申报截止" in str(e["summary"]))
+    from django.utils import timezone
+
+    assert closes.decoded("dtstart") == timezone.localtime(programme.apply_closes).date()
+    assert timezone.localtime(programme.apply_closes).strftime("%Y-%m-%d %H:%M") in str(closes["description"])
+    everything = Calendar.from_ical(client.get(reverse("evaluations:ical_all")).content)
+    assert len(list(everything.walk("VEVENT"))) == 6
+    draft = make_programme(stage=Programme.Stage.DRAFT, title="未公开的草稿项目")
+    assert client.get(reverse("evaluations:ical", args=[draft.pk])).status_code == 404
+    assert "未公开的草稿项目" not in client.get(reverse("evaluations:ical_all")).content.decode()
+
+
+def test_chinese_search_finds_public_programmes_and_results_but_no_draft(client):
+    make_programme(title="长三角卓越绩效自评价联合评审", summary="围绕七大类目开展现场评价")
+    make_programme(stage=Programme.Stage.DRAFT, title="卓越绩效草稿项目")
+    body = client.get("/search/", {"q": "卓越绩效"}).content.decode()
+    assert "长三角卓越绩效自评价联合评审" in body and "卓越绩效草稿项目" not in body
+    assert "长三角卓越绩效自评价联合评审" in client.get("/search/", {"q": "现场评价"}).content.decode()
+
+
+def test_chinese_search_finds_an_announced_result_by_enterprise_and_achievement(client):
+    result = announced(make_programme(title="上海品牌认证"))
+    Enterprise.objects.filter(pk=result.application.enterprise_id).update(name="上海申联精密机械有限公司")
+    Application.objects.filter(pk=result.application_id).update(title="精密轴承质量提升")
+    Application.objects.create(programme=result.application.programme, enterprise=result.application.enterprise,
+                               province=result.application.province, title="精密轴承未公开的草稿", summary="x")
+    body = client.get("/search/", {"q": "申联精密"}).content.decode()
+    assert "精密轴承质量提升" in body and result.code in body
+    assert "精密轴承质量提升" in client.get("/search/", {"q": "轴承 质量提升"}).content.decode()
+    assert "未公开的草稿" not in body
+
+
+def test_a_province_records_its_recognition_decision_on_the_page(client):
+    from sharing.models.evaluations import ResultRecognition
+
+    theirs = make_programme("JS", stage=Programme.Stage.PUBLISHED, title="江苏精品")
+    ours = make_programme("SH", stage=Programme.Stage.PUBLISHED, title="上海品牌")
+    url = reverse("evaluations:recognise", args=[theirs.pk, "SH"])
+    client.force_login(make_user(province_code="SH", role="editor"))
+    assert client.get(url).status_code == 403
+    reviewer = make_user(province_code="SH", role="reviewer")
+    client.force_login(reviewer)
+    assert "代表上海作出互认决定" in client.get(reverse("evaluations:programme", args=[theirs.pk])).content.decode() \
+        or client.get(url).status_code == 200
+    response = client.post(url, {"outcome": "equivalent", "rationale": "评价准则一致", "equivalent_to": ours.pk})
+    assert response.status_code == 302
+    decision = ResultRecognition.objects.get(programme=theirs, province__code="SH")
+    assert decision.equivalent_to == ours and decision.decided_by == reviewer
+    response = client.post(url, {"outcome": "equivalent", "rationale": "缺少视同项目"})
+    assert "等同认可须指明" in response.content.decode()
+    assert ResultRecognition.objects.filter(programme=theirs).count() == 1
+    assert client.get(reverse("evaluations:recognise", args=[ours.pk, "SH"])).status_code == 404
+
+
+def test_the_organiser_schedules_the_consensus_session_from_the_progress_page(client):
+    from tests.sharing.test_evaluations import score_all
+
+    programme = make_programme(disagreement_points=5)
+    [application] = panel_in_review(programme)
+    sheets = list(application.sheets.select_related("seat__expert__user"))
+    score_all(sheets[0], ("10", "20"))
+    score_all(sheets[1], ("40", "60"))
+    client.force_login(make_user(province_code="SH", role="moderator"))
+    manage = reverse("evaluations:manage", args=[programme.pk])
+    assert "安排合议会议" in client.get(manage).content.decode()
+    client.post(reverse("evaluations:manage_action", args=[programme.pk]),
+                {"do": "consensus_session", "starts_at": "2031-03-02T09:30", "place": "线上"})
+    programme.refresh_from_db()
+    meeting = programme.consensus_meeting
+    assert meeting is not None and meeting.starts_at.year == 2031
+    page = client.get(manage).content.decode()
+    assert reverse("meeting_detail", args=[meeting.pk]) in page and "安排合议会议" not in page
