@@ -14,7 +14,6 @@ from sharing.models.evaluations import (
     Programme,
     Result,
     ResultRecognition,
-    Score,
     ScoreSheet,
 )
 
