@@ -18,6 +18,13 @@ from tests.sharing.test_evaluations import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 PDF = b"%PDF-1.4\n% attachment\n%%EOF\n"
 
 

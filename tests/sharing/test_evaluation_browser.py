@@ -11,6 +11,13 @@ from tests.conftest import make_user
 from tests.sharing.test_evaluations import make_enterprise, make_programme, pool, score_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 NARROW = {"width": 360, "height": 740}
 PASSWORD = "pw-for-browser-tests-only"
 

@@ -24,6 +24,13 @@ from tests.sharing.test_evaluations import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+
 def race(*calls):
     """Run the calls at the same moment, each in its own thread (own connection); "won" or the error message."""
     assert connection.vendor == "postgresql", "run with DATABASE_URL pointing at PostgreSQL (marker: postgres)"

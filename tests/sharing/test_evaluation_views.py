@@ -20,6 +20,13 @@ from tests.sharing.test_evaluations import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+
 def test_a_visitor_verifies_a_certificate_and_an_unknown_code_says_so(client):
     programme = make_programme()
     result = announced(programme)
@@ -342,3 +349,39 @@ def test_the_organiser_schedules_the_consensus_session_from_the_progress_page(cl
     assert meeting is not None and meeting.starts_at.year == 2031
     page = client.get(manage).content.decode()
     assert reverse("meeting_detail", args=[meeting.pk]) in page and "安排合议会议" not in page
+
+
+def test_evaluation_pages_speak_english_in_their_own_words(client):
+    """The site's own words on the evaluation pages (labels, headings, buttons) are English in English; only names
+    and content stay Chinese."""
+    from tests.hub.test_i18n import CJK, chrome_text
+    from tests.sharing.test_evaluations import score_all
+
+    programme = make_programme(title="QC")
+    [application] = panel_in_review(programme)
+    sheet = application.sheets.select_related("seat__expert__user").first()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    names = [programme.province.name_zh, application.enterprise.name, application.title,
+             *(c.name for c in programme.criteria.all()), *(lv.name for lv in programme.levels.all()),
+             sheet.seat.expert.name, "中文"]
+
+    def chinese_chrome(url, user=None):
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        texts = chrome_text(response.content.decode())
+        for name in names:
+            texts = [t.replace(name, "") for t in texts]
+        return [t for t in texts if CJK.search(t)]
+
+    for url in (reverse("evaluations:list"), reverse("evaluations:programme", args=[programme.pk]),
+                reverse("evaluations:verify"), reverse("evaluations:matrix"), reverse("evaluations:sign_up")):
+        assert not chinese_chrome(url), url
+    assert not chinese_chrome(reverse("evaluations:sheet", args=[sheet.pk]), sheet.seat.expert.user)
+    score_all(sheet, ("30", "50"))
+    assert not chinese_chrome(reverse("evaluations:sheet", args=[sheet.pk]))
+    assert not chinese_chrome(reverse("evaluations:manage", args=[programme.pk]),
+                              make_user(province_code="SH", role="moderator"))
+    assert not chinese_chrome(reverse("evaluations:check"), make_user(province_code="JS", role="editor"))
+    assert not chinese_chrome(reverse("evaluations:apply", args=[programme.pk]), application.enterprise.user)

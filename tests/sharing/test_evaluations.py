@@ -27,6 +27,13 @@ from tests.expert_pool.factories import make_expert
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 NOW = timezone.now()
 
 

@@ -27,6 +27,13 @@ from tests.conftest import make_user
 from tests.expert_pool.factories import make_expert
 from tests.matrix import ACTORS, Case, case_id, check_case
 
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 _n = itertools.count(1)
 #: The lead of programmes another province only takes part in: neither the owning (SH) nor the other (ZJ) province.
 THIRD = "JS"
