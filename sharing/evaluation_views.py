@@ -13,10 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hub.permissions import can
+from hub.permissions import can, province_ids_for
 from sharing import evaluation_selectors as sel
 from sharing import evaluations as svc
-from sharing.models.evaluations import Application, Programme, Result, ResultRecognition, ScoreSheet
+from sharing.models.evaluations import (
+    Application,
+    Criterion,
+    Programme,
+    Result,
+    ResultRecognition,
+    ScoreSheet,
+)
 
 TIMELINE = (
     ("apply_opens", gettext_lazy("申报开始")), ("apply_closes", gettext_lazy("申报截止")),
@@ -35,6 +42,7 @@ def programme_list(request):
         "programmes": sel.public_programmes(),
         "organised": sel.organised_programmes(request.user).exclude(pk__in=sel.public_programmes().values("pk"))
         if request.user.is_authenticated else [],
+        "may_create": request.user.is_authenticated and bool(province_ids_for(request.user, "change")),
     })
 
 
@@ -417,3 +425,96 @@ def recognise(request, pk: int, code: str):
     return render(request, "sharing/evaluations/recognise.html", {
         "programme": programme, "province": province, "form": form,
         "history": sel.recognition_history(programme, province)})
+
+
+# --- creating a programme and its rubric ---------------------------------------------------------------------------
+PROGRAMME_FIELDS = ["title", "kind", "summary", "eligibility", "aggregation", "disagreement_points", "panel_size",
+                    "reserves", "cap_per_province", "cap_per_employer", "avoid_applicant_province", "apply_opens",
+                    "apply_closes", "check_closes", "review_closes", "announce_closes", "publish_on"]
+
+
+class ProgrammeForm(forms.ModelForm):
+    lead = forms.ModelChoiceField(label=gettext_lazy("主办省市"), queryset=None, empty_label=None)
+    partners = forms.ModelMultipleChoiceField(label=gettext_lazy("联合主办省市"), queryset=None, required=False,
+                                              widget=forms.CheckboxSelectMultiple,
+                                              help_text=gettext_lazy("选择后为联合项目：各联合主办方确认后才开放申报。"))
+
+    class Meta:
+        model = Programme
+        fields = PROGRAMME_FIELDS
+        widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in ("apply_opens", "check_closes",
+                                                                               "publish_on")} | {
+            name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+            for name in ("apply_closes", "review_closes", "announce_closes")} | {
+            "summary": forms.Textarea(attrs={"rows": 3}), "eligibility": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        from hub.models import Province
+        from hub.permissions import province_ids_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = Province.objects.filter(pk__in=province_ids_for(user, "change")).order_by(
+            "order")
+        self.fields["partners"].queryset = Province.objects.filter(is_member=True).order_by("order")
+
+
+@login_required
+def programme_new(request):
+    """A province's staff create a programme (a draft), then set its rubric."""
+    form = ProgrammeForm(request.POST or None, user=request.user)
+    allowed = {str(pk) for pk in form.fields["lead"].queryset.values_list("pk", flat=True)}
+    if not allowed or (request.method == "POST" and request.POST.get("lead") not in allowed):
+        raise PermissionDenied  # another province's programme is not the user's to create
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in PROGRAMME_FIELDS}
+        try:
+            programme = svc.programme_create(actor=request.user, province=form.cleaned_data["lead"],
+                                             co_organisers=list(form.cleaned_data["partners"]), **data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("项目草稿已建立，请设置评价准则和结果等级。"))
+            return redirect("evaluations:rubric", programme.pk)
+    return render(request, "sharing/evaluations/new.html", {"form": form})
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = ["order", "name", "max_points", "weight", "descriptors", "guidance"]
+        widgets = {"descriptors": forms.Textarea(attrs={"rows": 3}), "guidance": forms.Textarea(attrs={"rows": 2})}
+
+
+class LevelForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("等级"), max_length=32)
+    min_total = forms.DecimalField(label=gettext_lazy("最低总分"), max_digits=8, decimal_places=2)
+    awarded = forms.BooleanField(label=gettext_lazy("授予证书"), required=False, initial=True)
+
+
+@login_required
+def rubric(request, pk: int):
+    """The organiser sets the rubric (criteria, each change a new version) and the result levels; both are frozen
+    once scoring starts."""
+    programme = get_object_or_404(Programme.objects.restrict(request.user, "change"), pk=pk)
+    criterion_form = CriterionForm(request.POST if "criterion" in request.POST else None, prefix="c")
+    level_form = LevelForm(request.POST if "level" in request.POST else None, prefix="l")
+    if request.method == "POST":
+        try:
+            if "criterion" in request.POST and criterion_form.is_valid():
+                svc.criterion_save(actor=request.user, programme_id=programme.pk,
+                                   criterion_id=int(request.POST["criterion"]) if request.POST["criterion"] else None,
+                                   **{k: v for k, v in criterion_form.cleaned_data.items()})
+                messages.success(request, _("评价准则已更新（新版本）。"))
+                return redirect("evaluations:rubric", programme.pk)
+            if "level" in request.POST and level_form.is_valid():
+                svc.level_save(actor=request.user, programme_id=programme.pk, **level_form.cleaned_data)
+                messages.success(request, _("结果等级已添加。"))
+                return redirect("evaluations:rubric", programme.pk)
+        except ValidationError as error:
+            _errors(request, error)
+        except ValueError:
+            messages.error(request, _("请求不完整，请刷新页面后重试。"))
+    return render(request, "sharing/evaluations/rubric.html", {
+        "programme": programme, "criteria": programme.criteria.all(), "levels": programme.levels.all(),
+        "criterion_form": criterion_form, "level_form": level_form})

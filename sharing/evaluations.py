@@ -29,6 +29,7 @@ from sharing.models.evaluations import (
     PanelDraw,
     Programme,
     Result,
+    ResultLevel,
     ResultRecognition,
     Score,
     ScoreSheet,
@@ -126,6 +127,19 @@ def criterion_save(*, actor, programme_id: int, criterion_id: int | None = None,
     programme.rubric_version += 1
     programme.save(update_fields=["rubric_version"])
     return criterion
+
+
+@transaction.atomic
+def level_save(*, actor, programme_id: int, name: str, min_total, awarded: bool = True) -> ResultLevel:
+    """Add a result level (一等, 通过, ★★★…) with the lowest total that reaches it; refused once scoring started,
+    like the criteria, so that every result is judged against the levels the reviewers saw."""
+    programme = _organised(actor, programme_id)
+    if programme.rubric_frozen_at is not None:
+        raise ValidationError(RUBRIC_FROZEN)
+    level = ResultLevel(programme=programme, name=name.strip(), min_total=min_total, awarded=awarded)
+    level.full_clean()
+    level.save()
+    return level
 
 
 @transaction.atomic

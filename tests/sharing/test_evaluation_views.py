@@ -387,3 +387,34 @@ def test_evaluation_pages_speak_english_in_their_own_words(client):
                               make_user(province_code="SH", role="moderator"))
     assert not chinese_chrome(reverse("evaluations:check"), make_user(province_code="JS", role="editor"))
     assert not chinese_chrome(reverse("evaluations:apply", args=[programme.pk]), application.enterprise.user)
+
+
+def test_a_province_creates_a_programme_and_sets_its_rubric_until_scoring_starts(client):
+    from tests.sharing.test_permission_matrix_evaluations import new_programme_data
+
+    sh = Programme._meta.get_field("province").related_model.objects.get(code="SH")
+    editor = make_user(province_code="SH", role="editor")
+    client.force_login(editor)
+    data = new_programme_data(sh) | {"title": "2027年上海市质量改进项目评价", "partners": []}
+    response = client.post(reverse("evaluations:new"), data)
+    programme = Programme.objects.get(title="2027年上海市质量改进项目评价")
+    assert response["Location"] == reverse("evaluations:rubric", args=[programme.pk])
+    assert programme.stage == Programme.Stage.DRAFT and programme.province == sh
+    rubric = reverse("evaluations:rubric", args=[programme.pk])
+    client.post(rubric, {"criterion": "", "c-order": "1", "c-name": "选题", "c-max_points": "30", "c-weight": "1"})
+    client.post(rubric, {"level": "1", "l-name": "优秀", "l-min_total": "25", "l-awarded": "on"})
+    programme.refresh_from_db()
+    assert [c.name for c in programme.criteria.all()] == ["选题"] and programme.rubric_version == 2
+    assert [lv.name for lv in programme.levels.all()] == ["优秀"]
+    # A bad timeline is refused with the reason, nothing written.
+    bad = data | {"title": "顺序错误的项目", "check_closes": data["apply_opens"]}
+    bad["apply_closes"] = f"{data['publish_on']}T17:00"
+    assert "时间安排须依次为" in client.post(reverse("evaluations:new"), bad).content.decode()
+    assert not Programme.objects.filter(title="顺序错误的项目").exists()
+    # Another province's lead is refused.
+    assert client.post(reverse("evaluations:new"), data | {"lead": sh.pk + 1000}).status_code == 403
+    # Once scoring has started, the rubric is frozen.
+    Programme.objects.filter(pk=programme.pk).update(rubric_frozen_at=NOW)
+    response = client.post(rubric, {"criterion": "", "c-order": "2", "c-name": "效果", "c-max_points": "30",
+                                     "c-weight": "1"}, follow=True)
+    assert "评价准则已冻结" in response.content.decode() and programme.criteria.count() == 1

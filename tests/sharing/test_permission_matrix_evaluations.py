@@ -154,6 +154,17 @@ def draft_with_attachment(province):
     return application
 
 
+def new_programme_data(province):
+    day = timezone.localdate()
+    return {"lead": province.pk, "title": "矩阵新建项目", "kind": "qc", "aggregation": "mean",
+            "disagreement_points": "15", "panel_size": "5", "reserves": "2", "cap_per_province": "2",
+            "cap_per_employer": "1", "apply_opens": day.isoformat(),
+            "apply_closes": f"{day + datetime.timedelta(days=10)}T17:00", "check_closes": str(day + datetime.timedelta(days=15)),
+            "review_closes": f"{day + datetime.timedelta(days=30)}T17:00",
+            "announce_closes": f"{day + datetime.timedelta(days=40)}T17:00",
+            "publish_on": str(day + datetime.timedelta(days=41))}
+
+
 def manage(obj):
     programme = obj if isinstance(obj, Programme) else obj.application.programme if hasattr(obj, "application") \
         else obj.programme
@@ -167,6 +178,19 @@ def _stage(programme):
 EVERYONE = tuple(label for label, _code, _role in ACTORS)
 
 CASES = [
+    # Creating a programme for the province, and setting its rubric (criteria and result levels).
+    Case("evaluation new programme", lambda p: p, lambda p: reverse("evaluations:new"), action="change",
+         method="post", data=lambda p: new_programme_data(p),
+         written=lambda p: Programme.objects.filter(province=p, title="矩阵新建项目").count()),
+    Case("evaluation add criterion", lambda p: _programme(p, "draft"), lambda p: reverse("evaluations:rubric",
+                                                                                          args=[p.pk]),
+         action="change", method="post",
+         data=lambda p: {"criterion": "", "c-order": "2", "c-name": "新评价项", "c-max_points": "20", "c-weight": "1"},
+         written=lambda p: p.criteria.count()),
+    Case("evaluation add level", lambda p: _programme(p, "draft"), lambda p: reverse("evaluations:rubric", args=[p.pk]),
+         action="change", method="post", data=lambda p: {"level": "1", "l-name": "二等", "l-min_total": "60",
+                                                        "l-awarded": "on"},
+         written=lambda p: p.levels.count()),
     # The lead province's organiser actions: one service each, behind the gate (publish, or coordinate to draw).
     Case("evaluation submit draft", lambda p: _programme(p, "draft"), manage, action="publish", method="post",
          data=lambda p: {"do": "submit"}, written=_stage),
@@ -245,6 +269,8 @@ def test_evaluations_hold_the_province_boundary(case, province):
 
 #: Every evaluation URL that accepts a POST, and the organiser actions of ``manage_action``, with their cases.
 WRITES = {
+    "evaluations:new": ["evaluation new programme"],
+    "evaluations:rubric": ["evaluation add criterion", "evaluation add level"],
     "evaluations:apply": ["evaluation apply"],
     "evaluations:apply_edit": ["evaluation edit application", "evaluation remove attachment"],
     "evaluations:sheet": ["evaluation declare conflict", "evaluation submit scores"],
