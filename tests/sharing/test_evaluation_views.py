@@ -365,7 +365,8 @@ def test_evaluation_pages_speak_english_in_their_own_words(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     names = [programme.province.name_zh, application.enterprise.name, application.title,
              *(c.name for c in programme.criteria.all()), *(lv.name for lv in programme.levels.all()),
-             sheet.seat.expert.name, "中文"]
+             sheet.seat.expert.name, "中文",
+             "通知"]  # the site header's notifications link (hub's, untranslated there), not an evaluation page's
 
     def chinese_chrome(url, user=None):
         if user is not None:
