@@ -94,6 +94,14 @@ def main():
         runs.append(time.perf_counter() - t)
         queries = len(ctx.captured_queries)
         assert len(rows) == APPLICATIONS and all(r.total is not None for r in rows)
+    # The database's sums are the stored scores' exact weighted totals: check a sample against the Python sum.
+    from sharing.evaluations import sheet_total
+    from sharing.models.evaluations import ScoreSheet
+
+    for row in rows[:20]:
+        sheets = ScoreSheet.objects.filter(application=row.application, status="submitted").prefetch_related(
+            "scores__criterion")
+        assert sorted(row.totals) == sorted(sheet_total(s.scores.all()) for s in sheets)
     med, anchor = statistics.median(runs), statistics.median(anchors)
     print(f"progress() with aggregation: median {med * 1000:.0f} ms (min {min(runs) * 1000:.0f}, "
           f"max {max(runs) * 1000:.0f}) over {ROUNDS} rounds, {queries} queries")

@@ -1,14 +1,18 @@
 """Demo evaluation programmes: a joint 长三角 QC成果 programme in review (a drawn panel with one recusal, scores in
 progress and complete), a published Jiangsu brand programme with certificates, a Shanghai brand programme, and
-recognition decisions between the two brand programmes. Accounts ``<code>-enterprise`` apply; ``<code>-expert``
+recognition decisions between the two brand programmes. Applications carry a PDF report; the QC programme's
+consensus session is a scheduled roundtable meeting of its panel. Accounts ``<code>-enterprise`` apply; ``<code>-expert``
 accounts review."""
 import datetime
+from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from expert_pool.models import Expert
 from hub.demo import demo_username, ensure_user
 from hub.models import Province
+from sharing import evaluation_selectors as sel
 from sharing import evaluations as svc
 from sharing.models.evaluations import Application, Criterion, Enterprise, Programme, ResultLevel, ScoreSheet
 
@@ -76,9 +80,40 @@ def _enterprises():
     return result
 
 
+def _report(enterprise, title) -> bytes:
+    """A one-page PDF achievement report (成果报告) in Chinese, as an applicant would upload."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    from hub.pdf import cjk_font
+
+    font = cjk_font()
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.setTitle(f"{title} · 成果报告")
+    width, height = A4
+    page.setFont(font, 18)
+    page.drawCentredString(width / 2, height - 30 * mm, f"{title}成果报告")
+    page.setFont(font, 12)
+    for n, line in enumerate([f"申报单位：{enterprise.name}", "一、选题理由与现状调查", "二、原因分析与要因确认",
+                              "三、对策实施", "四、效果检查与巩固（已纳入企业标准）"]):
+        page.drawString(25 * mm, height - (50 + n * 10) * mm, line)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
 def _apply(enterprise, programme, title, *, submit=True):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     application = svc.application_save(actor=enterprise.user, programme_id=programme.pk, title=title,
                                        summary=f"{enterprise.name}围绕{title}开展攻关，关键质量特性提升明显，已纳入企业标准。")
+    svc.attachment_add(actor=enterprise.user, application_id=application.pk, title=f"{title}成果报告",
+                       file=SimpleUploadedFile(f"{title}成果报告.pdf", _report(enterprise, title),
+                                               content_type="application/pdf"))
     if submit:
         # A past programme's applications were submitted before its deadline.
         when = min(timezone.now(), programme.apply_closes - datetime.timedelta(days=1))
@@ -157,6 +192,17 @@ def seed(ctx):
         if sheet.application_id != sheets[-1].application_id and n % 3 != 2:
             _score(sheet, 0.7 + (n % 5) * 0.05)
 
+    # The consensus session: reviewers who disagree widely meet as a roundtable meeting with live notes.
+    flagged = [row for row in sel.progress(qc) if row.disagrees(qc.disagreement_points)]
+    if not flagged:  # make one wide disagreement, as real panels have
+        row = next(r for r in sel.progress(qc) if len(r.totals) >= 2)
+        sheet = row.application.sheets.filter(status=ScoreSheet.Status.SUBMITTED).first()
+        sheet.scores.update(points=F("points") * Decimal("0.6"))
+    meeting = svc.consensus_session_schedule(
+        actor=ensure_user(demo_username("SH", "moderator"), first_name=""), programme_id=qc.pk,
+        starts_at=(now + datetime.timedelta(days=7)).replace(hour=9, minute=30, second=0, microsecond=0),
+        place="上海市质量协会第一会议室", online_link="")
+
     # 2. A published Jiangsu brand programme with certificates.
     brand_js = _programme(provinces["JS"], "2026年度“江苏精品”认证评价", Programme.Kind.BRAND, BRAND_CRITERIA,
                           [("通过", 600, True), ("不通过", 0, False)], days_open=-120, panel_size=3, reserves=1,
@@ -191,4 +237,4 @@ def seed(ctx):
                            province=provinces["ZJ"], outcome="conditional", conditions="证书须在有效期内，且近一年无重大质量事故。",
                            rationale="评价准则基本一致，现场评价环节略有差异。")
     ctx.say(f"evaluation programmes: 3, applications: {Application.objects.count()}; <code>-enterprise accounts "
-            f"apply; reviewers on the QC panel: {_panel_accounts(qc)}")
+            f"apply; reviewers on the QC panel: {_panel_accounts(qc)}; consensus session: meeting {meeting.pk}")

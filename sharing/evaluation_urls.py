@@ -19,4 +19,10 @@ urlpatterns = [
     path("<int:pk>/manage/", views.manage, name="manage"),
     path("<int:pk>/manage/do/", views.manage_action, name="manage_action"),
     path("check/", views.check, name="check"),
+    path("new/", views.programme_new, name="new"),
+    path("<int:pk>/rubric/", views.rubric, name="rubric"),
+    path("calendar.ics", views.calendar_all, name="ical_all"),
+    path("<int:pk>.ics", views.programme_ical, name="ical"),
+    path("<int:pk>/export.xlsx", views.export, name="export"),
+    path("<int:pk>/recognise/<str:code>/", views.recognise, name="recognise"),
 ]

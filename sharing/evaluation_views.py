@@ -2,19 +2,28 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hub.permissions import can
+from hub.permissions import can, province_ids_for
 from sharing import evaluation_selectors as sel
 from sharing import evaluations as svc
-from sharing.models.evaluations import Application, Programme, Result, ScoreSheet
+from sharing.models.evaluations import (
+    Application,
+    Criterion,
+    Programme,
+    Result,
+    ResultRecognition,
+    ScoreSheet,
+)
 
 TIMELINE = (
     ("apply_opens", gettext_lazy("申报开始")), ("apply_closes", gettext_lazy("申报截止")),
@@ -33,6 +42,7 @@ def programme_list(request):
         "programmes": sel.public_programmes(),
         "organised": sel.organised_programmes(request.user).exclude(pk__in=sel.public_programmes().values("pk"))
         if request.user.is_authenticated else [],
+        "may_create": request.user.is_authenticated and bool(province_ids_for(request.user, "change")),
     })
 
 
@@ -53,7 +63,19 @@ def programme_detail(request, pk: int):
         "enterprise": enterprise,
         "my_applications": Application.objects.of_applicant(request.user).filter(programme=programme),
         "organiser": organiser,
+        "recognisable": _recognisable(request.user, programme),
     })
+
+
+def _recognisable(user, programme):
+    """Provinces other than the lead on whose behalf the user may decide recognition (public programmes only)."""
+    from hub.models import Province
+    from hub.permissions import province_ids_for
+
+    if not user.is_authenticated or programme.stage in (Programme.Stage.DRAFT, Programme.Stage.SIGNOFF):
+        return []
+    return list(Province.objects.filter(pk__in=province_ids_for(user, "review")).exclude(pk=programme.province_id)
+                .order_by("order"))
 
 
 class ApplicationForm(forms.Form):
@@ -62,6 +84,9 @@ class ApplicationForm(forms.Form):
     employer_names = forms.CharField(label=gettext_lazy("其他参与单位"), required=False,
                                      widget=forms.Textarea(attrs={"rows": 2}),
                                      help_text=gettext_lazy("每行一个；抽取评审时回避这些单位的专家。"))
+    attachment = forms.FileField(label=gettext_lazy("上传附件"), required=False,
+                                 help_text=gettext_lazy("成果报告、证明材料等：PDF、Office 文档或图片，每个不超过 20 MB，"
+                                                        "最多 10 个。保存草稿时上传。"))
 
 
 @login_required
@@ -73,23 +98,41 @@ def application_edit(request, pk: int, application_id: int | None = None):
                                         programme=programme)
     initial = {"title": application.title, "summary": application.summary,
                "employer_names": application.employer_names} if application else None
-    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and "remove" in request.POST and application is not None:
+        try:
+            svc.attachment_remove(actor=request.user, attachment_id=int(request.POST["remove"]))
+            messages.success(request, _("附件已删除。"))
+        except ValidationError as error:
+            _errors(request, error)
+        except ValueError:
+            messages.error(request, _("请求不完整，请刷新页面后重试。"))
+        return redirect("evaluations:apply_edit", programme.pk, application.pk)
+    form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            saved = svc.application_save(actor=request.user, programme_id=programme.pk,
-                                         application_id=application.pk if application else None, **form.cleaned_data)
-            if "submit" in request.POST:
-                saved = svc.application_submit(actor=request.user, application_id=saved.pk)
-                messages.success(request, _("申报已提交，回执编号 %(receipt)s。") % {"receipt": saved.receipt})
-            else:
+            with transaction.atomic():
+                saved = svc.application_save(actor=request.user, programme_id=programme.pk,
+                                             application_id=application.pk if application else None,
+                                             **{k: v for k, v in form.cleaned_data.items() if k != "attachment"})
+                if form.cleaned_data.get("attachment"):
+                    svc.attachment_add(actor=request.user, application_id=saved.pk,
+                                       file=form.cleaned_data["attachment"])
+            if "submit" not in request.POST:
                 messages.success(request, _("草稿已保存。"))
+                return redirect("evaluations:apply_edit", programme.pk, saved.pk)
+            saved = svc.application_submit(actor=request.user, application_id=saved.pk)
+            messages.success(request, _("申报已提交，回执编号 %(receipt)s。") % {"receipt": saved.receipt})
             return redirect("evaluations:mine")
         except PermissionDenied as error:
             messages.error(request, str(error) or _("没有申报权限。"))
+            status = 403
         except ValidationError as error:
             _errors(request, error)
-    return render(request, "sharing/evaluations/apply.html", {"programme": programme, "form": form,
-                                                              "application": application})
+    return render(request, "sharing/evaluations/apply.html", {
+        "programme": programme, "form": form, "application": application,
+        "attachments": sel.attachments_of(application) if application else [],
+        "max_mb": settings.WAGTAILDOCS_MAX_UPLOAD_SIZE // (1024 * 1024)}, status=status)
 
 
 class EnterpriseSignUpForm(forms.Form):
@@ -160,7 +203,8 @@ def sheet(request, sheet_id: int):
             for c in criteria]
     return render(request, "sharing/evaluations/sheet.html", {
         "sheet": item, "programme": programme, "rows": rows,
-        "show_application": item.status in (ScoreSheet.Status.SCORING, ScoreSheet.Status.SUBMITTED),
+        "show_application": item.status in sel.SEEING,
+        "attachments": sel.attachments_of(item.application) if item.status in sel.SEEING else [],
     })
 
 
@@ -181,6 +225,7 @@ def manage(request, pk: int):
         "threshold": programme.disagreement_points,
         "flagged": [r for r in rows if r.disagrees(programme.disagreement_points)],
         "may_publish": can(request.user, "publish", programme.province),
+        "consensus_meeting": programme.consensus_meeting,
     })
 
 
@@ -215,6 +260,12 @@ def manage_action(request, pk: int):
             svc.sheet_reopen(actor=request.user, sheet_id=int(request.POST.get("sheet", 0)),
                              reason=request.POST.get("reason", ""))
             messages.success(request, _("评分表已退回重评，原因已记入审计日志。"))
+        elif action == "consensus_session":
+            starts_at = forms.DateTimeField(required=False).clean(request.POST.get("starts_at", "").replace("T", " "))
+            svc.consensus_session_schedule(actor=request.user, programme_id=programme.pk, starts_at=starts_at,
+                                           place=request.POST.get("place", ""),
+                                           online_link=request.POST.get("online_link", ""))
+            messages.success(request, _("合议会议已安排，评审组成员已加入会议，可在会上共同记录。"))
         elif action == "consensus":
             svc.consensus_record(actor=request.user, application_id=int(request.POST.get("application", 0)),
                                  total=request.POST.get("total", ""))
@@ -298,3 +349,172 @@ def certificate(request, code: str):
 def recognition_matrix(request):
     provinces, rows = sel.recognition_matrix()
     return render(request, "sharing/evaluations/matrix.html", {"provinces": provinces, "rows": rows})
+
+
+@login_required
+def export(request, pk: int):
+    """The organiser's XLSX of applications and scores (audited: it names contact people)."""
+    content = svc.applications_export(actor=request.user, programme_id=pk)
+    from hub.spreadsheets import download
+
+    return download(f"evaluation-{pk}.xlsx", content)
+
+
+def _ics(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    return response
+
+
+def programme_ical(request, pk: int):
+    """The programme's timeline as all-day events (public programmes only)."""
+    from sharing import evaluation_calendar
+
+    programme = get_object_or_404(Programme.objects.public(), pk=pk)
+    return _ics(evaluation_calendar.calendar([programme], name=programme.title), f"evaluation-{pk}")
+
+
+def calendar_all(request):
+    """Every public programme's timeline, to subscribe to."""
+    from sharing import evaluation_calendar
+
+    return _ics(evaluation_calendar.calendar(sel.public_programmes().order_by("pk"), name=_("质量评价项目日程")),
+                "evaluations")
+
+
+class RecognitionForm(forms.Form):
+    outcome = forms.ChoiceField(label=gettext_lazy("决定"), choices=ResultRecognition.Outcome.choices,
+                                widget=forms.RadioSelect)
+    equivalent_to = forms.ModelChoiceField(label=gettext_lazy("视同本省项目"), queryset=Programme.objects.none(),
+                                           required=False)
+    conditions = forms.CharField(label=gettext_lazy("认可条件"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(label=gettext_lazy("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    evidence_url = forms.URLField(label=gettext_lazy("依据链接"), required=False, assume_scheme="https")
+
+    def __init__(self, *args, province, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["equivalent_to"].queryset = Programme.objects.filter(province=province).order_by("title")
+
+
+@login_required
+def recognise(request, pk: int, code: str):
+    """A province's reviewers decide whether its results recognise this programme's (a newer decision supersedes)."""
+    from hub.models import Province
+    from hub.permissions import require
+
+    province = get_object_or_404(Province, code=code)
+    require(request.user, "review", province)
+    programme = get_object_or_404(Programme.objects.public().select_related("province"), pk=pk)
+    if programme.province_id == province.pk:
+        raise Http404
+    form = RecognitionForm(request.POST or None, province=province)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            svc.recognition_decide(actor=request.user, programme_id=programme.pk, province=province,
+                                   outcome=data["outcome"], rationale=data["rationale"],
+                                   equivalent_to_id=data["equivalent_to"].pk if data["equivalent_to"] else None,
+                                   conditions=data["conditions"], evidence_url=data["evidence_url"])
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("互认决定已记录。"))
+            return redirect("evaluations:programme", programme.pk)
+    return render(request, "sharing/evaluations/recognise.html", {
+        "programme": programme, "province": province, "form": form,
+        "history": sel.recognition_history(programme, province)})
+
+
+# --- creating a programme and its rubric ---------------------------------------------------------------------------
+PROGRAMME_FIELDS = ["title", "kind", "summary", "eligibility", "aggregation", "disagreement_points", "panel_size",
+                    "reserves", "cap_per_province", "cap_per_employer", "avoid_applicant_province", "apply_opens",
+                    "apply_closes", "check_closes", "review_closes", "announce_closes", "publish_on"]
+
+
+class ProgrammeForm(forms.ModelForm):
+    lead = forms.ModelChoiceField(label=gettext_lazy("主办省市"), queryset=None, empty_label=None)
+    partners = forms.ModelMultipleChoiceField(label=gettext_lazy("联合主办省市"), queryset=None, required=False,
+                                              widget=forms.CheckboxSelectMultiple,
+                                              help_text=gettext_lazy("选择后为联合项目：各联合主办方确认后才开放申报。"))
+
+    class Meta:
+        model = Programme
+        fields = PROGRAMME_FIELDS
+        widgets = {name: forms.DateInput(attrs={"type": "date"}) for name in ("apply_opens", "check_closes",
+                                                                               "publish_on")} | {
+            name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+            for name in ("apply_closes", "review_closes", "announce_closes")} | {
+            "summary": forms.Textarea(attrs={"rows": 3}), "eligibility": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        from hub.models import Province
+        from hub.permissions import province_ids_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = Province.objects.filter(pk__in=province_ids_for(user, "change")).order_by(
+            "order")
+        self.fields["partners"].queryset = Province.objects.filter(is_member=True).order_by("order")
+
+
+@login_required
+def programme_new(request):
+    """A province's staff create a programme (a draft), then set its rubric."""
+    form = ProgrammeForm(request.POST or None, user=request.user)
+    allowed = {str(pk) for pk in form.fields["lead"].queryset.values_list("pk", flat=True)}
+    if not allowed or (request.method == "POST" and request.POST.get("lead") not in allowed):
+        raise PermissionDenied  # another province's programme is not the user's to create
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in PROGRAMME_FIELDS}
+        try:
+            programme = svc.programme_create(actor=request.user, province=form.cleaned_data["lead"],
+                                             co_organisers=list(form.cleaned_data["partners"]), **data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("项目草稿已建立，请设置评价准则和结果等级。"))
+            return redirect("evaluations:rubric", programme.pk)
+    return render(request, "sharing/evaluations/new.html", {"form": form})
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = ["order", "name", "max_points", "weight", "descriptors", "guidance"]
+        widgets = {"descriptors": forms.Textarea(attrs={"rows": 3}), "guidance": forms.Textarea(attrs={"rows": 2})}
+
+
+class LevelForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("等级"), max_length=32)
+    min_total = forms.DecimalField(label=gettext_lazy("最低总分"), max_digits=8, decimal_places=2)
+    awarded = forms.BooleanField(label=gettext_lazy("授予证书"), required=False, initial=True)
+
+
+@login_required
+def rubric(request, pk: int):
+    """The organiser sets the rubric (criteria, each change a new version) and the result levels; both are frozen
+    once scoring starts."""
+    programme = get_object_or_404(Programme.objects.restrict(request.user, "change"), pk=pk)
+    criterion_form = CriterionForm(request.POST if "criterion" in request.POST else None, prefix="c")
+    level_form = LevelForm(request.POST if "level" in request.POST else None, prefix="l")
+    if request.method == "POST":
+        try:
+            if "criterion" in request.POST and criterion_form.is_valid():
+                svc.criterion_save(actor=request.user, programme_id=programme.pk,
+                                   criterion_id=int(request.POST["criterion"]) if request.POST["criterion"] else None,
+                                   **{k: v for k, v in criterion_form.cleaned_data.items()})
+                messages.success(request, _("评价准则已更新（新版本）。"))
+                return redirect("evaluations:rubric", programme.pk)
+            if "level" in request.POST and level_form.is_valid():
+                svc.level_save(actor=request.user, programme_id=programme.pk, **level_form.cleaned_data)
+                messages.success(request, _("结果等级已添加。"))
+                return redirect("evaluations:rubric", programme.pk)
+        except ValidationError as error:
+            _errors(request, error)
+        except ValueError:
+            messages.error(request, _("请求不完整，请刷新页面后重试。"))
+    return render(request, "sharing/evaluations/rubric.html", {
+        "programme": programme, "criteria": programme.criteria.all(), "levels": programme.levels.all(),
+        "criterion_form": criterion_form, "level_form": level_form})

@@ -22,12 +22,14 @@ from wagtail.log_actions import log
 from hub import permissions
 from sharing.models.evaluations import (
     Application,
+    ApplicationAttachment,
     Criterion,
     Enterprise,
     Objection,
     PanelDraw,
     Programme,
     Result,
+    ResultLevel,
     ResultRecognition,
     Score,
     ScoreSheet,
@@ -125,6 +127,19 @@ def criterion_save(*, actor, programme_id: int, criterion_id: int | None = None,
     programme.rubric_version += 1
     programme.save(update_fields=["rubric_version"])
     return criterion
+
+
+@transaction.atomic
+def level_save(*, actor, programme_id: int, name: str, min_total, awarded: bool = True) -> ResultLevel:
+    """Add a result level (一等, 通过, ★★★…) with the lowest total that reaches it; refused once scoring started,
+    like the criteria, so that every result is judged against the levels the reviewers saw."""
+    programme = _organised(actor, programme_id)
+    if programme.rubric_frozen_at is not None:
+        raise ValidationError(RUBRIC_FROZEN)
+    level = ResultLevel(programme=programme, name=name.strip(), min_total=min_total, awarded=awarded)
+    level.full_clean()
+    level.save()
+    return level
 
 
 @transaction.atomic
@@ -242,6 +257,61 @@ def application_check(*, actor, application_id: int, decision: str, reason: str 
     application.check_reason, application.checked_by, application.checked_at = reason, actor, timezone.now()
     application.save()
     return application
+
+
+MAX_ATTACHMENTS = 10
+
+
+@transaction.atomic
+def attachment_add(*, actor, application_id: int, file, title: str = "") -> ApplicationAttachment:
+    """The applicant attaches a file to an unsubmitted application: the upload rules of every document (extension,
+    size, content matching the extension, no markup) apply, and the file goes into the applicant province's
+    collection, where only the read rule for applications lets anyone download it."""
+    from django.conf import settings
+    from wagtail.documents import get_document_model
+
+    from hub.services.provisioning import province_collection
+    from hub.uploads import check_document_content
+
+    application = _own_application(actor, application_id)
+    if application.is_locked:
+        raise ValidationError(_("申报已提交，不能再修改附件。"))
+    if application.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError(_("每份申报最多上传 %(n)s 个附件。") % {"n": MAX_ATTACHMENTS})
+    name = (getattr(file, "name", "") or "").rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in settings.WAGTAILDOCS_EXTENSIONS:
+        raise ValidationError(_("不支持 .%(ext)s 文件。可上传 PDF、Office 文档、CSV/TXT 或常见图片。") % {"ext": ext})
+    limit = settings.WAGTAILDOCS_MAX_UPLOAD_SIZE
+    if file.size > limit:
+        raise ValidationError(_("附件不能超过 %(mb)s MB。") % {"mb": limit // (1024 * 1024)})
+    if file.size == 0:
+        raise ValidationError(_("附件是空文件。"))
+    check_document_content(file)
+    collection = province_collection(application.province)
+    if collection is None:
+        raise ValidationError(_("所在省市尚未开通文件库，请联系协会。"))
+    document = get_document_model()(title=(title.strip() or name)[:255], collection=collection,
+                                    uploaded_by_user=actor)
+    document.file.save(name, file, save=False)
+    document._set_document_file_metadata()  # size and hash, as Wagtail's own upload view records them
+    document.save()
+    attachment = ApplicationAttachment.objects.create(application=application, document=document)
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, actor, attachment_id: int) -> None:
+    """The applicant removes an attachment (and its file) while the application is still editable."""
+    attachment = get_object_or_404(ApplicationAttachment.objects.select_related("application", "document"),
+                                   pk=attachment_id, application__enterprise__user=actor)
+    _own_application(actor, attachment.application_id)  # locks the application row
+    if attachment.application.is_locked:
+        raise ValidationError(_("申报已提交，不能再修改附件。"))
+    document = attachment.document
+    attachment.delete()
+    transaction.on_commit(lambda: document.file.delete(save=False))
+    document.delete()
 
 
 # --- the panel --------------------------------------------------------------------------------------------------
@@ -448,6 +518,43 @@ def consensus_record(*, actor, application_id: int, total) -> Application:
 
 
 @transaction.atomic
+def consensus_session_schedule(*, actor, programme_id: int, starts_at, place: str = "", online_link: str = ""):
+    """The lead schedules the consensus session (合议) as a roundtable meeting hosted by the lead province: the
+    panel's reviewers (those who scored, not those recused from everything) take part as editors of the live notes,
+    and each application whose reviewers disagree beyond the threshold is on the agenda. One session per programme;
+    the programme row lock makes a second, concurrent request wait and then refuse."""
+    from hub.meetings import services as meetings
+    from sharing import evaluation_selectors as sel
+
+    programme = _organised(actor, programme_id, "publish")
+    if programme.stage != Stage.REVIEW:
+        raise ValidationError(_("项目不在评审阶段。"))
+    if programme.consensus_meeting_id is not None:
+        raise ValidationError(_("合议会议已经安排。"))
+    flagged = [row for row in sel.progress(programme) if row.disagrees(programme.disagreement_points)]
+    if not flagged and programme.aggregation != Programme.Aggregation.CONSENSUS:
+        raise ValidationError(_("没有评审分歧超过阈值的申报，无需合议。"))
+    if starts_at is None:
+        raise ValidationError(_("请填写合议会议的开始时间。"))
+    reviewers = list(sel.panel_users(programme))
+    if not reviewers:
+        raise ValidationError(_("评审组尚未抽取。"))
+    rows = flagged or sel.progress(programme)
+    agenda = [_("合议：%(title)s（%(enterprise)s，评审总分极差 %(spread)s 分）") % {
+        "title": row.application.title, "enterprise": row.application.enterprise.name,
+        "spread": row.spread if row.spread is not None else "—"} for row in rows]
+    meeting = meetings.meeting_create(
+        actor=actor, title=_("%(title)s 合议会") % {"title": programme.title}, host=programme.province,
+        starts_at=starts_at, place=place.strip(), online_link=online_link.strip(), agenda=agenda,
+        participants=[(user, "editor") for user in reviewers], carry_items=False)
+    programme.consensus_meeting = meeting
+    programme.save(update_fields=["consensus_meeting"])
+    log(instance=programme, action="sharing.evaluation.consensus_session", user=actor,
+        data={"meeting": meeting.pk, "applications": [row.application.pk for row in rows]})
+    return meeting
+
+
+@transaction.atomic
 def results_announce(*, actor, programme_id: int) -> list[Result]:
     """Close the review: every accepted application gets its total and level, announced (公示) for objections.
     Refused while any sheet is unsubmitted or a consensus total is missing."""
@@ -522,6 +629,20 @@ def result_revoke(*, actor, result_id: int, reason: str) -> Result:
     log(instance=result.application.programme, action="sharing.evaluation.revoke", user=actor,
         data={"result": result.pk, "reason": reason.strip()})
     return result
+
+
+def applications_export(*, actor, programme_id: int) -> bytes:
+    """The organiser's XLSX of a programme's applications and submitted scores, through the hub's one formula guard;
+    it names enterprises' contact people, so each export is written to the audit log."""
+    from hub import spreadsheets
+    from sharing import evaluation_selectors as sel
+
+    programme = get_object_or_404(Programme.objects.organised_by(actor, "view"), pk=programme_id)
+    sheets = sel.export_sheets(programme)
+    content = spreadsheets.xlsx_bytes(sheets)
+    spreadsheets.audit_export(actor=actor, instance=programme, action="sharing.evaluation.export",
+                              what="applications and scores", count=len(sheets[0].rows))
+    return content
 
 
 # --- recognition of results -------------------------------------------------------------------------------------

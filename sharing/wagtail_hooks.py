@@ -202,6 +202,8 @@ def register_evaluation_log_actions(actions):
         ("sharing.evaluation.announce", _("公示评价结果")),
         ("sharing.evaluation.publish", _("发布评价结果")),
         ("sharing.evaluation.revoke", _("撤销评价结果")),
+        ("sharing.evaluation.consensus_session", _("安排合议会议")),
+        ("sharing.evaluation.export", _("导出申报与评分")),
     ):
         actions.register_action(action, label, label)
 
@@ -209,3 +211,33 @@ def register_evaluation_log_actions(actions):
 @hooks.register("hub_main_menu")
 def evaluations_menu(request):
     return {"label": _("质量评价"), "url": reverse("evaluations:list"), "order": 35}
+
+
+@hooks.register("hub_file_uses")
+def evaluation_files():
+    """Application attachments: the applicant, the application's organisers and home province, and its assigned
+    reviewers who declared no conflict — nobody else, whatever collection the file sits in."""
+    from sharing import evaluation_selectors
+    from sharing.models import ApplicationAttachment
+
+    return [("document", ApplicationAttachment, "document", evaluation_selectors.readable_attachments)]
+
+
+@hooks.register("hub_search_groups")
+def evaluations_search_group(*, user, query, limit):
+    """Public programmes and their announced, published (and revoked, said so) results; nothing else of an
+    evaluation is ever searched."""
+    from sharing import evaluation_selectors as sel
+
+    results = [{"title": p.title, "url": p.get_absolute_url(),
+                "summary": f"{p.province.name_zh} · {p.get_kind_display()} · {p.get_stage_display()}",
+                "text": p.summary, "province": p.province.name_zh} for p in sel.search_programmes(query, limit)]
+    for r in sel.search_results(query, max(0, limit - len(results))):
+        application = r.application
+        results.append({
+            "title": f"{application.enterprise.name} · {application.title}",
+            "url": r.get_absolute_url(),
+            "summary": " · ".join(filter(None, [application.programme.title, r.level.name if r.level else "",
+                                                r.get_status_display()])),
+            "province": application.province.name_zh})
+    return {"key": "evaluations", "label": _("质量评价"), "results": results}

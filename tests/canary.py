@@ -112,7 +112,7 @@ def plant() -> Planted:
     m = {kind: _marker(kind) for kind in (
         "draftpage", "revision", "membersonly", "standardtext", "draftfile", "draftimage", "draftstandard",
         "draftdecision", "expertphone", "expertemail", "registration", "notes", "minutes", "draftprogramme",
-        "application", "scorecomment")}
+        "application", "scorecomment", "attachment")}
     p.markers = dict(m)
     p.markers["expertphone"] = "1390" + str(uuid.uuid4().int)[:7]
     section = sh.section_page
@@ -172,6 +172,10 @@ def plant() -> Planted:
     minutes = meeting_services.meeting_close(actor=sh_editor, meeting_id=closed.pk)
 
     evaluation = _plant_evaluation(sh, m)
+    attachment = _document(collection, f"申报附件 {m['attachment']}", m["attachment"])
+    from sharing.models.evaluations import ApplicationAttachment
+
+    ApplicationAttachment.objects.create(application_id=evaluation["application"][0], document=attachment)
 
     p.allowed = {"standardtext": ROUNDTABLE_ACTORS,
                  **{f"availability{i}": STAFF_ACTORS for i in (1, 2, 3)}}
@@ -180,7 +184,7 @@ def plant() -> Planted:
         "revision": [live.latest_revision_id, draft.latest_revision_id],
         "standard": [draft_standard.pk, standard.pk],
         "decision_standard": [js_standard.pk],
-        "document": [text.pk, draft_file.pk, evidence.pk],
+        "document": [text.pk, draft_file.pk, evidence.pk, attachment.pk],
         "image": [picture.pk],
         "event": [draft_event.pk, public_event.pk],
         "registration": [registration.pk],
@@ -195,7 +199,7 @@ def plant() -> Planted:
         **evaluation,
     }
     p.page_paths = [page.url_path for page in (draft, live, members, draft_event)]
-    p.document_urls = [doc.url for doc in (text, draft_file, evidence)]
+    p.document_urls = [doc.url for doc in (text, draft_file, evidence, attachment)]
     p.private_images = [picture]
     return p
 

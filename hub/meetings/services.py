@@ -88,8 +88,10 @@ def next_host() -> Province | None:
 
 @transaction.atomic
 def meeting_create(*, actor, title: str, host: Province, starts_at: datetime.datetime, place: str = "",
-                   online_link: str = "", agenda: list[str] = (), participants: list[tuple] = ()) -> Meeting:
-    """Schedule a meeting. The secretariat or the host province's staff may; open action items join the agenda."""
+                   online_link: str = "", agenda: list[str] = (), participants: list[tuple] = (),
+                   carry_items: bool = True) -> Meeting:
+    """Schedule a meeting. The secretariat or the host province's staff may; open action items join the agenda
+    (``carry_items=False`` for a meeting with a single purpose, such as an evaluation's consensus session)."""
     if not (permissions.is_secretariat(actor) or permissions.can(actor, "change", host)):
         raise PermissionDenied
     meeting = Meeting(title=title, host=host, starts_at=starts_at, place=place, online_link=online_link,
@@ -100,7 +102,8 @@ def meeting_create(*, actor, title: str, host: Province, starts_at: datetime.dat
         AgendaItem.objects.create(meeting=meeting, position=i + 1, title=text)
     for who, role in participants:
         participant_add(actor=actor, meeting=meeting, who=who, role=role)
-    carry_open_items(meeting=meeting)
+    if carry_items:
+        carry_open_items(meeting=meeting)
     return meeting
 
 

@@ -2,6 +2,7 @@
 from sharing.models.adoption import Adoption  # noqa: F401
 from sharing.models.evaluations import (  # noqa: F401
     Application,
+    ApplicationAttachment,
     Criterion,
     Enterprise,
     Objection,

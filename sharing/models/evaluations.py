@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+from wagtail.search.queryset import SearchableQuerySetMixin
 
 from hub.permissions import ProvinceScopedQuerySet, province_ids_for
 
@@ -64,7 +66,7 @@ class Enterprise(models.Model):
         return self.name
 
 
-class ProgrammeQuerySet(ProvinceScopedQuerySet):
+class ProgrammeQuerySet(SearchableQuerySetMixin, ProvinceScopedQuerySet):
     def public(self):
         """Programmes anyone may read: every stage after sign-off."""
         return self.exclude(stage__in=(Programme.Stage.DRAFT, Programme.Stage.SIGNOFF))
@@ -77,7 +79,7 @@ class ProgrammeQuerySet(ProvinceScopedQuerySet):
         return self.filter(Q(province__in=ids) | Q(co_organisers__in=ids)).distinct()
 
 
-class Programme(models.Model):
+class Programme(index.Indexed, models.Model):
     """An evaluation programme of one association, or a joint one (a lead and co-organisers who each sign off
     before it opens). Its rubric is frozen once scoring starts."""
 
@@ -132,9 +134,21 @@ class Programme(models.Model):
     stage = models.CharField(_("阶段"), max_length=16, choices=Stage.choices, default=Stage.DRAFT, db_index=True)
     rubric_version = models.PositiveSmallIntegerField(_("评价准则版本"), default=1)
     rubric_frozen_at = models.DateTimeField(_("评价准则冻结时间"), null=True, blank=True)
+    #: The consensus session (合议) held as a roundtable meeting with live notes, once scheduled.
+    consensus_meeting = models.OneToOneField("hub.Meeting", null=True, blank=True, on_delete=models.SET_NULL,
+                                             related_name="+", verbose_name=_("合议会议"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgrammeQuerySet.as_manager()
+
+    # Indexed through the hub's Chinese search backend; only public programmes are ever searched (selectors).
+    search_fields = [
+        index.SearchField("title", boost=2),
+        index.SearchField("summary"),
+        index.SearchField("eligibility"),
+        index.AutocompleteField("title"),
+        index.FilterField("stage"),
+    ]
 
     class Meta:
         ordering = ["-apply_opens", "pk"]
@@ -300,6 +314,25 @@ class Application(models.Model):
         names = {self.enterprise.name.strip()}
         names.update(line.strip() for line in self.employer_names.splitlines() if line.strip())
         return names
+
+
+class ApplicationAttachment(models.Model):
+    """A file uploaded with an application, kept as a document in the applicant province's collection; read only by
+    the applicant, the application's organisers and home province, and its assigned, non-recused reviewers."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments",
+                                    verbose_name=_("申报"))
+    document = models.OneToOneField("wagtaildocs.Document", on_delete=models.CASCADE, related_name="+",
+                                    verbose_name=_("文件"))
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "pk"]
+        verbose_name = _("申报附件")
+        verbose_name_plural = _("申报附件")
+
+    def __str__(self):
+        return self.document.title
 
 
 class PanelDraw(models.Model):

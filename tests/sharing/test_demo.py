@@ -25,4 +25,15 @@ def test_seed_demo_adds_a_realistic_registry(tmp_path, settings):
     assert RecognitionDecision.objects.filter(is_current=False, is_final=True).exists()  # a superseded one
     assert RecognitionDecision.objects.filter(is_final=False).exists()  # a draft
     assert StandardComment.objects.exclude(disposition="").count() >= 3
+    # Evaluations: applications in every state with reports attached, a recusal, a consensus session held as a
+    # roundtable meeting of the panel, published certificates and recognition decisions.
+    from sharing.models.evaluations import Application, ApplicationAttachment, Programme, Result, ResultRecognition
+
+    assert set(Application.objects.values_list("status", flat=True)) == set(Application.Status.values)
+    assert ApplicationAttachment.objects.count() == Application.objects.count()
+    qc = Programme.objects.get(kind=Programme.Kind.JOINT)
+    assert qc.consensus_meeting is not None and qc.consensus_meeting.participants.count() >= 5
+    assert qc.applications.filter(sheets__status="recused").exists()
+    assert Result.objects.filter(status="published", level__awarded=True).exists()
+    assert ResultRecognition.objects.filter(is_current=True).count() == 2
     call_command("seed_demo", "--if-empty", stdout=io.StringIO())

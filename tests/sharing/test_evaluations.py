@@ -27,6 +27,13 @@ from tests.expert_pool.factories import make_expert
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here creates dozens of accounts; none is about password hashing (PBKDF2 costs ~1 s under load)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 NOW = timezone.now()
 
 
@@ -409,3 +416,59 @@ def test_a_joint_programme_opens_only_when_every_co_organiser_signed_off():
                           province=province("ZJ"))
     programme.refresh_from_db()
     assert programme.stage == Programme.Stage.OPEN
+
+
+# --- the consensus session as a roundtable meeting ---------------------------------------------------------------
+def _disagreeing_programme():
+    programme = make_programme(disagreement_points=10)
+    [application] = panel_in_review(programme)
+    sheets = list(application.sheets.select_related("seat__expert__user"))
+    score_all(sheets[0], ("10", "20"))
+    score_all(sheets[1], ("40", "60"))
+    svc.sheet_declare(actor=sheets[2].seat.expert.user, sheet_id=sheets[2].pk, conflict=True, note="曾为其顾问")
+    return programme, application, sheets
+
+
+def test_the_consensus_session_is_a_roundtable_meeting_of_the_panel():
+    from hub.meetings import selectors as meeting_selectors
+    from hub.meetings.models import Meeting
+
+    programme, application, sheets = _disagreeing_programme()
+    organiser = make_user(province_code="SH", role="moderator")
+    starts = NOW + datetime.timedelta(days=3)
+    meeting = svc.consensus_session_schedule(actor=organiser, programme_id=programme.pk, starts_at=starts,
+                                             place="上海市质量协会会议室")
+    programme.refresh_from_db()
+    assert programme.consensus_meeting == meeting and meeting.host == programme.province
+    assert meeting.status == Meeting.Status.SCHEDULED and meeting.starts_at == starts
+    agenda = [item.title for item in meeting.agenda_items.all()]
+    assert len(agenda) == 1 and application.title in agenda[0]  # the flagged application, no carried-over items
+    reserve_user = ScoreSheet.objects.filter(application=application, seat__role=Seat.Role.RESERVE) \
+        .get().seat.expert.user
+    panel = {s.seat.expert.user for s in sheets[:2]} | {reserve_user}
+    assert {p.user for p in meeting.participants.all()} == panel  # the recused reviewer is not on it
+    for user in panel:
+        assert meeting_selectors.notes_role(user=user, meeting_id=meeting.pk) == "editor"
+    assert meeting_selectors.notes_role(user=sheets[2].seat.expert.user, meeting_id=meeting.pk) is None
+
+
+def test_the_consensus_session_is_refused_without_disagreement_or_to_another_province():
+    from hub.meetings.models import Meeting
+
+    programme = make_programme()
+    [application] = panel_in_review(programme)
+    for sheet in application.sheets.select_related("seat__expert__user"):
+        score_all(sheet, ("30", "50"))
+    before = Meeting.objects.count()
+    with pytest.raises(ValidationError, match="无需合议"):
+        svc.consensus_session_schedule(actor=make_user(province_code="SH", role="moderator"),
+                                       programme_id=programme.pk, starts_at=NOW)
+    from django.http import Http404
+
+    programme2, _application, _sheets = _disagreeing_programme()
+    for actor in (make_user(province_code="ZJ", role="moderator"), make_user(province_code="SH", role="editor")):
+        with pytest.raises(Http404):
+            svc.consensus_session_schedule(actor=actor, programme_id=programme2.pk, starts_at=NOW)
+    assert Meeting.objects.count() == before
+    programme2.refresh_from_db()
+    assert programme2.consensus_meeting is None
