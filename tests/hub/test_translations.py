@@ -116,3 +116,17 @@ def test_site_titles_in_english_are_english(english, province):
     for url in ("/events/", "/achievements/", "/standards/", "/experts/", "/accounts/login/"):
         title = re.search(r"<title>(.*?)</title>", english.get(url).content.decode(), re.S).group(1)
         assert not re.search(r"[\u4e00-\u9fff]", title), (url, title)
+
+
+@pytest.mark.django_db
+def test_standards_show_their_english_names_on_the_english_site(english):
+    from tests.sharing.factories import make_standard
+
+    standard = make_standard("SH", title_zh="现场管理星级评价规范", title_en="On-site management star rating")
+    for url in ("/standards/", standard.get_absolute_url(), "/standards/matrix/"):
+        body = english.get(url).content.decode()
+        assert "On-site management star rating" in body, url
+    detail = english.get(standard.get_absolute_url()).content.decode()
+    h1 = detail.split("<h1", 1)[1].split("</h1>", 1)[0]
+    assert "On-site management star rating" in h1 and "现场管理星级评价规范" not in h1
+    assert "现场管理星级评价规范" in Client().get(standard.get_absolute_url()).content.decode().split("<h1", 1)[1]
