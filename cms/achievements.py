@@ -19,6 +19,7 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.forms import AchievementPageForm
+from hub.translations import TranslatedPageMixin
 
 YEAR_OUT_OF_RANGE = _("年份应在 1980 年至明年之间。")
 
@@ -60,8 +61,11 @@ class AchievementAttachment(Orderable):
     panels = [FieldPanel("document")]
 
 
-class AchievementPage(Page):
+class AchievementPage(TranslatedPageMixin, Page):
     """An achievement of one province's organisation; members-only ones are view-restricted to roundtable groups."""
+
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "summary", "body", "organisation")
 
     PUBLIC, MEMBERS = "public", "members"
     VISIBILITIES = [(PUBLIC, _("公开")), (MEMBERS, _("仅圆桌会议成员可见"))]
@@ -108,7 +112,7 @@ class AchievementPage(Page):
     def save(self, *args, **kwargs):
         parent = self.get_parent() if self.path else None
         if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", self.province_id)
+            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
         result = super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         # Every write of the row itself (create, publish, revert, copy) re-applies the view restriction; draft

@@ -8,7 +8,7 @@ class CmsConfig(AppConfig):
     verbose_name = _("网站内容")
     default_auto_field = "django.db.models.BigAutoField"
     #: seed_demo imports each of these and runs its seed(ctx).
-    DEMO_MODULES = ("cms.demo", "cms.demo_events")
+    DEMO_MODULES = ("cms.demo", "cms.demo_events", "cms.demo_english")
 
     def ready(self):
         from cms.events import Registration

@@ -119,7 +119,7 @@ def _publish(page, owner):
 def seed(ctx):
     from cms.models import ContentPage
 
-    home = HomePage.objects.get()
+    home = HomePage.objects.get(locale__language_code="zh-hans")
     home.intro = HOME_INTRO
     home.body = _stream(HOME_BODY)
     _publish(home, _owner("secretariat"))

@@ -27,6 +27,7 @@ from wagtail.search import index
 from cms.blocks import BodyBlock
 from cms.forms import EventPageForm
 from hub.permissions import ProvinceScopedQuerySet, province_ids_for
+from hub.translations import TranslatedPageMixin
 
 TIME_ZONES = [
     ("Asia/Shanghai", _("北京时间（UTC+8）")),
@@ -121,8 +122,11 @@ class EventAttachment(Orderable):
     panels = [FieldPanel("document")]
 
 
-class CampaignPage(Page):
+class CampaignPage(TranslatedPageMixin, Page):
     """An umbrella campaign (e.g. 2027年质量月): every province's events that name it are shown together."""
+
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "summary", "body")
 
     province = models.ForeignKey("hub.Province", on_delete=models.PROTECT, related_name="campaigns", null=True,
                                  editable=False, verbose_name=_("发起省市"))
@@ -152,7 +156,7 @@ class CampaignPage(Page):
     def save(self, *args, **kwargs):
         parent = self.get_parent() if self.path else None
         if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", None)
+            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
         return super().save(*args, **kwargs)
 
     def search_terms(self) -> str:
@@ -166,8 +170,11 @@ class CampaignPage(Page):
         return context
 
 
-class EventPage(Page):
+class EventPage(TranslatedPageMixin, Page):
     """A roundtable event led by the province whose section holds it; co-organisers sign it off before it goes live."""
+
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "summary", "body", "place")
 
     IN_PERSON, ONLINE, HYBRID = "in_person", "online", "hybrid"
     MODES = [(IN_PERSON, _("线下")), (ONLINE, _("线上")), (HYBRID, _("线上线下结合"))]
@@ -316,7 +323,7 @@ class EventPage(Page):
         # The lead province is the section's, never chosen: recomputed whenever the row is written in the tree.
         parent = self.get_parent() if self.path else None
         if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", self.province_id)
+            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
         self.starts_at, self.ends_at = self.compute_bounds()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

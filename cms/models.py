@@ -8,10 +8,14 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import BodyBlock
+from hub.translations import TranslatedPageMixin, with_translations
 
 
-class HomePage(Page):
+class HomePage(TranslatedPageMixin, Page):
     """The roundtable's home page: the five associations, the four mechanisms and the latest of each feature."""
+
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "intro", "body")
 
     intro = RichTextField(_("导语"), blank=True, features=["bold", "italic", "link"])
     body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
@@ -37,11 +41,16 @@ class HomePage(Page):
         return context
 
 
-class ProvinceSectionPage(Page):
+class ProvinceSectionPage(TranslatedPageMixin, Page):
     """A province's own section: everything that province publishes lives below it (its editors' subtree)."""
 
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "intro", "body")
+
+    # Only the Chinese section names its province; its translations (the English section) leave it empty.
     province = models.OneToOneField(
         "hub.Province", on_delete=models.PROTECT, related_name="section_page", verbose_name=_("省市"),
+        null=True, blank=True,
     )
     intro = RichTextField(_("简介"), blank=True, features=["bold", "italic", "link"])
     body = StreamField(BodyBlock(), blank=True, verbose_name=_("正文"))
@@ -50,24 +59,36 @@ class ProvinceSectionPage(Page):
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
 
     parent_page_types = ["cms.HomePage"]
+    exclude_fields_in_copy = ["province"]
 
     class Meta:
         verbose_name = _("省市栏目")
         verbose_name_plural = _("省市栏目")
 
+    def original_province(self):
+        """The province of the Chinese section this page translates (a translation names none itself)."""
+        from hub.translations import default_locale
+
+        original = self.get_translation_or_none(default_locale())
+        return getattr(original, "province", None)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         sections = []
+        province = self.province if self.province_id else self.original_province()
         for fn in hooks.get_hooks("hub_province_sections"):
-            section = fn(request, self.province)
+            section = fn(request, province)
             if section:
                 sections.append(section)
         context["province_sections"] = sorted(sections, key=lambda s: s.get("order", 100))
         return context
 
 
-class ContentPage(Page):
+class ContentPage(TranslatedPageMixin, Page):
     """A general page under the home page, a province's section or another general page; searchable in Chinese."""
+
+    #: The text an English version replaces (hub.translations); the rest is this page's own record.
+    translated_fields = ("title", "seo_title", "search_description", "intro", "body")
 
     intro = RichTextField(_("导语"), blank=True, features=["bold", "italic", "link"],
                           help_text=_("一两句话概括本页内容，显示在列表和搜索结果中。"))
@@ -86,7 +107,7 @@ class ContentPage(Page):
         context = super().get_context(request, *args, **kwargs)
         from hub.selectors import visible_pages
 
-        context["subpages"] = visible_pages(request.user).child_of(self).specific()
+        context["subpages"] = with_translations(visible_pages(request.user).child_of(self).specific())
         return context
 
 

@@ -13,16 +13,18 @@ from wagtail.models import PageViewRestriction
 from cms.achievements import AchievementPage, AchievementType
 from cms.events import CampaignPage, EventCategory, EventPage, Registration
 from hub.models import Province
+from hub.translations import canonical, with_translations
 
 PAGE_SIZE = 12
 
 
 def visible(queryset, user):
-    """Live pages of ``queryset`` the user may open: view restrictions they do not pass are excluded.
+    """Live pages of ``queryset`` the user may open: view restrictions they do not pass are excluded. Only the
+    site's own (default language) pages: their translations are shown over them (hub.translations).
 
     No query of its own: the restrictions are subqueries of the listing's query.
     """
-    queryset = queryset.live()
+    queryset = canonical(queryset.live())
     hidden = hidden_pages_q(user, model=queryset.model)
     return queryset.exclude(hidden) if hidden else queryset
 
@@ -93,7 +95,7 @@ def event_list(*, user, province: str = "", category: str = "", month: str = "",
     paginator = Paginator(events, PAGE_SIZE)
     page_obj = paginator.get_page(page)
     return {
-        "page_obj": page_obj, "events": list(page_obj.object_list),
+        "page_obj": page_obj, "events": with_translations(page_obj.object_list),
         "filters": {"province": province, "category": category, "month": month, "when": when},
         "provinces": list(Province.objects.ordered()),
         "categories": list(EventCategory.objects.all()),
@@ -104,7 +106,7 @@ def latest_events(*, user, limit: int = 4, province=None) -> list[EventPage]:
     events = _event_base(visible(EventPage.objects.all(), user)).filter(ends_at__gte=timezone.now())
     if province is not None:
         events = events.filter(Q(province=province) | Q(co_organisers=province)).distinct()
-    return list(events.order_by("starts_at", "pk")[:limit])
+    return with_translations(events.order_by("starts_at", "pk")[:limit])
 
 
 def feed_events(*, province=None, category=None, limit: int | None = None):
@@ -141,8 +143,8 @@ def event_detail(*, event: EventPage, user) -> dict:
 
 def campaign_overview(*, campaign: CampaignPage, user, request=None) -> dict:
     """The campaign's sub-events from every province in one dated list, and how many each province holds."""
-    events = list(_event_base(visible(EventPage.objects.filter(campaign=campaign), user))
-                  .order_by("starts_at", "pk"))
+    events = with_translations(_event_base(visible(EventPage.objects.filter(campaign=campaign), user))
+                               .order_by("starts_at", "pk"))
     by_day: OrderedDict[date, list] = OrderedDict()
     counts: dict[int, int] = {}
     for event in events:
@@ -203,7 +205,7 @@ def achievement_list(*, user, province: str = "", type: str = "", year: str = ""
     page_obj = paginator.get_page(page)
     years = sorted(set(visible(AchievementPage.objects.all(), user).values_list("year", flat=True)), reverse=True)
     return {
-        "page_obj": page_obj, "achievements": list(page_obj.object_list),
+        "page_obj": page_obj, "achievements": with_translations(page_obj.object_list),
         "filters": {"province": province, "type": type, "year": year, "tag": tag, "adopted": adopted},
         "provinces": list(Province.objects.ordered()), "types": list(AchievementType.objects.all()), "years": years,
     }
@@ -213,7 +215,7 @@ def latest_achievements(*, user, limit: int = 4, province=None) -> list[Achievem
     achievements = _achievement_base(visible(AchievementPage.objects.all(), user))
     if province is not None:
         achievements = achievements.filter(province=province)
-    return list(achievements.order_by("-first_published_at", "-pk")[:limit])
+    return with_translations(achievements.order_by("-first_published_at", "-pk")[:limit])
 
 
 def feed_achievements(*, limit: int = 30) -> list[AchievementPage]:

@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 def roundtable(request):
@@ -8,5 +8,5 @@ def roundtable(request):
 
     return {
         "ROUNDTABLE_PROVINCES": Province.objects.select_related("association", "section_page").ordered(),
-        "SITE_NAME": settings.WAGTAIL_SITE_NAME,
+        "SITE_NAME": _("长三角质量协会圆桌会议"),  # WAGTAIL_SITE_NAME, in the active language
     }

@@ -4,7 +4,8 @@ Every read path — site pages, site search, document and image serving, admin c
 JSON — asks these functions; none decides for itself. Each kind has a queryset form (``readable_<kind>(user)``,
 for listings and search) and, where a single object is served, a ``can_read_<kind>(user, obj)`` form.
 
-* Pages: live, and under no view restriction the user does not pass. The staff of a province also read the drafts
+* Pages: live, and under no view restriction the user does not pass; a translation also needs its original to be
+  readable so (hub.translations). The staff of a province also read the drafts
   of the subtrees their groups hold Wagtail page permissions on (their own section).
 * Documents and images: their collection's view restrictions, and their uses. A file used only by material the
   user may not read (a draft page, a members-only page, a non-public standard text, a draft decision) is not
@@ -14,6 +15,7 @@ for listings and search) and, where a single object is served, a ``can_read_<kin
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 
@@ -61,8 +63,15 @@ def published_pages(user):
     pages = Page.objects.live()
     if _is_superuser(user):
         return pages
-    hidden = covering(restrictions_not_passed(PageViewRestriction.objects.all(), user), "page")
-    return pages.filter(~Exists(hidden))
+    not_passed = restrictions_not_passed(PageViewRestriction.objects.all(), user)
+    hidden = covering(not_passed, "page")
+    # A translation is no more public than its original (hub.translations): an English version of a draft or of a
+    # members-only page is hidden with it, whatever restrictions its own tree carries.
+    original_hidden = Page.objects.filter(
+        translation_key=OuterRef("translation_key"), locale__language_code=settings.LANGUAGE_CODE,
+    ).filter(Q(live=False) | Q(Exists(covering(not_passed, "page"))))
+    translation = ~Q(locale__language_code=settings.LANGUAGE_CODE)
+    return pages.filter(~Exists(hidden)).exclude(translation & Q(Exists(original_hidden)))
 
 
 def readable_pages(user):

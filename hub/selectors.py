@@ -85,12 +85,13 @@ def _province_of(page, sections):
 def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0) -> list[dict]:
     from cms.models import ProvinceSectionPage
     from hub.search import phrase_first
+    from hub.translations import canonical, with_translations
 
     # The search backends accept filters on declared filter fields only, hence the id subquery.
-    found = Page.objects.live().filter(id__in=visible_pages(user).values("id")).specific()
-    pages = phrase_first(found, query, offset + limit)[offset:offset + limit]
-    sections = [(section.url_path, section.province.name_zh)
-                for section in ProvinceSectionPage.objects.select_related("province")] if pages else []
+    found = canonical(Page.objects.live()).filter(id__in=visible_pages(user).values("id")).specific()
+    pages = with_translations(phrase_first(found, query, offset + limit)[offset:offset + limit])
+    sections = [(section.url_path, section.province.name_zh) for section in
+                ProvinceSectionPage.objects.filter(province__isnull=False).select_related("province")] if pages else []
     return [{"title": page.title, "url": page.get_url(request), "summary": page_summary(page),
              "text": page_text(page), "type": page.specific_class._meta.verbose_name,
              "province": _province_of(page, sections)} for page in pages]

@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy
 
 from hub import env
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.simple_translation",  # the admin's "Translate" action: English versions of pages (cms/translations.py)
     "wagtail.contrib.sitemaps",
     "django.contrib.sitemaps",  # the sitemap.xml template
     "wagtail.contrib.frontend_cache",
@@ -257,8 +259,11 @@ HUB_BASE_URL = env.get("HUB_BASE_URL") or "http://127.0.0.1:8000"
 WAGTAIL_SITE_NAME = "长三角质量协会圆桌会议"
 WAGTAILADMIN_BASE_URL = HUB_BASE_URL
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # closed network: no outside avatars
-WAGTAIL_I18N_ENABLED = False
-WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# English versions of pages are Wagtail translations (copy_for_translation), shown over the Chinese tree's pages
+# under the same URLs when English is chosen (cms/translations.py).
+WAGTAIL_I18N_ENABLED = True
+# Named in the admin's language (the switcher above keeps each language's own name).
+WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", gettext_lazy("中文")), ("en", gettext_lazy("英语"))]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "hub.search"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"  # every download passes Wagtail's privacy checks
 WAGTAILDOCS_EXTENSIONS = [

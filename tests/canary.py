@@ -112,7 +112,7 @@ def plant() -> Planted:
     m = {kind: _marker(kind) for kind in (
         "draftpage", "revision", "membersonly", "standardtext", "draftfile", "draftimage", "draftstandard",
         "draftdecision", "expertphone", "expertemail", "registration", "notes", "minutes", "draftprogramme",
-        "application", "scorecomment", "attachment")}
+        "application", "scorecomment", "attachment", "drafttranslation", "memberstranslation")}
     p.markers = dict(m)
     p.markers["expertphone"] = "1390" + str(uuid.uuid4().int)[:7]
     section = sh.section_page
@@ -126,6 +126,21 @@ def plant() -> Planted:
     members = content_page(section, f"会员内参 {m['membersonly']}", intro=f"<p>{m['membersonly']}</p>")
     restriction = PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.GROUPS)
     restriction.groups.set(participants)
+
+    # English versions (hub.translations): a draft one of a public page, and a published one of the members-only
+    # page whose copy lost its restriction. Neither may show anywhere, in either language.
+    from wagtail.models import Locale
+
+    from cms.translations import translation_of
+
+    english = Locale.objects.get(language_code="en")
+    draft_translation = translation_of(live, english, title=f"Draft {m['drafttranslation']}",
+                                       intro=f"<p>{m['drafttranslation']}</p>")
+    draft_translation.save_revision()
+    members_translation = translation_of(members, english, title=f"Members {m['memberstranslation']}",
+                                         intro=f"<p>{m['memberstranslation']}</p>")
+    members_translation.save_revision().publish()
+    PageViewRestriction.objects.filter(page=members_translation).delete()
 
     text = _document(collection, f"全文 {m['standardtext']}", m["standardtext"])
     standard = make_standard(sh, full_text=text, text_public=False)
@@ -180,7 +195,7 @@ def plant() -> Planted:
     p.allowed = {"standardtext": ROUNDTABLE_ACTORS,
                  **{f"availability{i}": STAFF_ACTORS for i in (1, 2, 3)}}
     p.ids = {
-        "page": [draft.pk, live.pk, members.pk, draft_event.pk],
+        "page": [draft.pk, live.pk, members.pk, draft_event.pk, draft_translation.pk, members_translation.pk],
         "revision": [live.latest_revision_id, draft.latest_revision_id],
         "standard": [draft_standard.pk, standard.pk],
         "decision_standard": [js_standard.pk],

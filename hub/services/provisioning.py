@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -59,7 +60,7 @@ def ensure_home_page(report: Report) -> Page:
     """The roundtable home page at the root of the default site, replacing Wagtail's welcome page."""
     from cms.models import HomePage
 
-    home = HomePage.objects.first()
+    home = HomePage.objects.filter(locale__language_code=settings.LANGUAGE_CODE).first()
     if home is None:
         root = Page.get_first_root_node()
         home = HomePage(title="长三角质量协会圆桌会议", slug="roundtable", intro=(
@@ -133,6 +134,10 @@ def provision_province(province: Province, report: Report) -> None:
     from cms.services import provision_publication_workflow
 
     provision_publication_workflow(province=province, section=section, moderators=groups["moderator"], report=report)
+    # Its English section (every other content language): the same staff edit their own translations only.
+    from cms.translations import provision_section_translations
+
+    provision_section_translations(section=section, groups=groups, page_permissions=PAGE_PERMISSIONS, report=report)
 
     # The province's collection for documents and images.
     collection = Collection.objects.filter(name=province.name_zh, depth=2).first()

@@ -25,11 +25,13 @@ def visible_children(context, page, content_type: str = "cms.ContentPage"):
     from django.apps import apps
 
     from hub.selectors import visible_pages
+    from hub.translations import with_translations
 
     request = context.get("request")
     model = apps.get_model(content_type)
     user = getattr(request, "user", None)
-    return visible_pages(user).child_of(page).type(model).specific().order_by("-first_published_at")
+    children = visible_pages(user).child_of(page).type(model).specific().order_by("-first_published_at")
+    return with_translations(children)
 
 
 @register.inclusion_tag("hub/_meta.html", takes_context=True)

@@ -176,6 +176,16 @@ class GroupStandard(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
     def __str__(self):
         return f"{self.number} {self.title_zh}"
 
+    @property
+    def title(self) -> str:
+        """The name in the visitor's language: the English name on the English site where the issuer gave one."""
+        from django.conf import settings
+        from django.utils import translation
+
+        if self.title_en and translation.get_language() != settings.LANGUAGE_CODE:
+            return self.title_en
+        return self.title_zh
+
     def get_absolute_url(self):
         return reverse("standards:detail", args=[self.pk])
 

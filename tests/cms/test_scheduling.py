@@ -53,3 +53,51 @@ def test_make_run_starts_the_scheduler_beside_the_server():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     run_recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "run_scheduler" in run_recipe and "runserver" in run_recipe
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_running_scheduler_publishes_and_unpublishes_on_a_real_schedule(province, live_server):
+    """The loop `make run` starts, as its own process against the same database, with go-live and expiry a few
+    seconds ahead: nothing is backdated; the page appears and disappears on the site by itself."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import requests
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs a database a second process can share")
+    section = province("SH").section_page
+    coming = content_page(section, "五秒后上线的通知", publish=False)
+    coming.go_live_at = timezone.now() + timedelta(seconds=4)
+    coming.save_revision().publish()
+    going = content_page(section, "五秒后下线的公示")
+    going.expire_at = timezone.now() + timedelta(seconds=4)
+    going.save_revision().publish()
+    coming_url = f"{live_server.url}{section.url}{coming.slug}/"
+    going_url = live_server.url + going.url
+    assert requests.get(coming_url, timeout=10).status_code == 404
+    assert requests.get(going_url, timeout=10).status_code == 200
+
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url}
+    scheduler = subprocess.Popen([sys.executable, "manage.py", "run_scheduler", "--interval", "1"], env=env,
+                                 cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        states = None
+        while time.monotonic() < deadline:
+            states = (requests.get(coming_url, timeout=10).status_code, requests.get(going_url, timeout=10).status_code)
+            if states == (200, 404):
+                break
+            time.sleep(0.5)  # polling interval, not a stand-in for the condition
+        assert states == (200, 404), f"(go-live page, expiring page) answered {states}"
+    finally:
+        scheduler.terminate()
+        _, errors = scheduler.communicate(timeout=30)
+    assert b"failed" not in errors

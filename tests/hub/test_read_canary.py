@@ -93,6 +93,30 @@ def test_no_url_shows_another_provinces_non_public_material(actor, planted):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("actor", [label for label, _code, _role in canary.ACTORS])
+def test_no_site_url_in_english_shows_another_provinces_non_public_material(actor, planted):
+    """The same site URLs with English chosen: pages are then shown with their English versions' text."""
+    data, clients, urls = planted
+    client = clients[actor]
+    forbidden = data.forbidden_for(actor)
+    site_urls = [url for url in urls if not url.startswith("/admin/")]
+    leaks = []
+    client.cookies["django_language"] = "en"
+    try:
+        for url in site_urls:
+            response = client.get(url)
+            body = content(response).decode("utf-8", errors="ignore")
+            found = [kind for kind, marker in forbidden.items()
+                     if marker in body and not echoed(client, url, marker, body)]
+            if found:
+                leaks.append(f"{url} ({response.status_code}): {', '.join(found)}")
+    finally:
+        del client.cookies["django_language"]
+    print(f"\nread canary in English: {actor}: {len(site_urls)} site URLs")
+    assert not leaks, f"{actor} reads non-public material in English:\n" + "\n".join(leaks)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("actor", [label for label, _code, _role in canary.ACTORS])
 def test_no_private_image_is_served_from_media(actor, planted):
     """``/media/`` in development (DEBUG) goes through hub.media; private originals and documents are refused."""
     from django.contrib.auth import get_user_model
