@@ -98,3 +98,32 @@ def json_attr(value):
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, site_wide):
+        self.nodelist, self.name, self.site_wide = nodelist, name, site_wide
+
+    def render(self, context):
+        from django.utils.safestring import mark_safe
+
+        from hub import fragments
+
+        request = context.get("request")
+        if not (self.site_wide or context.get("cache_content")):
+            return self.nodelist.render(context)
+        return mark_safe(fragments.get_or_render(request, self.name, lambda: self.nodelist.render(context),
+                                                 per_path=not self.site_wide))
+
+
+@register.tag
+def fragment(parser, token):
+    """{% fragment "name" %}…{% endfragment %}: kept between requests when the view set ``cache_content`` (keyed by
+    path, language, content version and viewer, hub/fragments.py); {% fragment "name" site_wide %}: always kept,
+    the same for every path (only a purge of everything renews it)."""
+    bits = token.split_contents()
+    if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2] != "site_wide"):
+        raise template.TemplateSyntaxError('usage: {% fragment "name" [site_wide] %}…{% endfragment %}')
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(nodelist, bits[1].strip("\"'"), len(bits) == 3)
