@@ -17,8 +17,10 @@ of a listing:
 """
 from __future__ import annotations
 
+import operator
+
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, empty, new_method_proxy
 
 from hub import pagecache
 
@@ -29,7 +31,9 @@ _PREFIX = "fragment:"
 
 def enabled(request) -> bool:
     return (getattr(settings, "HUB_PAGE_CACHE_ENABLED", True) and request is not None
-            and request.method in ("GET", "HEAD") and not getattr(request, "skip_fragment_cache", False))
+            and request.method in ("GET", "HEAD") and not getattr(request, "skip_fragment_cache", False)
+            # Wagtail's previews show unsaved edits under admin URLs that no purge reaches.
+            and not getattr(request, "is_preview", False) and not request.path.startswith(pagecache.EXCLUDED_PREFIXES))
 
 
 def viewer(request) -> tuple[str, int]:
@@ -81,6 +85,24 @@ def get_or_render(request, name: str, render, *, per_path: bool = True) -> str:
     return html
 
 
+class LazyValue(SimpleLazyObject):
+    """SimpleLazyObject that also passes for a number in templates (counts, ``|add``, comparisons)."""
+
+    __int__ = new_method_proxy(int)
+    __index__ = new_method_proxy(operator.index)
+    __float__ = new_method_proxy(float)
+    __le__ = new_method_proxy(operator.le)
+    __ge__ = new_method_proxy(operator.ge)
+    __add__ = new_method_proxy(operator.add)
+    __sub__ = new_method_proxy(operator.sub)
+    __mul__ = new_method_proxy(operator.mul)
+
+    def __radd__(self, other):
+        if self._wrapped is empty:
+            self._setup()
+        return other + self._wrapped
+
+
 def lazy_context(compute, keys) -> dict:
     """``{key: value}`` whose values are computed (once, together, by ``compute()``) only when a template uses one.
 
@@ -93,6 +115,6 @@ def lazy_context(compute, keys) -> dict:
             if not results:
                 results.update(compute())
             return results[key]
-        return SimpleLazyObject(get)
+        return LazyValue(get)
 
     return {key: value(key) for key in keys}

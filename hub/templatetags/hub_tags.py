@@ -43,7 +43,11 @@ def page_meta(context, title: str = ""):
 
     from hub.links import absolute_url
 
+    from django.utils.functional import LazyObject
+
     page = context.get("page")
+    if isinstance(page, LazyObject):  # a listing's paginator page, computed only if the content is not kept
+        page = None
     page = getattr(page, "specific", page) if getattr(page, "pk", None) else None
     request = context.get("request")
     description = ""
@@ -97,6 +101,12 @@ def json_attr(value):
     """``value`` as JSON for an HTML attribute (autoescaping quotes it)."""
     import json
 
+    from django.utils.functional import LazyObject, empty
+
+    if isinstance(value, LazyObject):  # a lazy view value (hub/fragments.py): the JSON of what it stands for
+        if value._wrapped is empty:
+            value._setup()
+        value = value._wrapped
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -127,3 +137,27 @@ def fragment(parser, token):
     nodelist = parser.parse(("endfragment",))
     parser.delete_first_token()
     return FragmentNode(nodelist, bits[1].strip("\"'"), len(bits) == 3)
+
+
+@register.simple_tag(takes_context=True)
+def may_open_admin(context) -> bool:
+    """Whether the header links to the admin: staff, or anyone holding Wagtail's access_admin permission. Loading a
+    member's permissions took two queries on every page, so the answer is kept per session for
+    ``fragments.SESSION_SECONDS``; it only shows a link (the admin checks permissions itself on every request)."""
+    from hub import fragments, pagecache
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if not fragments.enabled(request):
+        return user.has_perm("wagtailadmin.access_admin")
+    who, timeout = fragments.viewer(request)
+    key = f"{fragments._PREFIX}admin-link:{who}"
+    allowed = pagecache.cache().get(key)
+    if allowed is None:
+        allowed = user.has_perm("wagtailadmin.access_admin")
+        pagecache.cache().set(key, allowed, timeout)
+    return allowed
