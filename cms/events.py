@@ -346,7 +346,6 @@ class EventPage(Page):
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
         from cms.forms import RegistrationForm
-
         from hub.fragments import lazy_context
 
         context = super().get_context(request, *args, **kwargs)

@@ -37,13 +37,12 @@ def page_meta(context, title: str = ""):
     """Description and Open Graph tags: the page's own description and image (an event's or achievement's cover),
     the association's otherwise. Absolute URLs come from HUB_BASE_URL."""
     from django.templatetags.static import static
+    from django.utils.functional import LazyObject
     from django.utils.html import strip_tags
     from django.utils.text import Truncator
     from django.utils.translation import gettext
 
     from hub.links import absolute_url
-
-    from django.utils.functional import LazyObject
 
     page = context.get("page")
     if isinstance(page, LazyObject):  # a listing's paginator page, computed only if the content is not kept
