@@ -162,7 +162,16 @@ class Worker:
             conn.close()
 
 
-def wrk(port: int, path: str, seconds: int, connections: int, headers: dict) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, path: str, seconds: int, connections: int, headers: dict, pid: int | None = None):
+    """Requests per second; with ``pid``, also the worker's CPU milliseconds per request (load-independent, unlike
+    the wall clock: the machine may be shared)."""
+    before = cpu_seconds(pid) if pid else 0.0
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -170,7 +179,11 @@ def wrk(port: int, path: str, seconds: int, connections: int, headers: dict) -> 
                          timeout=seconds + 60, check=True).stdout
     if "Non-2xx or 3xx responses" in out:
         raise RuntimeError(f"{path}: error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    if not pid:
+        return rate
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return rate, (cpu_seconds(pid) - before) * 1000 / max(requests, 1)
 
 
 # --- connection counts ---------------------------------------------------------------------------------------
@@ -276,11 +289,17 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
                 pair = [(page, variants[variant]), (minimal, {})]
                 if round_no % 2:
                     pair.reverse()
-                rates = {path: wrk(worker.port, path, args.seconds, args.connections, headers)
-                         for path, headers in pair}
+                measured = {path: wrk(worker.port, path, args.seconds, args.connections, headers,
+                                      pid=worker.process.pid) for path, headers in pair}
+                rates = {path: rate for path, (rate, _cpu) in measured.items()}
+                cpu = {path: cpu_ms for path, (_rate, cpu_ms) in measured.items()}
                 result["ratios"].setdefault((page, variant), []).append(rates[page] / rates[minimal])
+                result.setdefault("cpu_ratios", {}).setdefault((page, variant), []).append(
+                    cpu[minimal] / cpu[page] if cpu[page] else float("nan"))
                 print(f"  round {round_no + 1}: {page} [{variant}] {rates[page]:.0f} req/s, minimal "
-                      f"{rates[minimal]:.0f} req/s, ratio {rates[page] / rates[minimal]:.2f}", flush=True)
+                      f"{rates[minimal]:.0f} req/s, ratio {rates[page] / rates[minimal]:.2f}; worker CPU "
+                      f"{cpu[page]:.2f} vs {cpu[minimal]:.2f} ms/request, ratio {cpu[minimal] / cpu[page]:.2f}"
+                      if cpu[page] else "", flush=True)
                 result.setdefault("minimal_rps", []).append(rates[minimal])
     result["counts"] = setup["counts"]
     return result
@@ -300,6 +319,7 @@ def report(results: dict) -> bool:
     one = results[scales[0]]
     event_path = one["pages"][2]
     header = "| page | visitor | " + " | ".join(f"{s}× data: ÷ minimal" for s in scales)
+    header += " | " + " | ".join(f"{s}× CPU: minimal ÷ page" for s in scales)
     if len(scales) > 1:
         header += f" | {scales[-1]}× ÷ 1× |"
     print("\n" + header)
@@ -313,7 +333,9 @@ def report(results: dict) -> bool:
                 mark = "" if medians[-1] >= TARGETS[variant] else " ✗"
                 ok &= not mark
                 cells.append(spread(values) + mark)
-            line = f"| {label(page, event_path)} | {variant} | " + " | ".join(cells)
+            cpu_cells = [spread(results[scale]["cpu_ratios"][(results[scale]["pages"][index], variant)])
+                         for scale in scales]
+            line = f"| {label(page, event_path)} | {variant} | " + " | ".join(cells) + " | " + " | ".join(cpu_cells)
             if len(scales) > 1:
                 growth = medians[-1] / medians[0] if medians[0] else float("nan")
                 mark = "" if growth >= GROWTH_TARGET else " ✗"  # nan (no 1× rate) counts as a miss
