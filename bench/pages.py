@@ -283,7 +283,8 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
               "connections opened", flush=True)
         # Rounds: each (page, variant) then its same-bytes minimal view (alternating which goes first), the
         # order rotated from round to round.
-        cases = [(page, variant) for page in pages for variant in VARIANTS]
+        cases = [(page, variant) for page in pages for variant in VARIANTS
+                 if not args.pages or args.pages in page]
         for round_no in range(args.rounds):
             shift = round_no * len(cases) // args.rounds
             for page, variant in cases[shift:] + cases[:shift]:
@@ -327,6 +328,8 @@ def report(results: dict) -> bool:
     print("\n" + header)
     print("|" + "---|" * (header.count("|") - 1))
     for index, page in enumerate(one["pages"]):
+        if (page, VARIANTS[0]) not in one["ratios"]:  # left out with --pages
+            continue
         for variant in VARIANTS:
             cells, medians = [], []
             for scale in scales:
@@ -368,6 +371,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only-scale", type=int, choices=[1, 10])
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--pages", help="measure only pages whose path contains this text (e.g. search)")
     parser.add_argument("--prepare-only", action="store_true", help="seed (and grow) the databases, measure nothing")
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL", "")

@@ -15,6 +15,9 @@ LISTINGS = ["/", "/events/", "/achievements/", "/standards/", "/standards/matrix
 #: What a signed-in page still asks on a content hit: the user row (the session comes from Redis) and the unread
 #: notices of the header.
 MEMBER_HIT_QUERIES = 2
+#: …plus, for pages Wagtail serves, finding the site and the page and its view restrictions.
+ROUTING_TABLES = ("wagtailcore_site", "wagtailcore_page", "wagtailcore_pageviewrestriction", "cms_homepage")
+HEADER_TABLES = ("auth_user", "hub_notification")
 
 
 def queries_of(client, url) -> list[str]:
@@ -36,8 +39,10 @@ def test_members_second_request_runs_no_listing_query(url, member_client, provin
     factories.event(province("SH"), title="圆桌活动")
     first = queries_of(member_client, url)
     second = queries_of(member_client, url)
-    assert len(second) == MEMBER_HIT_QUERIES, second
     assert len(second) < len(first)
+    for sql in second:
+        table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+        assert table in HEADER_TABLES + ROUTING_TABLES, sql
 
 
 @pytest.mark.parametrize("url", LISTINGS)
@@ -110,16 +115,17 @@ def test_a_new_sign_in_gets_fresh_content(page_cache, province):
     member = make_user(province_code="SH", role="editor")
     client = Client()
     client.force_login(member)
-    queries_of(client, event.url)
-    assert len(queries_of(client, event.url)) == MEMBER_HIT_QUERIES
+    cold = len(queries_of(client, event.url))
+    assert len(queries_of(client, event.url)) < cold
     client.logout()
     client.force_login(member)
-    assert len(queries_of(client, event.url)) > MEMBER_HIT_QUERIES
+    assert len(queries_of(client, event.url)) == cold
 
 
 def test_nothing_is_kept_while_the_page_cache_is_off(province):
     client = Client()
     client.force_login(make_user(province_code="SH", role="editor"))
+    queries_of(client, "/events/")  # the session is read from the database once, then from Redis
     assert len(queries_of(client, "/events/")) == len(queries_of(client, "/events/")) > MEMBER_HIT_QUERIES
 
 
