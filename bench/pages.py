@@ -162,7 +162,16 @@ class Worker:
             conn.close()
 
 
-def wrk(port: int, path: str, seconds: int, connections: int, headers: dict) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, path: str, seconds: int, connections: int, headers: dict, pid: int | None = None):
+    """Requests per second; with ``pid``, also the worker's CPU milliseconds per request (load-independent, unlike
+    the wall clock: the machine may be shared)."""
+    before = cpu_seconds(pid) if pid else 0.0
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -170,7 +179,11 @@ def wrk(port: int, path: str, seconds: int, connections: int, headers: dict) -> 
                          timeout=seconds + 60, check=True).stdout
     if "Non-2xx or 3xx responses" in out:
         raise RuntimeError(f"{path}: error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    if not pid:
+        return rate
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return rate, (cpu_seconds(pid) - before) * 1000 / max(requests, 1)
 
 
 # --- connection counts ---------------------------------------------------------------------------------------
@@ -244,9 +257,10 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
     result = {"pages": pages, "ratios": {}, "bytes": {}}
     with Worker(database, redis_url) as worker:
         # The first search after start, before any other page: the dictionary must already be loaded.
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds(worker.process.pid)
         status, _body, _headers = worker.get(pages[-1], {"X-Bench-Uncached": "1"})
         result["first_search_s"] = time.perf_counter() - start
+        result["first_search_cpu_s"] = cpu_seconds(worker.process.pid) - cpu_start
         assert status == 200, status
         for page in pages:
             for variant, headers in variants.items():
@@ -263,12 +277,14 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
         hundred_requests(worker, mix)
         result["pg_sessions_per_100"] = pg_sessions(base, name) - pg_before
         result["redis_connections_per_100"] = redis_connections(redis_url) - redis_before
-        print(f"  first search {result['first_search_s']:.2f} s; per 100 requests "
+        print(f"  first search {result['first_search_s']:.2f} s (worker CPU {result['first_search_cpu_s']:.2f} s); "
+              "per 100 requests "
               f"{result['pg_sessions_per_100']} PostgreSQL sessions, {result['redis_connections_per_100']} Redis "
               "connections opened", flush=True)
         # Rounds: each (page, variant) then its same-bytes minimal view (alternating which goes first), the
         # order rotated from round to round.
-        cases = [(page, variant) for page in pages for variant in VARIANTS]
+        cases = [(page, variant) for page in pages for variant in VARIANTS
+                 if not args.pages or args.pages in page]
         for round_no in range(args.rounds):
             shift = round_no * len(cases) // args.rounds
             for page, variant in cases[shift:] + cases[:shift]:
@@ -276,11 +292,17 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
                 pair = [(page, variants[variant]), (minimal, {})]
                 if round_no % 2:
                     pair.reverse()
-                rates = {path: wrk(worker.port, path, args.seconds, args.connections, headers)
-                         for path, headers in pair}
+                measured = {path: wrk(worker.port, path, args.seconds, args.connections, headers,
+                                      pid=worker.process.pid) for path, headers in pair}
+                rates = {path: rate for path, (rate, _cpu) in measured.items()}
+                cpu = {path: cpu_ms for path, (_rate, cpu_ms) in measured.items()}
                 result["ratios"].setdefault((page, variant), []).append(rates[page] / rates[minimal])
+                result.setdefault("cpu_ratios", {}).setdefault((page, variant), []).append(
+                    cpu[minimal] / cpu[page] if cpu[page] else float("nan"))
                 print(f"  round {round_no + 1}: {page} [{variant}] {rates[page]:.0f} req/s, minimal "
-                      f"{rates[minimal]:.0f} req/s, ratio {rates[page] / rates[minimal]:.2f}", flush=True)
+                      f"{rates[minimal]:.0f} req/s, ratio {rates[page] / rates[minimal]:.2f}; worker CPU "
+                      f"{cpu[page]:.2f} vs {cpu[minimal]:.2f} ms/request, ratio {cpu[minimal] / cpu[page]:.2f}"
+                      if cpu[page] else "", flush=True)
                 result.setdefault("minimal_rps", []).append(rates[minimal])
     result["counts"] = setup["counts"]
     return result
@@ -300,11 +322,14 @@ def report(results: dict) -> bool:
     one = results[scales[0]]
     event_path = one["pages"][2]
     header = "| page | visitor | " + " | ".join(f"{s}× data: ÷ minimal" for s in scales)
+    header += " | " + " | ".join(f"{s}× CPU: minimal ÷ page" for s in scales)
     if len(scales) > 1:
         header += f" | {scales[-1]}× ÷ 1× |"
     print("\n" + header)
     print("|" + "---|" * (header.count("|") - 1))
     for index, page in enumerate(one["pages"]):
+        if (page, VARIANTS[0]) not in one["ratios"]:  # left out with --pages
+            continue
         for variant in VARIANTS:
             cells, medians = [], []
             for scale in scales:
@@ -313,7 +338,9 @@ def report(results: dict) -> bool:
                 mark = "" if medians[-1] >= TARGETS[variant] else " ✗"
                 ok &= not mark
                 cells.append(spread(values) + mark)
-            line = f"| {label(page, event_path)} | {variant} | " + " | ".join(cells)
+            cpu_cells = [spread(results[scale]["cpu_ratios"][(results[scale]["pages"][index], variant)])
+                         for scale in scales]
+            line = f"| {label(page, event_path)} | {variant} | " + " | ".join(cells) + " | " + " | ".join(cpu_cells)
             if len(scales) > 1:
                 growth = medians[-1] / medians[0] if medians[0] else float("nan")
                 mark = "" if growth >= GROWTH_TARGET else " ✗"  # nan (no 1× rate) counts as a miss
@@ -326,7 +353,8 @@ def report(results: dict) -> bool:
         first = r["first_search_s"]
         ok &= first < FIRST_SEARCH_TARGET
         print(f"{scale}× data: first search after start {first:.2f} s"
-              f"{'' if first < FIRST_SEARCH_TARGET else ' ✗'}; per 100 requests: "
+              f"{'' if first < FIRST_SEARCH_TARGET else ' ✗'} (worker CPU {r['first_search_cpu_s']:.2f} s); "
+              "per 100 requests: "
               f"{r['pg_sessions_per_100']} PostgreSQL sessions opened, {r['redis_connections_per_100']} Redis "
               f"connections opened; minimal view {statistics.median(r['minimal_rps']):.0f} req/s (median)")
     print(f"targets: uncached anonymous ≥ {TARGETS['anonymous, uncached']}, cached anonymous ≥ "
@@ -343,6 +371,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only-scale", type=int, choices=[1, 10])
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--pages", help="measure only pages whose path contains this text (e.g. search)")
     parser.add_argument("--prepare-only", action="store_true", help="seed (and grow) the databases, measure nothing")
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL", "")

@@ -353,12 +353,22 @@ class EventPage(TranslatedPageMixin, Page):
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
         from cms.forms import RegistrationForm
+        from hub.fragments import lazy_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(selectors.event_detail(event=self, user=request.user))
-        user = request.user
-        initial = {"name": user.get_full_name(), "email": user.email} if user.is_authenticated else {}
-        context.setdefault("registration_form", RegistrationForm(questions=context["questions"], initial=initial))
+
+        def detail():
+            found = selectors.event_detail(event=self, user=request.user)
+            user = request.user
+            initial = {"name": user.get_full_name(), "email": user.email} if user.is_authenticated else {}
+            found["registration_form"] = RegistrationForm(questions=found["questions"], initial=initial)
+            return found
+
+        # Computed only when the content is not kept already (hub/fragments.py); what is personal (the member's
+        # own registration, the prefilled form) is kept per session only.
+        keys = ["seats_taken", "waitlist_count", "seats_remaining", "my_registration", "co_organisers", "is_organiser",
+                "questions", "attachments", "registration_form"]
+        context.update(lazy_context(detail, keys), cache_content=True)
         return context
 
     def permissions_for_user(self, user):

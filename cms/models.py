@@ -30,14 +30,17 @@ class HomePage(TranslatedPageMixin, Page):
         verbose_name = _("圆桌会议首页")
 
     def get_context(self, request, *args, **kwargs):
+        from hub.fragments import lazy_context
+
         context = super().get_context(request, *args, **kwargs)
-        # Each feature contributes a block of "latest items" through the hub_home_sections hook.
-        sections = []
-        for fn in hooks.get_hooks("hub_home_sections"):
-            section = fn(request)
-            if section:
-                sections.append(section)
-        context["home_sections"] = sorted(sections, key=lambda s: s.get("order", 100))
+
+        def sections():
+            # Each feature contributes a block of "latest items" through the hub_home_sections hook.
+            found = [section for section in (fn(request) for fn in hooks.get_hooks("hub_home_sections")) if section]
+            return {"home_sections": sorted(found, key=lambda s: s.get("order", 100))}
+
+        # Computed only when the content is not kept already (hub/fragments.py).
+        context.update(lazy_context(sections, ["home_sections"]), cache_content=True)
         return context
 
 

@@ -14,6 +14,7 @@ from cms import calendar, selectors, services
 from cms.events import EventCategory, EventPage, Registration
 from cms.forms import RegistrationForm
 from hub.csrf import origin_checked_for_anonymous
+from hub.fragments import lazy_context
 from hub.links import page_url
 from hub.models import Province
 
@@ -30,20 +31,21 @@ def _error_messages(exc: ValidationError) -> list[str]:
 
 
 def event_list(request):
-    context = selectors.event_list(
+    # Computed only when the content is not kept already (hub/fragments.py).
+    context = lazy_context(lambda: selectors.event_list(
         user=request.user, province=request.GET.get("province", ""), category=request.GET.get("category", ""),
         month=request.GET.get("month", ""), when=request.GET.get("when", "upcoming"), page=request.GET.get("page", 1),
-    )
-    return render(request, "cms/event_list.html", context)
+    ), ["page_obj", "events", "filters", "provinces", "categories"])
+    return render(request, "cms/event_list.html", {**context, "cache_content": True})
 
 
 def achievement_list(request):
-    context = selectors.achievement_list(
+    context = lazy_context(lambda: selectors.achievement_list(
         user=request.user, province=request.GET.get("province", ""), type=request.GET.get("type", ""),
         year=request.GET.get("year", ""), tag=request.GET.get("tag", ""), adopted=request.GET.get("adopted", ""),
         page=request.GET.get("page", 1),
-    )
-    return render(request, "cms/achievement_list.html", context)
+    ), ["page_obj", "achievements", "filters", "provinces", "types", "years"])
+    return render(request, "cms/achievement_list.html", {**context, "cache_content": True})
 
 
 # --- registration ---------------------------------------------------------------------------------------------

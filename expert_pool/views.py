@@ -30,6 +30,7 @@ from expert_pool.forms import (
 )
 from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
 from hub import spreadsheets
+from hub.fragments import lazy_context
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
 from hub.redirects import safe_next
@@ -75,7 +76,14 @@ def _card(user, expert) -> dict:
 
 
 def directory(request):
-    """专家库: faceted search; each card shows only what the visitor may read."""
+    """专家库: faceted search; each card shows only what the visitor may read. Computed only when the content is
+    not kept already (hub/fragments.py)."""
+    keys = ["facets", "form", "page", "cards", "querystring", "can_export", "can_import"]
+    return render(request, "expert_pool/directory.html", {**lazy_context(lambda: _directory(request), keys),
+                                                           "cache_content": True})
+
+
+def _directory(request) -> dict:
     form = _directory_form(request)
     filters = _filters(form)
     experts = selectors.directory_search(request.user, filters)
@@ -92,12 +100,12 @@ def directory(request):
                 toggled[key] = item["value"]
             item["href"] = "?" + toggled.urlencode()
     labels = {"specialism": _("专业领域"), "qualification": _("资格"), "province": _("省市"), "language": _("语言")}
-    return render(request, "expert_pool/directory.html", {
+    return {
         "facets": [(labels[key], key, items) for key, items in facets.items() if items],
         "form": form, "page": page, "cards": [_card(request.user, e) for e in page.object_list],
         "querystring": query.urlencode(), "can_export": bool(province_ids_for(request.user, "view")),
         "can_import": bool(province_ids_for(request.user, "coordinate")),
-    })
+    }
 
 
 def profile(request, pk: int):

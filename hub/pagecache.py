@@ -49,8 +49,14 @@ def _cache():
     return caches[getattr(settings, "HUB_PAGE_CACHE_ALIAS", "default")]
 
 
+cache = _cache
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+digest = _digest
 
 
 def _version_keys(path: str) -> tuple[str, str]:
@@ -75,10 +81,21 @@ def is_anonymous_request(request) -> bool:
     return settings.SESSION_COOKIE_NAME not in cookies and not any(name in cookies for name in PERSONAL_COOKIES)
 
 
+def version_numbers(path: str) -> tuple[int, int]:
+    """The content versions of ``path``: (site-wide, the path's own); a purge of the path or of everything changes
+    them. Page-cache keys carry them, and so do the content fragments of hub/fragments.py."""
+    global_key, path_key = _version_keys(path)
+    found = _cache().get_many([global_key, path_key])
+    return found.get(global_key, 0), found.get(path_key, 0)
+
+
+def versions(path: str) -> str:
+    site, own = version_numbers(path)
+    return f"{site}.{own}"
+
+
 def _page_key(request) -> str:
-    global_key, path_key = _version_keys(request.path)
-    versions = _cache().get_many([global_key, path_key])
-    return (f"{_PREFIX}p:{_digest(request.path)}:{versions.get(global_key, 0)}.{versions.get(path_key, 0)}:"
+    return (f"{_PREFIX}p:{_digest(request.path)}:{versions(request.path)}:"
             f"{_language(request)}:{_digest(request.META.get('QUERY_STRING', ''))}")
 
 

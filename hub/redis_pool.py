@@ -37,10 +37,22 @@ def shared_client(url: str, **options):
     return redis.Redis(connection_pool=shared_pool(url, **options))
 
 
+#: redis-py clients by pool: a client on a pool is safe to share between threads, and building one (Django builds
+#: one per cache call) cost more than the command it sent.
+_clients: dict = {}
+
+
 class SharedPoolRedisCacheClient(RedisCacheClient):
     def _get_connection_pool(self, write):
         index = self._get_connection_pool_index(write)
         return shared_pool(self._servers[index], self._pool_class, **self._pool_options)
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = _clients.get((pool, self._client))
+        if client is None:
+            client = _clients.setdefault((pool, self._client), self._client(connection_pool=pool))
+        return client
 
 
 class SharedPoolRedisCache(RedisCache):

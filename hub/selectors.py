@@ -75,8 +75,8 @@ def page_text(page) -> str:
     return " ".join(strip_tags(part) for part in parts if part)
 
 
-def _province_of(page, sections):
-    province = getattr(page, "province", None)
+def _province_of(page, sections, provinces):
+    province = provinces.get(getattr(page, "province_id", None))
     if province is not None:
         return province.name_zh
     return next((name for path, name in sections if page.url_path.startswith(path)), "")
@@ -84,6 +84,7 @@ def _province_of(page, sections):
 
 def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0) -> list[dict]:
     from cms.models import ProvinceSectionPage
+    from hub.models import Province
     from hub.search import phrase_first
     from hub.translations import canonical, with_translations
 
@@ -92,9 +93,12 @@ def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0)
     pages = with_translations(phrase_first(found, query, offset + limit)[offset:offset + limit])
     sections = [(section.url_path, section.province.name_zh) for section in
                 ProvinceSectionPage.objects.filter(province__isnull=False).select_related("province")] if pages else []
+    # Pages of types with a province (events, achievements): their provinces in one query, not one per result.
+    province_ids = {getattr(page, "province_id", None) for page in pages} - {None}
+    provinces = Province.objects.in_bulk(province_ids) if province_ids else {}
     return [{"title": page.title, "url": page.get_url(request), "summary": page_summary(page),
              "text": page_text(page), "type": page.specific_class._meta.verbose_name,
-             "province": _province_of(page, sections)} for page in pages]
+             "province": _province_of(page, sections, provinces)} for page in pages]
 
 
 def search_documents(*, user, query: str, limit: int, offset: int = 0) -> list[dict]:

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from hub import selectors
+from hub.fragments import lazy_context
 from hub.search import highlight_terms
 
 PER_GROUP = 20
@@ -31,12 +32,17 @@ def search(request):
         page = 1
     if only is None:
         page = 1
-    groups = selectors.site_search(user=request.user, query=query, request=request, limit=PER_GROUP, only=only,
-                                   offset=(page - 1) * PER_GROUP) if query else []
+
+    def compute():
+        groups = selectors.site_search(user=request.user, query=query, request=request, limit=PER_GROUP, only=only,
+                                       offset=(page - 1) * PER_GROUP) if query else []
+        return {"groups": groups, "total": sum(len(g["results"]) for g in groups),
+                "more": any(g["has_more"] for g in groups), "highlight": highlight_terms(query) if groups else []}
+
+    # The search runs only when its results are not kept already (hub/fragments.py).
     return render(request, "hub/search.html", {
-        "query": query, "groups": groups, "only": only, "page": page,
-        "total": sum(len(g["results"]) for g in groups), "more": any(g["has_more"] for g in groups),
-        "first_number": (page - 1) * PER_GROUP + 1, "highlight": highlight_terms(query) if groups else [],
+        "query": query, "only": only, "page": page, "first_number": (page - 1) * PER_GROUP + 1,
+        **lazy_context(compute, ["groups", "total", "more", "highlight"]), "cache_content": True,
     })
 
 

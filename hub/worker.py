@@ -44,17 +44,23 @@ def warm_up() -> None:
 
     tokenizer().cut("质量", HMM=False)  # the site search's own tokenizer (hub/search.py)
     jieba.initialize()  # jieba's default tokenizer, which the expert directory's search uses
-    # One search through every group, and the templates of its page compiled: the first visitor's search then
-    # costs what any other does. A database that is not up yet must not stop the worker from starting.
+    # One search page and the home page requested through the whole stack (middleware, URL resolvers, templates,
+    # translation catalogues, the database pool), with the page and fragment caches off so nothing is stored: the
+    # first visitor's search then costs what any other does. A database that is not up yet must not stop the worker
+    # from starting.
     try:
-        from django.contrib.auth.models import AnonymousUser
+        from urllib.parse import quote
+
+        from django.conf import settings
         from django.db import connections
-        from django.template.loader import get_template
+        from django.test import Client
+        from django.test.utils import override_settings
 
-        from hub.selectors import site_search
-
-        get_template("hub/search.html")
-        site_search(user=AnonymousUser(), query="质量", limit=1)
+        host = next((h for h in settings.ALLOWED_HOSTS if h and h[0] not in ".*"), "localhost")
+        with override_settings(HUB_PAGE_CACHE_ENABLED=False):
+            client = Client(HTTP_HOST=host)
+            for path in ("/search/?q=" + quote("标准互认"), "/"):
+                client.get(path, secure=True, HTTP_X_FORWARDED_PROTO="https")  # as nginx forwards it
         connections.close_all()
     except Exception:  # noqa: BLE001 - warming up is an optimisation only
         import logging

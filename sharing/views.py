@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hub.fragments import lazy_context
 from hub.models import Province
 from hub.permissions import can, province_ids_for, provinces_for
 from hub.spreadsheets import Sheet, xlsx_response
@@ -46,15 +47,17 @@ def _filter_form(request):
 
 
 def registry(request):
-    form = _filter_form(request)
-    params = form.params()
-    page = Paginator(selectors.registry(params), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "sharing/registry.html", {
-        "form": form, "page": page, "standards": page.object_list, "querystring": query.urlencode(),
-        "can_import": bool(province_ids_for(request.user, "add")),
-    })
+    def compute():
+        form = _filter_form(request)
+        page = Paginator(selectors.registry(form.params()), PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {"form": form, "page": page, "standards": page.object_list, "querystring": query.urlencode(),
+                "can_import": bool(province_ids_for(request.user, "add"))}
+
+    # Computed only when the content is not kept already (hub/fragments.py).
+    context = lazy_context(compute, ["form", "page", "standards", "querystring", "can_import"])
+    return render(request, "sharing/registry.html", {**context, "cache_content": True})
 
 
 def registry_export(request):
@@ -162,13 +165,20 @@ def decide(request, pk: int, code: str):
     })
 
 
+MATRIX_KEYS = ("provinces", "rows", "summary", "page", "total", "region_wide")  # selectors.matrix
+
+
 def matrix(request):
-    form = _filter_form(request)
-    data = selectors.matrix(form.params(), page=request.GET.get("page", 1))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "sharing/matrix.html", {"form": form, "legend": selectors.LEGEND,
-                                                   "querystring": query.urlencode(), **data})
+    def compute():
+        form = _filter_form(request)
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {"form": form, "querystring": query.urlencode(),
+                **selectors.matrix(form.params(), page=request.GET.get("page", 1))}
+
+    keys = ["form", "querystring", *MATRIX_KEYS]
+    return render(request, "sharing/matrix.html", {**lazy_context(compute, keys), "legend": selectors.LEGEND,
+                                                   "cache_content": True})
 
 
 def matrix_export(request):

@@ -39,6 +39,7 @@ def page_meta(context, title: str = ""):
     """Description and Open Graph tags: the page's own description and image (an event's or achievement's cover),
     the association's otherwise. Absolute URLs come from HUB_BASE_URL."""
     from django.templatetags.static import static
+    from django.utils.functional import LazyObject
     from django.utils.html import strip_tags
     from django.utils.text import Truncator
     from django.utils.translation import gettext
@@ -46,6 +47,8 @@ def page_meta(context, title: str = ""):
     from hub.links import absolute_url
 
     page = context.get("page")
+    if isinstance(page, LazyObject):  # a listing's paginator page, computed only if the content is not kept
+        page = None
     page = getattr(page, "specific", page) if getattr(page, "pk", None) else None
     request = context.get("request")
     description = ""
@@ -99,4 +102,63 @@ def json_attr(value):
     """``value`` as JSON for an HTML attribute (autoescaping quotes it)."""
     import json
 
+    from django.utils.functional import LazyObject, empty
+
+    if isinstance(value, LazyObject):  # a lazy view value (hub/fragments.py): the JSON of what it stands for
+        if value._wrapped is empty:
+            value._setup()
+        value = value._wrapped
     return json.dumps(value, ensure_ascii=False)
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, site_wide):
+        self.nodelist, self.name, self.site_wide = nodelist, name, site_wide
+
+    def render(self, context):
+        from django.utils.safestring import mark_safe
+
+        from hub import fragments
+
+        request = context.get("request")
+        if not (self.site_wide or context.get("cache_content")):
+            return self.nodelist.render(context)
+        return mark_safe(fragments.get_or_render(request, self.name, lambda: self.nodelist.render(context),
+                                                 per_path=not self.site_wide))
+
+
+@register.tag
+def fragment(parser, token):
+    """{% fragment "name" %}…{% endfragment %}: kept between requests when the view set ``cache_content`` (keyed by
+    path, language, content version and viewer, hub/fragments.py); {% fragment "name" site_wide %}: always kept,
+    the same for every path (only a purge of everything renews it)."""
+    bits = token.split_contents()
+    if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2] != "site_wide"):
+        raise template.TemplateSyntaxError('usage: {% fragment "name" [site_wide] %}…{% endfragment %}')
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(nodelist, bits[1].strip("\"'"), len(bits) == 3)
+
+
+@register.simple_tag(takes_context=True)
+def may_open_admin(context) -> bool:
+    """Whether the header links to the admin: staff, or anyone holding Wagtail's access_admin permission. Loading a
+    member's permissions took two queries on every page, so the answer is kept per session for
+    ``fragments.SESSION_SECONDS``; it only shows a link (the admin checks permissions itself on every request)."""
+    from hub import fragments, pagecache
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if not fragments.enabled(request):
+        return user.has_perm("wagtailadmin.access_admin")
+    who, timeout = fragments.viewer(request)
+    key = f"{fragments._PREFIX}admin-link:{who}"
+    allowed = pagecache.cache().get(key)
+    if allowed is None:
+        allowed = user.has_perm("wagtailadmin.access_admin")
+        pagecache.cache().set(key, allowed, timeout)
+    return allowed
