@@ -674,12 +674,16 @@ class Room:
     def _adopt_unconfirmed(self, older_than: float = ADOPT_SECONDS) -> None:
         """Store peers' edits that were never confirmed stored: their process may have died before writing."""
         limit = time.monotonic() - older_than
+        adopted = 0
         for key, (at, item) in list(self.unconfirmed.items()):
             if at <= limit:
                 del self.unconfirmed[key]
                 if self.writable:
-                    log.info("meeting %s: storing an edit from %s that was never confirmed", self.meeting_id, key[0])
+                    adopted += 1
                     self._queue(item, None)
+        if adopted:  # one line per tick, not one per edit (a dead peer leaves many)
+            log.info("meeting %s: storing %d edits of another process that were never confirmed stored",
+                     self.meeting_id, adopted)
 
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
