@@ -130,7 +130,8 @@ class Server:
             return [node(), str(NODE_DIR / "hocuspocus.mjs"), str(self.port)], self.env
         return [sys.executable, "-m", "hub.worker", "--port", str(self.port)], self.env  # as production runs it
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 240) -> None:
+        # Minutes, not seconds: a worker takes over a minute to start on a 2-core machine at load 25.
         cmd, env = self.command()
         # The log goes to a file: a pipe nobody reads fills up and then blocks the server.
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -264,6 +265,28 @@ def stored_tags(url: str, cookie: str) -> tuple[list[str], str]:
     return msg["tags"], msg["digest"]
 
 
+def repeated_edits(rows: list[bytes]) -> int:
+    """How many edits (Yjs items, by client and clock) more than one of these log rows holds. A row may merge
+    several edits (a reconnecting client's sync reply carries all it typed meanwhile); the target is one copy of
+    each edit in the log."""
+    from hub.meetings import protocol
+
+    seen: dict[tuple[int, int], int] = {}
+    for data in rows:
+        blocks, pos = protocol.read_var_uint(data, 0)
+        for _ in range(blocks):
+            count, pos = protocol.read_var_uint(data, pos)
+            client, pos = protocol.read_var_uint(data, pos)
+            clock, pos = protocol.read_var_uint(data, pos)
+            for _ in range(count):
+                pos, length, skip = protocol._struct(data, pos)
+                if not skip:
+                    for tick in range(clock, clock + length):
+                        seen[client, tick] = seen.get((client, tick), 0) + 1
+                clock += length
+    return sum(1 for n in seen.values() if n > 1)
+
+
 # --- statistics -------------------------------------------------------------------------------------------
 def percentile(values: list[float], p: float) -> float:
     if not values:
@@ -323,6 +346,75 @@ class RedisServer:
     def stop(self) -> None:
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class TcpProxy:
+    """A TCP relay on a free local port to ``host:port`` that can be cut (every open connection closed, new ones
+    closed at once) and restored: an outage of the service behind it, as its clients see one, while the service
+    itself (the machine's PostgreSQL, shared with others) keeps running."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.up = True
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            with self.lock:
+                if not self.up:
+                    conn.close()
+                    continue
+                try:
+                    upstream = socket.create_connection(self.target, timeout=5)
+                except OSError:
+                    conn.close()
+                    continue
+                upstream.settimeout(None)
+                self.open |= {conn, upstream}
+            threading.Thread(target=self._pump, args=(conn, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, conn), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(src)
+            self._drop(dst)
+
+    def _drop(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.open.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def cut(self) -> None:
+        with self.lock:
+            self.up = False
+            doomed = list(self.open)
+        for sock in doomed:
+            self._drop(sock)
+
+    def restore(self) -> None:
+        with self.lock:
+            self.up = True
+
+    def close(self) -> None:
+        self.server.close()
+        self.cut()
 
 
 def _pg_bindir() -> Path:

@@ -328,8 +328,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"layer_outage": {"()": "hub.meetings.logfilters.ChannelLayerOutage"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     # "django" without handlers of its own: its records reach the root handler once (Django's default adds a
     # second console handler, which printed every runserver line twice).
-    "loggers": {"django": {"level": "INFO"}, "hub": {"level": "INFO"}, "jieba": {"level": "WARNING"}},
+    "loggers": {"django": {"level": "INFO"}, "hub": {"level": "INFO"}, "jieba": {"level": "WARNING"},
+                # A Redis outage: one line when it goes and one when it is back, not a traceback a second (a
+                # logger's filters see only its own records, not its children's: each module is named).
+                "channels_redis.pubsub": {"filters": ["layer_outage"]},
+                "channels_redis.core": {"filters": ["layer_outage"]}},
 }

@@ -317,12 +317,17 @@ class Room:
             effective = self.apply(update)
         except Exception as exc:
             raise protocol.ProtocolError("update could not be applied") from exc
+        echo = False
+        if effective != update:  # rare: a repeat, a sync reply after a reconnect, an edit that cannot go in yet
+            effective, echo = self._settle(update, effective, clients)
         if effective is None:
             return
         for client in clients:
             self.bindings.setdefault(client, conn.user_id)
         conn.client_ids |= {c for c in clients if self.bindings.get(c) == conn.user_id}
         await self.broadcast(protocol.sync_message(protocol.SYNC_UPDATE, effective), exclude=conn)
+        if echo:
+            conn.deliver(protocol.sync_message(protocol.SYNC_UPDATE, effective))
         own = frozenset(c for c in clients if self.bindings.get(c) == conn.user_id)
         self.edit_counter += 1
         edit_id = self.edit_counter  # other edits may arrive while this one is being published
@@ -330,6 +335,26 @@ class Room:
         await self._publish({"type": "notes.edit", "id": edit_id, "data": effective, "user": conn.user_id,
                              "clients": sorted(own)})
         self._queue(notes_log.Pending(update=effective, user_id=conn.user_id, clients=own), edit_id)
+
+    def _settle(self, update: bytes, effective: bytes | None, clients: set[int]) -> tuple[bytes | None, bool]:
+        """What to relay and store of an editor's update that did not go in exactly as sent, and whether the sender
+        needs it back. The room document can hold content it cannot place yet (content that follows an edit the
+        room lacks: a dead process relayed the edit but never stored it, or it is still on its way), and pycrdt
+        leaves such content out of every update it encodes, sync replies included. So:
+
+        - when the update supplies what that content was waiting for, the content goes in with it and is part of
+          ``effective``; the sender never had it (the room's sync reply left it out) and the broadcast skips the
+          sender, so it is sent back too. Without this, a client that reconnected to a restarted worker missed
+          every later edit of the others that followed its own last edits before the crash;
+        - when part of the update itself cannot go in yet, ``effective`` lacks that part, and it would never be
+          stored or relayed when its dependency arrives later (through the log or another process). The whole
+          update is stored and relayed instead: Yjs updates are idempotent, and the log keeps pending content
+          beside its snapshots (log.LogDoc)."""
+        have = protocol.decode_state_vector(self.doc.get_state())
+        if any(have.get(client, 0) < clock for client, clock in protocol.update_needs(update).items()):
+            effective = update if effective is None else pycrdt.merge_updates(effective, update)
+        echo = effective is not None and bool(protocol.update_clients(effective) - clients)
+        return effective, echo
 
     def backlogged(self) -> bool:
         return bool(self.pending) and (len(self.pending) >= MAX_UNSTORED
@@ -649,12 +674,16 @@ class Room:
     def _adopt_unconfirmed(self, older_than: float = ADOPT_SECONDS) -> None:
         """Store peers' edits that were never confirmed stored: their process may have died before writing."""
         limit = time.monotonic() - older_than
+        adopted = 0
         for key, (at, item) in list(self.unconfirmed.items()):
             if at <= limit:
                 del self.unconfirmed[key]
                 if self.writable:
-                    log.info("meeting %s: storing an edit from %s that was never confirmed", self.meeting_id, key[0])
+                    adopted += 1
                     self._queue(item, None)
+        if adopted:  # one line per tick, not one per edit (a dead peer leaves many)
+            log.info("meeting %s: storing %d edits of another process that were never confirmed stored",
+                     self.meeting_id, adopted)
 
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.

@@ -295,6 +295,58 @@ async def test_a_sync_reply_cannot_write_under_another_accounts_client_id(meetin
     await m.ws.disconnect()
 
 
+def typed_offline(client: YClient, text: str) -> bytes:
+    """What the client typed while it had no server, as one update (Yjs sends it in its next sync reply)."""
+    import pycrdt
+
+    client.append_text(text)
+    return pycrdt.merge_updates(*[read_message(frame[2:]) for frame in client.take()])
+
+
+def store_as(meeting, user, client: YClient, update: bytes):
+    """The log row another worker writes for ``user``'s edit."""
+    notes.append_updates(meeting_id=meeting.pk, items=[
+        notes.Pending(update, user.pk, frozenset({client.doc.client_id}))])
+
+
+async def test_a_reconnecting_editor_gets_the_edits_that_followed_its_own_unstored_edit(meeting):
+    # Alice's "上海" reached her worker, which relayed it to Bob's worker and died before storing it. Bob typed
+    # after it and his edit is stored, so the restarted room holds his edit but cannot place it: pycrdt leaves
+    # it out of the sync reply Alice gets. Her own reply supplies what it follows; she must then receive it.
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, province="ZJ")
+    alice_y, bob_y = YClient("alice"), YClient("bob")
+    unstored = typed_offline(alice_y, "上海")
+    bob_y.doc.apply_update(unstored)
+    bob_y.take()
+    await sync_to_async(store_as)(meeting, bob, bob_y, typed_offline(bob_y, "浙江"))
+    a = await connect(meeting, alice, hello=False)
+    a.y = alice_y
+    await a.hello()
+    await a.pump()
+    assert a.y.text() == "上海浙江"
+    await until_stored(meeting, ["上海浙江"])
+    await a.ws.disconnect()
+
+
+async def test_an_edit_that_follows_an_edit_not_yet_stored_is_stored_once_that_edit_arrives(meeting):
+    # Bob's "江" was relayed to Alice's client by a worker that has not stored it yet (PostgreSQL is slow or
+    # down); Alice types after it and reconnects here. The room takes only her own content from her sync reply
+    # and cannot place it before "江" arrives, which it then does through the log.
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting, province="ZJ")
+    alice_y, bob_y = YClient("alice"), YClient("bob")
+    await sync_to_async(store_as)(meeting, bob, bob_y, typed_offline(bob_y, "浙"))
+    later = typed_offline(bob_y, "江")
+    alice_y.doc.apply_update(bob_y.doc.get_update())
+    alice_y.take()
+    typed_offline(alice_y, "上海")
+    a = await connect(meeting, alice, hello=False)
+    a.y = alice_y
+    await a.hello()
+    await sync_to_async(store_as)(meeting, bob, bob_y, later)
+    await until_stored(meeting, ["浙江上海"])
+    await a.ws.disconnect()
+
+
 @pytest.mark.parametrize("state", [
     b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than Python's recursion limit
     b'{"a":' + b"[" * 40 + b"]" * 40 + b"}",  # deeper than any presence needs
