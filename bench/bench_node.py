@@ -130,7 +130,9 @@ class Server:
             return [node(), str(NODE_DIR / "hocuspocus.mjs"), str(self.port)], self.env
         return [sys.executable, "-m", "hub.worker", "--port", str(self.port)], self.env  # as production runs it
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 180) -> None:
+        """Wait for the port; a worker importing Django and Wagtail and warming up search on a machine at load 15+
+        took over a minute."""
         cmd, env = self.command()
         # The log goes to a file: a pipe nobody reads fills up and then blocks the server.
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
