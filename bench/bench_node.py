@@ -131,7 +131,8 @@ class Server:
         return [sys.executable, "-m", "hub.worker", "--port", str(self.port)], self.env  # as production runs it
 
     def start(self, timeout: float = 240) -> None:
-        # Minutes, not seconds: a worker takes over a minute to start on a 2-core machine at load 25.
+        """Wait for the port: minutes, not seconds — a worker importing Django and Wagtail and warming up search took
+        over a minute to start on a 2-core machine at load 25."""
         cmd, env = self.command()
         # The log goes to a file: a pipe nobody reads fills up and then blocks the server.
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

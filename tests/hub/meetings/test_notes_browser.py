@@ -98,7 +98,7 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
                                         "el => getComputedStyle(el).backgroundColor")
         assert marker == f"rgb({r}, {g}, {b})"  # the host province's colour, set by the server, as a marker
         assert label_colour == person_rgb  # and the person's own colour on the label
-        time.sleep(1.5)  # let the last keystrokes reach the log before the host closes the meeting
+        until_stored(meeting.pk, "浙江：成果库进展顺利", "上海：同意")  # stored before the host closes the meeting
 
         host.on("dialog", lambda dialog: dialog.accept())
         host.click("[data-close-meeting]")
@@ -116,6 +116,37 @@ def test_two_browsers_co_edit_then_close_into_minutes_and_docx(asgi_server, tmp_
     text = "\n".join(par.text for par in Document(io.BytesIO(path.read_bytes())).paragraphs)
     assert "浙江：成果库进展顺利" in text and "上海：同意" in text
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.CLOSED
+
+
+def stored_text(meeting_id: int) -> str:
+    """The notes as stored, read on a thread of its own: Playwright's event loop runs on this one, and Django
+    refuses the ORM inside an event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from hub.meetings import notes
+
+    def read():
+        try:
+            doc, _ = notes.build_doc(meeting_id)
+            return "\n".join(notes.blocks_lines(notes.doc_blocks(doc)))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(read).result()
+
+
+def until_stored(meeting_id: int, *texts: str, timeout: float = 15.0) -> None:
+    """Wait until the log holds every one of ``texts`` (a condition with a deadline, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = stored_text(meeting_id)
+        if all(t in text for t in texts):
+            return
+        assert time.monotonic() < deadline, f"not stored within {timeout:g} s: {texts}; stored: {text!r}"
+        time.sleep(0.1)
 
 
 def open_notes(browser, cookie, url):
@@ -162,7 +193,7 @@ def test_closing_the_meeting_turns_open_editors_read_only_and_reports_refused_ed
         offline.click(".ProseMirror")
         offline.keyboard.press("Control+End")
         offline.keyboard.type("安徽：断线时补充")
-        time.sleep(1.5)  # the connected editor's text reaches the log before the close
+        until_stored(meeting.pk, "上海：会中意见")  # the connected editor's text is stored before the close
 
         host_page.on("dialog", lambda dialog: dialog.accept())
         host_page.click("[data-close-meeting]")
@@ -189,11 +220,12 @@ def test_closing_the_meeting_turns_open_editors_read_only_and_reports_refused_ed
         ARTIFACTS.mkdir(exist_ok=True)
         offline.screenshot(path=str(ARTIFACTS / "notes-closed-with-refused-edits.png"), full_page=True)
 
-        # No reconnect loop: the closed editor opens no further websocket.
-        opened = len(sockets)
-        time.sleep(3)
-        assert len(sockets) == opened
-        assert editor.evaluate("window.hubNotes.provider.shouldConnect") is False
+        # No reconnect loop: the closed editor opens no further websocket. y-websocket opens one only from
+        # setupWS, which does nothing unless shouldConnect is set; once the socket is gone with shouldConnect
+        # cleared, no timer already scheduled can open another (the state is the proof, not a wait).
+        editor.wait_for_function("!window.hubNotes.provider.shouldConnect && window.hubNotes.provider.ws === null",
+                                 timeout=5000)
+        assert sockets == []  # none opened since the page first connected
         browser.close()
 
     from hub.meetings import notes
@@ -224,7 +256,7 @@ def test_restoring_a_version_brings_back_what_the_editor_showed(asgi_server):
         editor.evaluate("(html) => window.hubNotes.editor.commands.setContent(html)", FORMATTED)
         original = editor.evaluate("JSON.stringify(window.hubNotes.editor.getJSON())")
         assert '"bold"' in original and '"colspan":2' in original and '"checked":true' in original
-        time.sleep(1.5)  # stored before the checkpoint is taken
+        until_stored(meeting.pk, "表头", "已办")  # stored before the checkpoint is taken
 
         history = editor.context.new_page()
         history.goto(f"{asgi_server}/meetings/{meeting.pk}/history/")
@@ -233,7 +265,7 @@ def test_restoring_a_version_brings_back_what_the_editor_showed(asgi_server):
         history.wait_for_selector("td:has-text('格式版')")
 
         editor.evaluate("window.hubNotes.editor.commands.setContent('<p>全部改掉</p>')")
-        time.sleep(1.5)
+        until_stored(meeting.pk, "全部改掉")
         history.reload()
         history.click("tr:has(td:has-text('格式版')) [data-restore]")
         history.click("[data-confirm-restore]")  # restore asks for confirmation, showing the diff first
