@@ -40,6 +40,9 @@ class HomePage(Page):
 class ProvinceSectionPage(Page):
     """A province's own section: everything that province publishes lives below it (its editors' subtree)."""
 
+    #: Provisioned by setup_roundtable and anchoring the province's page permissions: hub/wagtail_hooks.py keeps
+    #: it from being deleted, moved, copied or unpublished.
+    provisioned_structure = True
     province = models.OneToOneField(
         "hub.Province", on_delete=models.PROTECT, related_name="section_page", verbose_name=_("省市"),
     )
