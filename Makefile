@@ -5,6 +5,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-x tests/hub"
 PYTEST_ARGS ?=
+# Parallel pytest workers (pytest-xdist), each with its own test database and Redis key prefix; 0: one process.
+PYTEST_WORKERS ?= 2
 
 PY := $(VENV)/bin/python
 SERVICES := PYTHON_FOR_PORTS=$(PY) scripts/test-services.sh
@@ -42,7 +44,7 @@ lint: venv-dev
 test: venv-dev assets lint
 	$(PY) -m pip check
 	$(PY) manage.py check --fail-level WARNING
-	$(SERVICES) $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 test-sqlite: venv-dev assets
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)

@@ -52,8 +52,8 @@ def main():
 
     from hub.models import Province
     from hub.spreadsheets import read_table
-    from sharing.importing import import_standards
     from sharing.models import GroupStandard
+    from sharing.standard_sheets import import_standards
     from tests.conftest import ensure_roundtable
     from tests.sharing.factories import bulk_standards
 

@@ -19,6 +19,7 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.forms import AchievementPageForm
+from cms.pages import ProvinceOwnedPage
 from hub.translations import TranslatedPageMixin
 
 YEAR_OUT_OF_RANGE = _("年份应在 1980 年至明年之间。")
@@ -61,7 +62,7 @@ class AchievementAttachment(Orderable):
     panels = [FieldPanel("document")]
 
 
-class AchievementPage(TranslatedPageMixin, Page):
+class AchievementPage(ProvinceOwnedPage, TranslatedPageMixin, Page):
     """An achievement of one province's organisation; members-only ones are view-restricted to roundtable groups."""
 
     #: The text an English version replaces (hub.translations); the rest is this page's own record.
@@ -110,18 +111,31 @@ class AchievementPage(TranslatedPageMixin, Page):
             raise ValidationError({"year": YEAR_OUT_OF_RANGE})
 
     def save(self, *args, **kwargs):
-        parent = self.get_parent() if self.path else None
-        if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
         result = super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         # Every write of the row itself (create, publish, revert, copy) re-applies the view restriction; draft
         # bookkeeping saves (update_fields without visibility) must not, or a draft would change the live page.
         if update_fields is None or "visibility" in update_fields:
-            from cms.services import achievement_apply_visibility
-
-            achievement_apply_visibility(page=self)
+            self.store_visibility()
         return result
+
+    def store_visibility(self) -> None:
+        """The visibility field's stored form: a Wagtail view restriction to the roundtable's groups for a
+        members-only achievement, none for a public one (kept with the row, like a denormalised column)."""
+        from wagtail.models import PageViewRestriction
+
+        from hub.permissions import roundtable_groups
+
+        restrictions = PageViewRestriction.objects.filter(page=self, restriction_type=PageViewRestriction.GROUPS)
+        if self.visibility == self.MEMBERS:
+            restriction = restrictions.first()
+            if restriction is None:
+                restriction = PageViewRestriction(page=self, restriction_type=PageViewRestriction.GROUPS)
+                restriction.save()
+            restriction.groups.set(roundtable_groups())
+        else:
+            for restriction in restrictions:
+                restriction.delete()
 
     def search_terms(self) -> str:
         return " ".join(str(part) for part in (self.title, self.summary, self.organisation, getattr(self.achievement_type, "name", "")) if part)

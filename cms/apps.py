@@ -11,8 +11,13 @@ class CmsConfig(AppConfig):
     DEMO_MODULES = ("cms.demo", "cms.demo_events", "cms.demo_english")
 
     def ready(self):
+        from cms import provisioning
         from cms.events import Registration
         from hub import pagecache
+        from hub.services import provisioning as hub_provisioning
+
+        # The core provisions groups and collections; the site's pages and workflows are this app's.
+        hub_provisioning.register(roundtable=provisioning.provision_site, province=provisioning.provision_section)
 
         # A registration changes the places left, shown on the event page and in the listing.
         pagecache.purge_when_saved(Registration, lambda registration: [

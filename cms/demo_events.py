@@ -209,7 +209,7 @@ def _report(page, province):
     from django.core.files.base import ContentFile
     from wagtail.documents.models import Document
 
-    from hub.services.provisioning import province_collection
+    from hub.selectors import province_collection
 
     pdf = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
            b"trailer<</Root 1 0 R>>\n%%EOF\n")

@@ -26,7 +26,8 @@ from wagtail.search import index
 
 from cms.blocks import BodyBlock
 from cms.forms import EventPageForm
-from hub.permissions import ProvinceScopedQuerySet, province_ids_for
+from cms.pages import ProvinceOwnedPage
+from hub.permissions import ProvinceScopedQuerySet
 from hub.translations import TranslatedPageMixin
 
 TIME_ZONES = [
@@ -122,7 +123,7 @@ class EventAttachment(Orderable):
     panels = [FieldPanel("document")]
 
 
-class CampaignPage(TranslatedPageMixin, Page):
+class CampaignPage(ProvinceOwnedPage, TranslatedPageMixin, Page):
     """An umbrella campaign (e.g. 2027年质量月): every province's events that name it are shown together."""
 
     #: The text an English version replaces (hub.translations); the rest is this page's own record.
@@ -153,12 +154,6 @@ class CampaignPage(TranslatedPageMixin, Page):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": END_BEFORE_START})
 
-    def save(self, *args, **kwargs):
-        parent = self.get_parent() if self.path else None
-        if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
-        return super().save(*args, **kwargs)
-
     def search_terms(self) -> str:
         return " ".join(str(part) for part in (self.title, self.summary) if part)
 
@@ -170,7 +165,7 @@ class CampaignPage(TranslatedPageMixin, Page):
         return context
 
 
-class EventPage(TranslatedPageMixin, Page):
+class EventPage(ProvinceOwnedPage, TranslatedPageMixin, Page):
     """A roundtable event led by the province whose section holds it; co-organisers sign it off before it goes live."""
 
     #: The text an English version replaces (hub.translations); the rest is this page's own record.
@@ -320,10 +315,7 @@ class EventPage(TranslatedPageMixin, Page):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # The lead province is the section's, never chosen: recomputed whenever the row is written in the tree.
-        parent = self.get_parent() if self.path else None
-        if parent is not None:
-            self.province_id = getattr(parent.specific, "province_id", None) or self.province_id
+        # The lead province is the section's (ProvinceOwnedPage); the bounds follow the dates and times.
         self.starts_at, self.ends_at = self.compute_bounds()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -382,14 +374,11 @@ class RegistrationQuerySet(ProvinceScopedQuerySet):
 
     province_field = "event__province"
 
-    def restrict(self, user, action: str = "view"):
-        if action != "view" or (user is not None and user.is_active and user.is_superuser):
-            return super().restrict(user, action)
-        ids = province_ids_for(user, "view")
-        if not ids:
-            return self.none()
-        co_organised = EventPage.objects.filter(co_organisers__in=ids).values("pk")
-        return self.filter(Q(event__province__in=ids) | Q(event__in=co_organised))
+    def scope(self, user, action: str, province_ids: frozenset[int]):
+        if action != "view" or not province_ids:
+            return super().scope(user, action, province_ids)
+        co_organised = EventPage.objects.filter(co_organisers__in=province_ids).values("pk")
+        return self.filter(Q(event__province__in=province_ids) | Q(event__in=co_organised))
 
 
 class Registration(models.Model):

@@ -50,6 +50,10 @@ class ProvinceSectionPage(TranslatedPageMixin, Page):
     #: The text an English version replaces (hub.translations); the rest is this page's own record.
     translated_fields = ("title", "seo_title", "search_description", "intro", "body")
 
+    #: Provisioned by setup_roundtable and anchoring the province's page permissions: hub/wagtail_hooks.py keeps
+    #: it from being deleted, moved, copied or unpublished.
+    provisioned_structure = True
+
     # Only the Chinese section names its province; its translations (the English section) leave it empty.
     province = models.OneToOneField(
         "hub.Province", on_delete=models.PROTECT, related_name="section_page", verbose_name=_("省市"),

@@ -47,7 +47,7 @@ def check_own_collection(*, province, documents: set[int], images: set[int]) -> 
     from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
 
-    from hub.services.provisioning import province_collection
+    from hub.selectors import province_collection
 
     collection = province_collection(province) if province is not None else None
     errors = []

@@ -13,6 +13,7 @@ from wagtail.models import PageViewRestriction
 from cms.achievements import AchievementPage, AchievementType
 from cms.events import CampaignPage, EventCategory, EventPage, Registration
 from hub.models import Province
+from hub.permissions import is_unrestricted, province_ids_for
 from hub.translations import canonical, with_translations
 
 PAGE_SIZE = 12
@@ -40,7 +41,7 @@ def hidden_pages_q(user, model=None) -> Q:
     """
     from hub.selectors import covering, restrictions_not_passed
 
-    if user is not None and user.is_active and user.is_superuser:
+    if is_unrestricted(user):
         return Q()
     not_passed = restrictions_not_passed(PageViewRestriction.objects.all(), user)
     if model is not None and model.parent_page_types == ["cms.ProvinceSectionPage"]:
@@ -120,9 +121,18 @@ def feed_events(*, province=None, category=None, limit: int | None = None):
     return list(events[:limit] if limit else events)
 
 
-def event_detail(*, event: EventPage, user) -> dict:
-    from cms.services import organises
+def organises(*, user, event: EventPage) -> bool:
+    """Whether the user is staff of the event's lead province or of a co-organiser (a shared read)."""
+    if is_unrestricted(user):
+        return True
+    ids = province_ids_for(user, "view")
+    if event.province_id in ids:
+        return True
+    # Iterated, not filtered: a previewed revision's relations are modelcluster's in-memory querysets.
+    return any(province.pk in ids for province in event.co_organisers.all())
 
+
+def event_detail(*, event: EventPage, user) -> dict:
     seats = Registration.objects.filter(event=event).aggregate(
         taken=Count("pk", filter=Q(status__in=Registration.SEAT_STATUSES)),
         waiting=Count("pk", filter=Q(status=Registration.WAITLISTED)),
@@ -232,7 +242,7 @@ def achievement_detail(*, page: AchievementPage, user) -> dict:
                   if p.pk != page.province_id] if user.is_authenticated else []
     editable = province_ids_for(user, "change") if user.is_authenticated else frozenset()
     for adoption in adoptions:
-        adoption.user_may_change = user.is_superuser or adoption.province_id in editable
+        adoption.user_may_change = is_unrestricted(user) or adoption.province_id in editable
     spread = OrderedDict()
     for adoption in adoptions:
         spread.setdefault(adoption.province, []).append(adoption)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -14,13 +12,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import PageViewRestriction, TaskState
+from wagtail.models import TaskState
 
+from cms import selectors
 from cms.events import EventPage, Registration
-from hub import spreadsheets
+from hub import permissions, spreadsheets
 from hub.links import page_url
-from hub.permissions import province_ids_for
-from hub.roles import ROLES, SECRETARIAT_GROUP, group_name
+from hub.permissions import is_unrestricted, province_ids_for
 
 logger = logging.getLogger("hub.cms")
 
@@ -126,7 +124,7 @@ def registration_cancel_own(*, user, registration_id: int) -> Registration:
 def registration_decide(*, actor, registration_id: int, approve: bool) -> Registration:
     """The lead province approves or turns down a pending registration; a refusal frees the seat for the waitlist."""
     registration = get_object_or_404(Registration.objects.restrict(actor, "view"), pk=registration_id)
-    if registration.event.province_id not in province_ids_for(actor, "change") and not actor.is_superuser:
+    if registration.event.province_id not in province_ids_for(actor, "change") and not is_unrestricted(actor):
         raise PermissionDenied
     event = _lock_event(registration.event_id)
     registration = Registration.objects.get(pk=registration.pk)
@@ -199,7 +197,7 @@ def registrations_export(*, actor, event_id: int, fmt: str) -> tuple[str, bytes,
     """The organising provinces' staff export an event's registrations; every export is written to the audit log."""
     event = get_object_or_404(EventPage.objects.select_related("province"), pk=event_id)
     registrations = Registration.objects.restrict(actor, "view").filter(event=event).order_by("created_at", "pk")
-    if not _organises(actor, event):
+    if not selectors.organises(user=actor, event=event):
         raise PermissionDenied
     header, rows = _export_rows(event, registrations)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -217,43 +215,12 @@ def registrations_export(*, actor, event_id: int, fmt: str) -> tuple[str, bytes,
     return filename, content, content_type
 
 
-def _organises(user, event: EventPage) -> bool:
-    if user.is_active and user.is_superuser:
-        return True
-    ids = province_ids_for(user, "view")
-    if event.province_id in ids:
-        return True
-    # Iterated, not filtered: a previewed revision's relations are modelcluster's in-memory querysets.
-    return any(province.pk in ids for province in event.co_organisers.all())
-
-
-def organises(*, user, event: EventPage) -> bool:
-    return _organises(user, event)
-
-
 # --- achievements ---------------------------------------------------------------------------------------------
 
 
 def roundtable_groups():
     """Every province group (members, staff) and the secretariat: who may read members-only content."""
-    from hub.models import Province
-
-    names = [group_name(code, role) for code in Province.objects.values_list("code", flat=True) for role in ROLES]
-    return Group.objects.filter(name__in=names + [SECRETARIAT_GROUP])
-
-
-def achievement_apply_visibility(*, page) -> None:
-    """Make the page's Wagtail view restriction match its visibility (members-only → roundtable groups)."""
-    restrictions = PageViewRestriction.objects.filter(page=page, restriction_type=PageViewRestriction.GROUPS)
-    if page.visibility == page.MEMBERS:
-        restriction = restrictions.first()
-        if restriction is None:
-            restriction = PageViewRestriction(page=page, restriction_type=PageViewRestriction.GROUPS)
-            restriction.save()
-        restriction.groups.set(roundtable_groups())
-    else:
-        for restriction in restrictions:
-            restriction.delete()
+    return permissions.roundtable_groups()
 
 
 # --- co-organiser sign-off ------------------------------------------------------------------------------------
@@ -294,12 +261,10 @@ def signoff_notify_submitted(*, task_state_id: int) -> None:
     from cms.signoff import CoOrganiserSignOff
 
     task_state = TaskState.objects.select_related("revision").get(pk=task_state_id)
-    codes = list(CoOrganiserSignOff.objects.filter(task_state=task_state, decided_at__isnull=True)
-                 .values_list("province__code", flat=True))
-    publisher_roles = [role for role in ROLES if "publish" in role.actions]
-    names = [group_name(code, role) for code in codes for role in publisher_roles]
-    recipients = sorted(set(get_user_model().objects.filter(groups__name__in=names, is_active=True)
-                            .exclude(email="").values_list("email", flat=True)))
+    province_ids = CoOrganiserSignOff.objects.filter(task_state=task_state, decided_at__isnull=True).values_list(
+        "province_id", flat=True)
+    recipients = sorted({email for province_id in province_ids for email in permissions.users_with(
+        "publish", province_id).exclude(email="").values_list("email", flat=True)})
     if not recipients:
         return
     page = task_state.revision.as_object()
@@ -318,7 +283,7 @@ SIGNOFF_TASK_NAME = "协办省市会签"
 def provision_publication_workflow(*, province, section, moderators, report=None):
     """The province's publication workflow on its section: its moderators approve, then co-organisers sign off.
 
-    Idempotent; called by ``hub.services.provisioning.provision_province``.
+    Idempotent; called by ``cms.provisioning.provision_section``.
     """
     from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
 

@@ -117,7 +117,7 @@ def my_registration_cancel(request, pk: int):
 
 def _organised_event(user, pk: int) -> EventPage:
     event = get_object_or_404(EventPage.objects.select_related("province"), pk=pk)
-    if not services.organises(user=user, event=event):
+    if not selectors.organises(user=user, event=event):
         raise Http404
     return event
 

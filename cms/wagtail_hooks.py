@@ -11,6 +11,7 @@ from wagtail.snippets.models import register_snippet
 
 from cms.achievements import AchievementType
 from cms.events import EventAttachment, EventCategory, EventPage
+from hub.permissions import is_unrestricted
 
 register_snippet(EventCategory)
 register_snippet(AchievementType)
@@ -71,7 +72,7 @@ def register_log_actions(actions):
 @hooks.register("register_page_listing_more_buttons")
 def registrations_button(page, user, next_url=None):
     if page.specific_class is EventPage:
-        from cms.services import organises
+        from cms.selectors import organises
 
         event = page.specific
         if organises(user=user, event=event):
@@ -136,7 +137,7 @@ def readable_pages_in_chooser(pages, request):
     from hub.permissions import read
 
     user = request.user
-    if user.is_superuser:
+    if is_unrestricted(user):
         return pages
     pages = pages.filter(Q(pk__in=read.readable_pages(user).values("pk")) | Q(depth__lte=1))
     return _published_titles_for(user, pages)
@@ -159,7 +160,7 @@ def _scope_page_types_usage_report():
         user = self.request.user
         for item in page_types:
             page = item.last_edited_page
-            if page is None or user.is_superuser:
+            if page is None or is_unrestricted(user):
                 continue
             if not read.readable_pages(user).filter(pk=page.pk).exists():
                 item.last_edited_page = None
@@ -193,7 +194,7 @@ def readable_files_in_admin_api(router):
         def get_queryset(self):
             queryset = base.get_queryset(self)
             user = self.request.user
-            if user.is_superuser:
+            if is_unrestricted(user):
                 return queryset
             own = policy.instances_user_has_any_permission_for(user, ["choose", "change"]).values("pk")
             return queryset.filter(Q(pk__in=own) | Q(pk__in=readable(user).values("pk")))

@@ -2,7 +2,7 @@
 
 Province scoping: an ``Expert`` belongs to its home province (plain FK, ``ProvinceScopedQuerySet``). A request
 touches two provinces — the requesting one and each borrowed expert's home — so ``ExpertRequestQuerySet`` and
-``AssignmentQuerySet`` define their own ``restrict`` on top of ``hub.permissions.province_ids_for``.
+``AssignmentQuerySet`` override the gate's ``scope`` hook (the gate's ``restrict`` keeps the preamble).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hub.permissions import ProvinceScopedQuerySet, _check_action, province_ids_for, scoped_queryset
+from hub.permissions import ProvinceScopedQuerySet, scoped_queryset
 
 LANGUAGES = [
     ("zh", _("中文")), ("en", _("英语")), ("ja", _("日语")), ("ko", _("韩语")), ("de", _("德语")), ("fr", _("法语")),
@@ -197,16 +197,10 @@ class Conflict(models.Model):
         return f"{self.organisation}（{self.get_kind_display()}）"
 
 
-class ExpertRequestQuerySet(models.QuerySet):
+class ExpertRequestQuerySet(ProvinceScopedQuerySet):
     """Visible to the requesting province, the home provinces of the experts asked for, and those experts."""
 
-    def restrict(self, user, action: str = "view"):
-        _check_action(action)
-        if user is not None and user.is_active and user.is_superuser:
-            return self
-        if user is None or not user.is_authenticated:
-            return self.none()
-        ids = province_ids_for(user, action)
+    def scope(self, user, action: str, ids: frozenset[int]):
         q = Q(requesting_province__in=ids) | Q(pk__in=Assignment.objects.filter(
             expert__province__in=ids).values("request_id"))
         if action == "view":
@@ -276,16 +270,10 @@ class ExpertRequest(models.Model):
         return (today or datetime.date.today()) > self.respond_by
 
 
-class AssignmentQuerySet(models.QuerySet):
+class AssignmentQuerySet(ProvinceScopedQuerySet):
     """Same audience as the request: the requesting province, the expert's home province and the expert."""
 
-    def restrict(self, user, action: str = "view"):
-        _check_action(action)
-        if user is not None and user.is_active and user.is_superuser:
-            return self
-        if user is None or not user.is_authenticated:
-            return self.none()
-        ids = province_ids_for(user, action)
+    def scope(self, user, action: str, ids: frozenset[int]):
         q = Q(request__requesting_province__in=ids) | Q(expert__province__in=ids)
         if action == "view":
             q |= Q(expert__user=user)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from hub.permissions import province_ids_for
+from hub.permissions import is_unrestricted, province_ids_for
 
 PUBLIC, STAFF, HOME = "public", "staff", "home"
 AUDIENCES = [(PUBLIC, _("公开")), (STAFF, _("仅圆桌会议工作人员")), (HOME, _("仅本省协会"))]
@@ -45,7 +45,7 @@ def viewer_level(viewer, expert) -> str:
     """The widest audience the viewer belongs to for this expert (no query beyond the memoised scope)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return PUBLIC
-    if viewer.is_superuser or (expert.user_id is not None and expert.user_id == viewer.pk):
+    if is_unrestricted(viewer) or (expert.user_id is not None and expert.user_id == viewer.pk):
         return HOME
     view_ids = province_ids_for(viewer, "view")
     if expert.province_id in view_ids:
@@ -107,7 +107,7 @@ def search_documents(expert, values: dict[str, str] | None = None) -> dict[str, 
 
 def search_field_q(viewer, lookup: str, term: str) -> Q:
     """A filter matching ``term`` only in the text the viewer may read, for every expert in one query."""
-    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_superuser:
+    if is_unrestricted(viewer):
         return Q(**{f"search_home__{lookup}": term})
     q = Q(**{f"search_public__{lookup}": term})
     if viewer is None or not getattr(viewer, "is_authenticated", False):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from hub.permissions import is_active, is_unrestricted
+
 #: URL keyword arguments of Wagtail's admin views that name a page.
 PAGE_KWARGS = ("page_id", "parent_page_id", "page_to_move_id", "page_pk", "destination_id")
 #: Admin URL names (namespace included) that merely browse a published page's children.
@@ -28,7 +30,7 @@ class AdminPageScopeMiddleware:
         if match is None or not (match.route or "").startswith("admin/"):
             return None
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or user.is_superuser:
+        if not is_active(user) or is_unrestricted(user):
             return None
         ids = [view_kwargs[key] for key in PAGE_KWARGS if key in view_kwargs]
         if "pk" in view_kwargs and "wagtailadmin_pages" in match.namespaces:

@@ -19,6 +19,7 @@ VARIABLES = {
     "DJANGO_DEFAULT_FROM_EMAIL": "sender of the hub's e-mail",
     "HUB_BASE_URL": "public base URL used in e-mails and feeds (default http://127.0.0.1:8000)",
     "HUB_CACHE_PURGE_URL": "nginx address that accepts PURGE for its proxy_cache (http://127.0.0.1:8080); unset: none",
+    "PYTEST_XDIST_WORKER": "set by pytest-xdist in parallel test workers (gw0, gw1…): Redis keys prefixed hub-gw0…",
     "HUB_PDF_FONT": "TrueType/OpenType collection with Chinese glyphs embedded in PDF minutes (default: WenQuanYi Micro Hei)",
 }
 

@@ -21,10 +21,21 @@ def _check_action(action: str) -> None:
         raise ValueError(f"unknown province action {action!r}; known: {', '.join(ACTIONS)}")
 
 
+def is_active(user) -> bool:
+    """A signed-in, active account (an anonymous visitor or a deactivated account acts on nothing)."""
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def is_unrestricted(user) -> bool:
+    """Superusers act on every province and read everything. This is the one place that says so: code outside the
+    gate asks ``can``/``restrict``/the read rules, or this, and never looks at ``is_superuser`` itself."""
+    return is_active(user) and user.is_superuser
+
+
 def province_ids_for(user, action: str) -> frozenset[int]:
     """Primary keys of the provinces on which ``user`` may ``action``; memoised on the user object per request."""
     _check_action(action)
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not is_active(user):
         return frozenset()
     cache = user.__dict__.setdefault("_province_scope_cache", {})
     if action not in cache:
@@ -65,8 +76,52 @@ def require(user, action: str, province) -> None:
         raise PermissionDenied
 
 
+def _province_grants(model, action: str, province=None) -> QuerySet:
+    """guardian's object-permission rows granting ``hub.<action>_province_data`` (on one province, or any)."""
+    from hub.models import Province
+
+    rows = model.objects.filter(permission__codename=f"{action}_province_data",
+                                permission__content_type__app_label="hub",
+                                content_type__app_label="hub", content_type__model=Province._meta.model_name)
+    if province is not None:
+        rows = rows.filter(object_pk=str(province if isinstance(province, int) else province.pk))
+    return rows
+
+
+def province_groups(province) -> QuerySet:
+    """The province's own groups (its roles): those granted anything on it, the roundtable-wide secretariat aside."""
+    from django.contrib.auth.models import Group
+    from guardian.models import GroupObjectPermission
+
+    from hub.roles import SECRETARIAT_GROUP
+
+    group_ids = _province_grants(GroupObjectPermission, "participate", province).values("group_id")
+    return Group.objects.filter(pk__in=group_ids).exclude(name=SECRETARIAT_GROUP)
+
+
+def roundtable_groups() -> QuerySet:
+    """Every group that takes part in the roundtable: each province's groups and the secretariat."""
+    from django.contrib.auth.models import Group
+    from guardian.models import GroupObjectPermission
+
+    return Group.objects.filter(pk__in=_province_grants(GroupObjectPermission, "participate").values("group_id"))
+
+
+def member_province_ids(user_ids) -> frozenset[int]:
+    """Provinces in whose own groups (``province_groups``) any of the given users is: where they belong, as opposed
+    to what they may act on (the secretariat takes part everywhere but belongs to no province)."""
+    from guardian.models import GroupObjectPermission
+
+    from hub.roles import SECRETARIAT_GROUP
+
+    rows = (_province_grants(GroupObjectPermission, "participate").filter(group__user__in=list(user_ids))
+            .exclude(group__name=SECRETARIAT_GROUP).values_list("object_pk", flat=True))
+    return frozenset(int(pk) for pk in rows)
+
+
 def users_with(action: str, province, *, include_superusers: bool = False) -> QuerySet:
-    """Active users who may ``action`` data of ``province``: the reverse of ``can``/``require``.
+    """Active users who may ``action`` data of ``province`` (``None``: of some province): the reverse of
+    ``can``/``require``.
 
     Answers "which users may" from the same object permissions ``can`` reads, so notifications, reviewer queues
     and "who must sign" never parse group names. Superusers may do everything but are left out unless asked for:
@@ -77,19 +132,8 @@ def users_with(action: str, province, *, include_superusers: bool = False) -> Qu
     from django.db.models import Q
     from guardian.models import GroupObjectPermission, UserObjectPermission
 
-    from hub.models import Province
-
-    province_id = province if isinstance(province, int) else province.pk
-    codename = f"{action}_province_data"
-    object_pk = str(province_id)
-    content_filter = {
-        "permission__codename": codename,
-        "permission__content_type__app_label": "hub",
-        "content_type__model": Province._meta.model_name,
-        "object_pk": object_pk,
-    }
-    group_ids = GroupObjectPermission.objects.filter(**content_filter).values("group_id")
-    user_ids = UserObjectPermission.objects.filter(**content_filter).values("user_id")
+    group_ids = _province_grants(GroupObjectPermission, action, province).values("group_id")
+    user_ids = _province_grants(UserObjectPermission, action, province).values("user_id")
     condition = Q(groups__in=group_ids) | Q(pk__in=user_ids)
     if include_superusers:
         condition |= Q(is_superuser=True)
@@ -109,9 +153,9 @@ def is_secretariat(user) -> bool:
     """The roundtable secretariat keeps the meeting rotation; it is a roundtable-wide group, not a province role."""
     from hub.roles import SECRETARIAT_GROUP
 
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not is_active(user):
         return False
-    return user.is_superuser or user.groups.filter(name=SECRETARIAT_GROUP).exists()
+    return is_unrestricted(user) or user.groups.filter(name=SECRETARIAT_GROUP).exists()
 
 
 def forget(user) -> None:
@@ -121,18 +165,28 @@ def forget(user) -> None:
 
 
 class ProvinceScopedQuerySet(models.QuerySet):
-    """QuerySet of a province-owned model. ``province_field`` names the lookup to the owning Province."""
+    """QuerySet of a province-owned model. ``province_field`` names the lookup to the owning Province.
+
+    ``restrict`` is the gate's preamble (superusers see everything, anonymous and inactive accounts nothing) around
+    ``scope(user, action, province_ids)``, the one hook a model overrides when its rows are also reachable another
+    way (an expert reads their own profile, an event is read by its co-organisers). No queryset repeats the preamble.
+    """
 
     province_field = "province"
 
     def restrict(self, user, action: str = "view"):
         _check_action(action)
-        if user is not None and user.is_active and user.is_superuser:
+        if is_unrestricted(user):
             return self
-        ids = province_ids_for(user, action)
-        if not ids:
+        if not is_active(user):
             return self.none()
-        return self.filter(**{f"{self.province_field}__in": ids})
+        return self.scope(user, action, province_ids_for(user, action))
+
+    def scope(self, user, action: str, province_ids: frozenset[int]):
+        """The rows an active, non-superuser ``user`` may ``action``; by default those of their provinces."""
+        if not province_ids:
+            return self.none()
+        return self.filter(**{f"{self.province_field}__in": province_ids})
 
 
 def scoped_queryset(province_field: str):

@@ -12,6 +12,9 @@ for listings and search) and, where a single object is served, a ``can_read_<kin
   readable; one used by at least one readable thing, or by nothing at all, is. Feature apps declare the models
   that use files through the ``hub_file_uses`` hook; pages (and snippets) are found through Wagtail's reference
   index.
+
+The rules of a feature's own material (standards and decisions, experts' availability) live in that feature's
+``read_rules`` module (``sharing/read_rules.py``, ``expert_pool/read_rules.py``), on the same gate.
 """
 from __future__ import annotations
 
@@ -19,22 +22,13 @@ from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 
-from hub.permissions import province_ids_for
-
-
-def _is_superuser(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active and user.is_superuser
-
-
-def _is_active(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
+from hub.permissions import is_active, is_unrestricted
 
 # --- Pages ----------------------------------------------------------------------------------------------------
 
 def editable_page_roots(user) -> list[str]:
     """Tree paths of the pages under which the user's groups hold any Wagtail page permission (memoised)."""
-    if not _is_active(user):
+    if not is_active(user):
         return []
     cache = user.__dict__.setdefault("_read_rules_cache", {})
     if "page_roots" not in cache:
@@ -61,7 +55,7 @@ def published_pages(user):
     from hub.selectors import covering, restrictions_not_passed
 
     pages = Page.objects.live()
-    if _is_superuser(user):
+    if is_unrestricted(user):
         return pages
     not_passed = restrictions_not_passed(PageViewRestriction.objects.all(), user)
     hidden = covering(not_passed, "page")
@@ -78,7 +72,7 @@ def readable_pages(user):
     """Pages whose content the user may read: published ones they may open, and their own subtrees' drafts."""
     from wagtail.models import Page
 
-    if _is_superuser(user):
+    if is_unrestricted(user):
         return Page.objects.all()
     roots = editable_page_roots(user)
     if not roots:
@@ -92,7 +86,7 @@ def can_read_page(user, page) -> bool:
 
 def page_shows_draft_to(user, page) -> bool:
     """Whether the user may see the page's unpublished changes (draft title and revisions)."""
-    if _is_superuser(user):
+    if is_unrestricted(user):
         return True
     return any(page.path.startswith(root) for root in editable_page_roots(user))
 
@@ -146,7 +140,7 @@ def readable_documents(user, *, collections: bool = True):
 
     model = get_document_model()
     documents = model.objects.all()
-    if _is_superuser(user):
+    if is_unrestricted(user):
         return documents
     q = _uses_q(user, model, "document")
     if collections:
@@ -163,83 +157,10 @@ def readable_images(user):
 
     model = get_image_model()
     images = model.objects.all()
-    if _is_superuser(user):
+    if is_unrestricted(user):
         return images
     return images.filter(_uses_q(user, model, "image") & _collection_q(user))
 
 
 def can_read_image(user, image) -> bool:
     return readable_images(user).filter(pk=image.pk).exists()
-
-
-# --- Group standards, their texts and recognition decisions -----------------------------------------------------
-
-def is_roundtable_staff(user) -> bool:
-    """Staff and members of any association (and the secretariat): who may download non-public standard texts."""
-    return _is_superuser(user) or bool(_is_active(user) and province_ids_for(user, "participate"))
-
-
-def readable_standards(user):
-    """Standards in the public registry (live, past drafting), plus every stage of the user's own provinces'."""
-    from sharing.models import GroupStandard
-
-    if _is_superuser(user):
-        return GroupStandard.objects.all()
-    public = Q(live=True) & ~Q(status="drafting")
-    return GroupStandard.objects.filter(public | Q(province_id__in=province_ids_for(user, "view")))
-
-
-def readable_standard_texts(user):
-    """Standards whose full text the user may download: public texts of readable standards; non-public ones only
-    for roundtable staff and the issuing province."""
-    standards = readable_standards(user)
-    if is_roundtable_staff(user):
-        return standards
-    return standards.filter(Q(text_public=True) | Q(province_id__in=province_ids_for(user, "view")))
-
-
-def can_read_standard_text(user, standard) -> bool:
-    return readable_standard_texts(user).filter(pk=standard.pk).exists()
-
-
-def readable_decisions(user):
-    """Final recognition decisions, plus the drafts of the provinces the user reviews for."""
-    from sharing.models import RecognitionDecision
-
-    if _is_superuser(user):
-        return RecognitionDecision.objects.all()
-    return RecognitionDecision.objects.filter(Q(is_final=True) | Q(province_id__in=province_ids_for(user, "review")))
-
-
-# --- Experts -------------------------------------------------------------------------------------------------------
-
-def can_read_availability(user, expert) -> bool:
-    """Availability is read by those who see more than an expert's public profile (staff, the expert)."""
-    from expert_pool import visibility
-
-    return visibility.viewer_level(user, expert) != visibility.PUBLIC
-
-
-def availability_readable_q(user, prefix: str = "") -> Q:
-    """Experts whose availability the user may read (the same rule as ``can_read_availability``, in one query)."""
-    if _is_superuser(user):
-        return Q()
-    if not _is_active(user):
-        return Q(pk__in=[])
-    q = Q(**{f"{prefix}user": user})
-    if province_ids_for(user, "view"):
-        q |= ~Q(**{f"{prefix}pk": None})
-    return q
-
-
-def may_read_some_availability(user) -> bool:
-    """Whether the directory offers the availability filter: staff, and experts (who read their own)."""
-    if _is_superuser(user):
-        return True
-    if not _is_active(user):
-        return False
-    if province_ids_for(user, "view"):
-        return True
-    from expert_pool.models import Expert
-
-    return Expert.objects.filter(user=user).exists()

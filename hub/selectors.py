@@ -13,6 +13,13 @@ from wagtail.models import Page
 SUMMARY_LENGTH = 120
 
 
+def province_collection(province):
+    """The province's collection of documents and images (provisioned by ``hub.services.provisioning``)."""
+    from wagtail.models import Collection
+
+    return Collection.objects.filter(name=province.name_zh, depth=2).first()
+
+
 def restrictions_not_passed(restrictions, user):
     """The view restrictions ``user`` does not pass. Password restrictions always count: a password is typed per
     visit, so those pages and documents stay out of listings and search results."""
@@ -75,15 +82,29 @@ def page_text(page) -> str:
     return " ".join(strip_tags(part) for part in parts if part)
 
 
-def _province_of(page, sections, provinces):
+def _province_names(pages) -> dict[str, str]:
+    """Tree path → province name of the results' ancestors that belong to a province (their sections)."""
+    from hub.models import Province
+
+    steplen = Page.steplen
+    paths = {page.path[:end] for page in pages for end in range(steplen, len(page.path), steplen)}
+    owned = [(ancestor.path, ancestor.province_id) for ancestor in Page.objects.filter(path__in=paths).specific()
+             if getattr(ancestor, "province_id", None) is not None]
+    names = dict(Province.objects.filter(pk__in={pk for _, pk in owned}).values_list("pk", "name_zh"))
+    return {path: names[pk] for path, pk in owned}
+
+
+def _province_of(page, ancestors: dict[str, str], provinces: dict) -> str:
+    """The page's own province, or its nearest ancestor's."""
     province = provinces.get(getattr(page, "province_id", None))
     if province is not None:
         return province.name_zh
-    return next((name for path, name in sections if page.url_path.startswith(path)), "")
+    steplen = Page.steplen
+    return next((ancestors[page.path[:end]] for end in range(len(page.path) - steplen, 0, -steplen)
+                 if page.path[:end] in ancestors), "")
 
 
 def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0) -> list[dict]:
-    from cms.models import ProvinceSectionPage
     from hub.models import Province
     from hub.search import phrase_first
     from hub.translations import canonical, with_translations
@@ -91,8 +112,7 @@ def search_pages(*, user, query: str, limit: int, request=None, offset: int = 0)
     # The search backends accept filters on declared filter fields only, hence the id subquery.
     found = canonical(Page.objects.live()).filter(id__in=visible_pages(user).values("id")).specific()
     pages = with_translations(phrase_first(found, query, offset + limit)[offset:offset + limit])
-    sections = [(section.url_path, section.province.name_zh) for section in
-                ProvinceSectionPage.objects.filter(province__isnull=False).select_related("province")] if pages else []
+    sections = _province_names(pages) if pages else {}
     # Pages of types with a province (events, achievements): their provinces in one query, not one per result.
     province_ids = {getattr(page, "province_id", None) for page in pages} - {None}
     provinces = Province.objects.in_bulk(province_ids) if province_ids else {}

@@ -131,11 +131,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get("REDIS_URL")
+#: Prefix of every key the hub keeps in Redis. Parallel test workers share one server (pytest-xdist names each in
+#: PYTEST_XDIST_WORKER, inherited by the servers a test starts): each keeps to its own keys and channel groups.
+REDIS_KEY_PREFIX = "-".join(filter(None, ("hub", env.get("PYTEST_XDIST_WORKER"))))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30, "prefix": "hub:channels:"},
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30, "prefix": f"{REDIS_KEY_PREFIX}:channels:"},
         }
     }
     # Live notes: each process's meeting room subscribes once; pub/sub fan-out without channels-redis's shared
@@ -143,7 +146,7 @@ if REDIS_URL:
     # catch up from the database log.
     CHANNEL_LAYERS["notes"] = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "hub:notes:"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:notes:"},
     }
     # Sessions read from Redis, written through to the database: a signed-in page asks PostgreSQL one query less.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -152,7 +155,7 @@ if REDIS_URL:
             # Django's RedisCache on one connection pool per process (hub/redis_pool.py), not one per thread.
             "BACKEND": "hub.redis_pool.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "hub",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             # Blocking: a burst waits up to 5 s for a free connection instead of opening more than max_connections.
             "OPTIONS": {"pool_class": "redis.BlockingConnectionPool", "max_connections": 16, "timeout": 5},
         }

@@ -107,20 +107,33 @@ def xlsx_response(filename: str, sheets: Iterable[Sheet], fills: Fills | None = 
     return download(filename, xlsx_bytes(sheets, fills))
 
 
+class UnreadableFile(ValueError):
+    """The upload is not a readable XLSX workbook or UTF-8/UTF-16 CSV file: the person's problem to fix."""
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet's name of the column at 0-based ``index`` (0 → "A"), for errors that point at a cell."""
+    return get_column_letter(index + 1)
+
+
 def read_table(uploaded) -> tuple[list[str], list[tuple[int, list]]]:
     """Headers and (spreadsheet row number, values) of the first sheet of an XLSX file, or of a CSV file (by
-    name). Blank rows are skipped. Formulas are never evaluated: a formula cell reads as its cached value."""
+    name). Blank rows are skipped. Formulas are never evaluated: a formula cell reads as its cached value.
+    Raises ``UnreadableFile`` for a file that is neither."""
     name = (getattr(uploaded, "name", "") or "").lower()
     data = uploaded.read()
-    if name.endswith(".csv"):
-        text = data.decode("utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data.decode("utf-8-sig")
-        rows = [list(r) for r in csv.reader(io.StringIO(text))]
-    else:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
+    try:
+        if name.endswith(".csv"):
+            text = data.decode("utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data.decode("utf-8-sig")
+            rows = [list(r) for r in csv.reader(io.StringIO(text))]
+        else:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                book.close()
+    except Exception as error:  # openpyxl raises many kinds (zipfile, KeyError, InvalidFileException...) for a non-workbook
+        raise UnreadableFile(str(error)) from error
     rows = [[unguard(v) for v in row] for row in rows]
     if not rows:
         return [], []

@@ -7,13 +7,14 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from hub.permissions import is_unrestricted
+
 SECTION_IS_STRUCTURE = _("省市栏目页由系统统一设置，只能修改内容，不能删除、移动、复制或下线。如需调整请联系系统管理员。")
 
 
 def _is_section(page) -> bool:
-    from cms.models import ProvinceSectionPage
-
-    return issubclass(page.specific_class, ProvinceSectionPage)
+    # Page types that provisioning creates and the province's permissions hang on say so (cms: ProvinceSectionPage).
+    return bool(getattr(page.specific_class, "provisioned_structure", False))
 
 
 def _refuse(request, page):
@@ -24,7 +25,7 @@ def _refuse(request, page):
 def _guard_section(request, page, *args):
     # A province section is provisioned by setup_roundtable and anchors the province's page permissions;
     # removing or moving it would strand every editor of that province.
-    if _is_section(page) and not request.user.is_superuser:
+    if _is_section(page) and not is_unrestricted(request.user):
         return _refuse(request, page)
     return None
 
@@ -37,7 +38,7 @@ for _hook in ("before_delete_page", "before_move_page", "before_copy_page", "bef
 def guard_sections_in_bulk(request, action_type, objects, action_class_instance):
     from wagtail.models import Page
 
-    if request.user.is_superuser or action_type not in ("delete", "move", "unpublish"):
+    if is_unrestricted(request.user) or action_type not in ("delete", "move", "unpublish"):
         return None
     for page in objects:
         if isinstance(page, Page) and _is_section(page):

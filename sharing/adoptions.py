@@ -8,7 +8,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from wagtail.log_actions import log
 
-from hub.permissions import require
+from hub.permissions import is_unrestricted, require
 from sharing.models import Adoption
 
 FIELDS = ("organisation", "adopted_on", "outcome", "feedback")
@@ -53,7 +53,7 @@ def adoption_update(*, actor, adoption_id: int, **changes) -> Adoption:
 @transaction.atomic
 def adoption_delete(*, actor, adoption_id: int) -> None:
     adoption = get_object_or_404(Adoption.objects.restrict(actor, "view").select_for_update(), pk=adoption_id)
-    if not (actor.is_superuser or "delete" in _actions(actor, adoption.province_id)):
+    if not (is_unrestricted(actor) or "delete" in _actions(actor, adoption.province_id)):
         raise PermissionDenied
     achievement = adoption.achievement
     adoption.delete()

@@ -9,7 +9,7 @@ from wagtail.documents.models import Document
 
 from hub.demo import demo_username
 from hub.models import Province
-from hub.services.provisioning import province_collection
+from hub.selectors import province_collection
 from sharing import services
 from sharing.models import GroupStandard
 from sharing.models.standards import Status

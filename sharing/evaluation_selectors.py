@@ -154,7 +154,7 @@ def readable_attachments(user):
     declared no conflict. The read rule behind ``hub_file_uses``: document serving and search ask it."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ApplicationAttachment.objects.none()
-    if user.is_superuser:
+    if permissions.is_unrestricted(user):
         return ApplicationAttachment.objects.all()
     reviewing = ScoreSheet.objects.filter(application=OuterRef("application"), seat__expert__user=user,
                                           status__in=SEEING)

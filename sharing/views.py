@@ -265,8 +265,8 @@ def comments_export(request, pk: int):
 
 @login_required
 def import_standards(request):
-    from sharing.importing import COLUMNS
-    from sharing.importing import import_standards as run_import
+    from sharing.standard_sheets import COLUMNS
+    from sharing.standard_sheets import import_standards as run_import
 
     provinces = list(provinces_for(request.user, "add").select_related("association").ordered())
     if not provinces:
@@ -287,7 +287,7 @@ def import_standards(request):
 
 
 def import_template(request):
-    from sharing.importing import COLUMNS
+    from sharing.standard_sheets import COLUMNS
 
     example = ["T/SAQ 1—2024", "质量管理 小组活动成果评价准则", "Evaluation of QC circle results", "03.120.10", "A00",
                "实施", "2023-05-01", "2024-01-10", "2024-03-01", "", "适用于企业质量管理小组成果的评价。",

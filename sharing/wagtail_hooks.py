@@ -66,7 +66,7 @@ class ReadableStandardsMixin:
     registry and their own province's at any stage (Wagtail would list every row the model permission allows)."""
 
     def get_object_list(self):
-        from hub.permissions import read
+        from sharing import read_rules as read
 
         return read.readable_standards(self.request.user)
 
@@ -81,14 +81,14 @@ class GroupStandardChooseResultsView(ReadableStandardsMixin, snippet_chooser.Cho
 
 class GroupStandardChosenView(snippet_chooser.SnippetChosenView):
     def get_object(self, pk):
-        from hub.permissions import read
+        from sharing import read_rules as read
 
         return get_object_or_404(read.readable_standards(self.request.user), pk=unquote(str(pk)))
 
 
 class GroupStandardChosenMultipleView(snippet_chooser.SnippetChosenMultipleView):
     def get_objects(self, pks):
-        from hub.permissions import read
+        from sharing import read_rules as read
 
         return read.readable_standards(self.request.user).filter(pk__in=pks)
 
@@ -184,7 +184,7 @@ def standards_search_group(*, user, query, limit):
 def standard_files():
     """Full texts follow the text rule (non-public texts for roundtable staff only); evidence documents follow the
     decision rule (drafts for their province's reviewers only)."""
-    from hub.permissions import read
+    from sharing import read_rules as read
     from sharing.models import RecognitionDecision
 
     return [("document", GroupStandard, "full_text", lambda user: read.readable_standard_texts(user)),

@@ -142,6 +142,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Test accounts need no key stretching: PBKDF2 costs 0.4 s per password on an idle core of this machine (1.9 s
+    under load), once per user created and once per password login. Production keeps Django's default hashers;
+    sessions do not depend on the hasher, so the workers that tests start as processes accept these logins."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _roundtable_for_db_tests(request):
     marker = request.node.get_closest_marker("django_db")

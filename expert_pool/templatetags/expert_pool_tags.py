@@ -1,5 +1,7 @@
 from django import template
 
+from hub.permissions import is_unrestricted
+
 register = template.Library()
 
 
@@ -15,5 +17,5 @@ def expert_nav(context) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"is_expert": Expert.objects.filter(user=user).exists(),
-            "is_staff": bool(province_ids_for(user, "view")) or user.is_superuser,
-            "coordinates": bool(province_ids_for(user, "coordinate")) or user.is_superuser}
+            "is_staff": bool(province_ids_for(user, "view")) or is_unrestricted(user),
+            "coordinates": bool(province_ids_for(user, "coordinate")) or is_unrestricted(user)}

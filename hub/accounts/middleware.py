@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from hub.permissions import is_unrestricted
+
 #: Session key set at sign-in: "verify" (has a device) or "enrol" (a superuser in production without one).
 SESSION_KEY = "hub_second_factor"
 EXEMPT_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz", "/i18n/")
@@ -35,7 +37,7 @@ def second_factor_needed(user) -> str | None:
 
     if user_has_device(user, confirmed=True):
         return "verify"
-    if settings.HUB_SUPERUSER_2FA_REQUIRED and user.is_superuser:
+    if settings.HUB_SUPERUSER_2FA_REQUIRED and is_unrestricted(user):
         return "enrol"
     return None
 

@@ -6,14 +6,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hub.permissions import is_secretariat
+from hub.permissions import is_secretariat, is_unrestricted
 
 WRONG_CODE = _("验证码不正确或已过期，请输入验证器 App 中当前显示的 6 位数字。")
 
 
 def may_use_two_factor(user) -> bool:
     """Staff (Wagtail admin users) and superusers may protect their sign-in with a second factor."""
-    return user.is_authenticated and (user.is_staff or user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
+    return user.is_authenticated and (user.is_staff or is_unrestricted(user) or user.has_perm("wagtailadmin.access_admin"))
 
 
 @transaction.atomic
@@ -46,7 +46,7 @@ def totp_disable(*, user, token: str) -> None:
     """Switches two-factor sign-in off; needs a current code, so a stolen session alone cannot do it."""
     from django.conf import settings
 
-    if settings.HUB_SUPERUSER_2FA_REQUIRED and user.is_superuser:
+    if settings.HUB_SUPERUSER_2FA_REQUIRED and is_unrestricted(user):
         raise ValidationError(_("超级管理员必须使用两步验证，不能关闭。"))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None or not device.verify_token((token or "").strip()):

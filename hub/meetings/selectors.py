@@ -41,7 +41,7 @@ def notes_role(*, user, meeting_id) -> str | None:
         host_id = Meeting.objects.values_list("host_id", flat=True).get(pk=meeting_id)
     except (Meeting.DoesNotExist, ValueError, TypeError):
         return None
-    if user.is_superuser or permissions.can(user, "change", host_id):
+    if permissions.is_unrestricted(user) or permissions.can(user, "change", host_id):
         return EDITOR
     roles = set(Participant.objects.filter(meeting_id=meeting_id).filter(
         Q(user=user) | Q(group__in=user.groups.all())).values_list("role", flat=True))
@@ -56,25 +56,21 @@ def notes_role(*, user, meeting_id) -> str | None:
 def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
     """``notes_role`` for many users at once, in a constant number of queries (the live-notes revocation sweep
     runs it every two seconds per open meeting); users without a role are missing from the result."""
-    from guardian.shortcuts import get_users_with_perms
-
     ids = set(user_ids)
-    meeting = Meeting.objects.select_related("host").filter(pk=meeting_id).first()
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
     if meeting is None or not ids:
         return {}
-    users = dict(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", "is_superuser"))
-    staff = set(get_users_with_perms(meeting.host, only_with_perms_in=["change_province_data"],
-                                     with_group_users=True, with_superusers=False)
-                .filter(pk__in=users.keys(), is_active=True).values_list("pk", flat=True))
-    roles = {pk: EDITOR for pk, is_superuser in users.items() if is_superuser or pk in staff}
+    users = set(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+    staff = permissions.users_with("change", meeting.host_id, include_superusers=True).filter(pk__in=users)
+    roles = dict.fromkeys(staff.values_list("pk", flat=True), EDITOR)
     rows = Participant.objects.filter(meeting_id=meeting_id).filter(
-        Q(user_id__in=users.keys()) | Q(group__user__in=users.keys())).values_list("user_id", "group__user", "role")
+        Q(user_id__in=users) | Q(group__user__in=users)).values_list("user_id", "group__user", "role")
     for direct, via_group, role in rows:
         for pk in (direct, via_group):
             if pk in users and roles.get(pk) != EDITOR:
                 roles[pk] = role
     if kept_by_secretariat(meeting_id):
-        for pk in permissions.secretariat_users().filter(pk__in=users.keys()).values_list("pk", flat=True):
+        for pk in permissions.secretariat_users().filter(pk__in=users).values_list("pk", flat=True):
             roles.setdefault(pk, OBSERVER)
     return roles
 
@@ -88,7 +84,7 @@ def can_administer(user, meeting: Meeting) -> bool:
     """
     if not user.is_authenticated:
         return False
-    if user.is_superuser:
+    if permissions.is_unrestricted(user):
         return True
     return meeting.status != Meeting.Status.SIGNED and permissions.can(user, "change", meeting.host_id)
 
@@ -107,7 +103,7 @@ def visible_meetings(user) -> QuerySet[Meeting]:
     """Meetings the user takes part in or administers, newest first; the secretariat also sees those it keeps."""
     if not user.is_authenticated or not user.is_active:
         return Meeting.objects.none()
-    if user.is_superuser:
+    if permissions.is_unrestricted(user):
         return Meeting.objects.select_related("host")
     administered = Meeting.objects.restrict(user, "change").values("pk")
     participating = Meeting.objects.for_participant(user).values("pk")
@@ -153,19 +149,10 @@ def user_province(user) -> Province | None:
     return Province.objects.filter(pk__in=ids).ordered().first()
 
 
-def province_for_groups(groups: list[Group]) -> dict[int, Province]:
-    """Group id → province, read from the ``<CODE> <suffix>`` group names provisioning creates."""
-    by_code = {p.code: p for p in Province.objects.all()}
-    return {g.pk: by_code[g.name.split(" ", 1)[0]] for g in groups if g.name.split(" ", 1)[0] in by_code}
-
-
 def participating_provinces(meeting: Meeting) -> list[Province]:
     """Provinces with at least one participant (or the host); each must answer on the minutes."""
-    codes = {meeting.host.code}
-    for user, _role in participant_users(meeting):
-        for group in user.groups.all():
-            codes.add(group.name.split(" ", 1)[0])
-    return list(Province.objects.filter(code__in=codes).ordered())
+    ids = permissions.member_province_ids(user.pk for user, _role in participant_users(meeting))
+    return list(Province.objects.filter(Q(pk=meeting.host_id) | Q(pk__in=ids)).ordered())
 
 
 NOT_A_PARTICIPANT = _("您未参加本次会议，不能代表任何省市答复纪要。")
@@ -242,7 +229,7 @@ def participant_candidates(*, query: str = "", province: Province | None = None,
     groups = Group.objects.all()
     if province is not None:
         users = users.filter(pk__in=permissions.users_with("participate", province).values("pk"))
-        groups = groups.filter(name__startswith=province.code + " ")
+        groups = groups.filter(pk__in=permissions.province_groups(province).values("pk"))
     if query:
         named = Province.objects.filter(Q(name_zh__icontains=query) | Q(code__iexact=query))
         by_province = Q()
@@ -252,7 +239,7 @@ def participant_candidates(*, query: str = "", province: Province | None = None,
                              | Q(last_name__icontains=query) | by_province)
         group_match = Q(name__icontains=query)
         for p in named:
-            group_match |= Q(name__startswith=p.code + " ")
+            group_match |= Q(pk__in=permissions.province_groups(p).values("pk"))
         groups = groups.filter(group_match)
     elif province is None:
         return [], []

@@ -20,8 +20,9 @@ def main_menu(context):
 
 
 @register.simple_tag(takes_context=True)
-def visible_children(context, page, content_type: str = "cms.ContentPage"):
-    """Live children of ``page`` of one page type that the visitor may see (view restrictions respected)."""
+def visible_children(context, page, content_type: str):
+    """Live children of ``page`` of one page type ("app_label.Model") that the visitor may see (view restrictions
+    respected)."""
     from django.apps import apps
 
     from hub.selectors import visible_pages

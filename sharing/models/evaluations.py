@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
-from hub.permissions import ProvinceScopedQuerySet, province_ids_for
+from hub.permissions import ProvinceScopedQuerySet, is_unrestricted, province_ids_for
 
 #: 统一社会信用代码: 18 characters of digits and capital letters without I, O, S, V, Z.
 CREDIT_CODE_VALIDATOR = RegexValidator(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
@@ -73,7 +73,7 @@ class ProgrammeQuerySet(SearchableQuerySetMixin, ProvinceScopedQuerySet):
 
     def organised_by(self, user, action: str = "change"):
         """Programmes whose lead or a co-organiser is one of the user's provinces for ``action``."""
-        if user is not None and user.is_active and user.is_superuser:
+        if is_unrestricted(user):
             return self
         ids = province_ids_for(user, action)
         return self.filter(Q(province__in=ids) | Q(co_organisers__in=ids)).distinct()
@@ -241,12 +241,9 @@ class Signoff(models.Model):
         return f"{self.programme} · {self.province}"
 
 
-class ApplicationQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
+class ApplicationQuerySet(ProvinceScopedQuerySet):
+    def scope(self, user, action: str, ids: frozenset[int]):
         """The applicant's home province (its staff check applications) and the programme's organisers."""
-        if user is not None and user.is_active and user.is_superuser:
-            return self
-        ids = province_ids_for(user, action)
         if not ids:
             return self.none()
         return self.filter(Q(province__in=ids) | Q(programme__province__in=ids)

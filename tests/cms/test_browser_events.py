@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def site_ready():
     """After an earlier transactional test's flush, the default site must point at the home page again."""
-    from hub.services.provisioning import Report, ensure_home_page
+    from cms.provisioning import ensure_home_page
+    from hub.services.provisioning import Report
 
     ensure_home_page(Report())
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from expert_pool import imports
+from expert_pool import expert_sheets
 from expert_pool.models import Expert
 from tests.expert_pool.factories import make_expert, qualification, specialism
 
@@ -39,16 +39,16 @@ def good_rows():
 
 def test_import_creates_active_experts_and_is_idempotent(staff_of, province):
     coordinator = staff_of("SH", "coordinator")
-    result = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    result = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
     assert result.ok and result.counts() == {"created": 2, "updated": 0, "unchanged": 0}
     shen = Expert.objects.get(external_ref="SH-001")
     assert shen.status == "active" and shen.language_codes() == ["zh", "en"]
     assert sorted(shen.specialisms.values_list("name", flat=True)) == ["企业诊断", "质量奖评审"]
-    again = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    again = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
     assert again.counts() == {"created": 0, "updated": 0, "unchanged": 2}
     rows = good_rows()
     rows[1][3] = "正高级经济师"
-    changed = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*rows))
+    changed = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*rows))
     assert changed.counts() == {"created": 0, "updated": 1, "unchanged": 1}
     assert Expert.objects.count() == 2
 
@@ -58,7 +58,7 @@ def test_every_row_error_is_reported_and_nothing_is_imported(staff_of, province)
         ["SH-003", "", "某单位", "", "不存在的专业", "", "", "火星语", "", "not-an-email", ""],
         ["SH-001", "重复", "某单位", "", "企业诊断", "", "", "", "", "", ""],
     ]
-    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+    result = expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*rows))
     found = {(e.row, e.column) for e in result.errors}
     assert found == {(4, "姓名"), (4, "专业领域"), (4, "工作语言"), (4, "电子邮箱"), (5, "编号")}
@@ -67,19 +67,19 @@ def test_every_row_error_is_reported_and_nothing_is_imported(staff_of, province)
 
 def test_missing_column_and_bad_file(staff_of, province):
     coordinator = staff_of("SH", "coordinator")
-    result = imports.import_workbook(actor=coordinator, province=province("SH"),
+    result = expert_sheets.import_workbook(actor=coordinator, province=province("SH"),
                                      file=workbook(["1", "王"], header=["编号", "姓名"]))
     assert {(e.row, e.column) for e in result.errors} == {(1, "工作单位"), (1, "专业领域")}
-    result = imports.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(b"not a workbook"))
+    result = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(b"not a workbook"))
     assert not result.ok
 
 
 def test_import_needs_coordinator_of_that_province(staff_of, province):
     with pytest.raises(PermissionDenied):
-        imports.import_workbook(actor=staff_of("ZJ", "coordinator"), province=province("SH"),
+        expert_sheets.import_workbook(actor=staff_of("ZJ", "coordinator"), province=province("SH"),
                                 file=workbook(*good_rows()))
     with pytest.raises(PermissionDenied):
-        imports.import_workbook(actor=staff_of("SH", "editor"), province=province("SH"), file=workbook(*good_rows()))
+        expert_sheets.import_workbook(actor=staff_of("SH", "editor"), province=province("SH"), file=workbook(*good_rows()))
     assert not Expert.objects.exists()
 
 
@@ -103,7 +103,7 @@ def test_import_page_refuses_another_provinces_target(client_for, staff_of, prov
 
 def test_imported_duplicate_of_a_registered_expert_is_flagged(staff_of, province):
     registered = make_expert("SH", phone="13800000001")
-    imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*good_rows()))
+    expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*good_rows()))
     assert Expert.objects.get(external_ref="SH-001").possible_duplicate_of == registered
 
 
@@ -111,12 +111,12 @@ def test_imported_duplicate_of_a_registered_expert_is_flagged(staff_of, province
 
 def test_export_then_import_changes_nothing(staff_of, province):
     coordinator = staff_of("SH", "coordinator")
-    good = imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    good = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
     assert good.ok
     make_expert("SH", name="自助登记", employer="上海某厂", phone="133 7087 2252")  # registered, never imported
     before = sorted(Expert.objects.values_list("pk", "external_ref", "name", "phone"))
-    exported = imports.export_workbook(coordinator, Expert.objects.filter(province__code="SH"))
-    again = imports.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(exported))
+    exported = expert_sheets.export_workbook(coordinator, Expert.objects.filter(province__code="SH"))
+    again = expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=io.BytesIO(exported))
     assert again.ok, [(e.row, e.column, e.message) for e in again.errors]
     assert again.counts() == {"created": 0, "updated": 0, "unchanged": 3}
     assert sorted(Expert.objects.values_list("pk", "external_ref", "name", "phone")) == before
@@ -126,8 +126,8 @@ def test_export_writes_the_association_number_not_the_internal_id(staff_of, prov
     from openpyxl import load_workbook
 
     coordinator = staff_of("SH", "coordinator")
-    imports.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
-    sheet = load_workbook(io.BytesIO(imports.export_workbook(
+    expert_sheets.import_workbook(actor=coordinator, province=province("SH"), file=workbook(*good_rows()))
+    sheet = load_workbook(io.BytesIO(expert_sheets.export_workbook(
         coordinator, Expert.objects.filter(external_ref="SH-001")))).worksheets[0]
     assert sheet.cell(1, 1).value == "编号" and sheet.cell(2, 1).value == "SH-001"
 
@@ -141,7 +141,7 @@ def test_a_self_registered_expert_gets_an_association_number(province):
 def test_import_refuses_a_bad_phone_naming_row_and_column(staff_of, province, phone):
     rows = good_rows()
     rows[1][8] = phone
-    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+    result = expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*rows))
     assert [(e.row, e.column) for e in result.errors] == [(3, "手机")]
     assert not Expert.objects.exists()
@@ -150,13 +150,13 @@ def test_import_refuses_a_bad_phone_naming_row_and_column(staff_of, province, ph
 def test_import_normalises_phones(staff_of, province):
     rows = good_rows()
     rows[0][8], rows[1][8] = "+86 138-0000-0001", "021 1234 5678"
-    imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*rows))
+    expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"), file=workbook(*rows))
     assert sorted(Expert.objects.values_list("phone", flat=True)) == ["021-12345678", "13800000001"]
 
 
 def test_a_renamed_optional_column_is_read_through_its_synonym(staff_of, province):
     header = [("手机号码" if title == "手机" else title) for title in HEADER]
-    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+    result = expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*good_rows(), header=header))
     assert result.ok
     assert Expert.objects.get(external_ref="SH-001").phone == "13800000001"
@@ -165,7 +165,7 @@ def test_a_renamed_optional_column_is_read_through_its_synonym(staff_of, provinc
 def test_an_unknown_column_is_reported_with_its_letter_and_nothing_is_written(staff_of, province):
     header = HEADER + ["微信号"]
     rows = [row + ["wx"] for row in good_rows()]
-    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+    result = expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*rows, header=header))
     assert [(e.row, e.column) for e in result.errors] == [(1, "微信号（L 列）")]
     assert not Expert.objects.exists()
@@ -174,7 +174,7 @@ def test_an_unknown_column_is_reported_with_its_letter_and_nothing_is_written(st
 def test_a_row_of_another_province_is_not_imported_here(staff_of, province):
     header = HEADER + ["省市"]
     rows = [row + ["浙江"] for row in good_rows()]
-    result = imports.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
+    result = expert_sheets.import_workbook(actor=staff_of("SH", "coordinator"), province=province("SH"),
                                      file=workbook(*rows, header=header))
     assert {(e.row, e.column) for e in result.errors} == {(2, "省市"), (3, "省市")}
 

@@ -6,18 +6,15 @@ import the valid rows only.
 """
 from __future__ import annotations
 
-import csv
 import datetime
-import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from hub.permissions import require
+from hub.spreadsheets import UnreadableFile, column_letter
 from sharing.models import GroupStandard
 from sharing.models.standards import Status, normalise_number
 
@@ -123,7 +120,7 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
     report = ImportReport()
     try:
         headers, rows = read_table(uploaded)
-    except (ValueError, KeyError, OSError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException):
+    except UnreadableFile:
         # An unreadable upload is the person's problem to fix, not a server error.
         report.errors.append(RowError(0, "", "", _("无法读取文件，请上传 .xlsx 或 UTF-8 编码的 .csv 文件。")))
         return report
@@ -132,7 +129,7 @@ def import_standards(*, actor, province, uploaded, valid_rows_only: bool = False
     if header_errors:
         return report
     report.total = len(rows)
-    letter = {name: get_column_letter(index + 1) for name, index in columns.items()}
+    letter = {name: column_letter(index) for name, index in columns.items()}
     header_of = {name: headers[index] for name, index in columns.items()}
     numbers = [normalise_number(str(r[columns["number"]] or "").strip()) if columns["number"] < len(r) else ""
                for _n, r in rows]

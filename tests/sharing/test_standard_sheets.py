@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from sharing.importing import import_standards
 from sharing.models import GroupStandard
+from sharing.standard_sheets import import_standards
 from tests.sharing.factories import make_standard
 
 HEADER = ["标准编号", "中文名称", "英文名称", "ICS", "CCS", "状态", "立项日期", "发布日期", "实施日期", "废止日期",

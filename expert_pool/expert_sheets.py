@@ -92,12 +92,6 @@ def _header_key(title: str) -> str:
     return title.replace(" ", "").replace("　", "").replace("*", "").replace("＊", "").lower()
 
 
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
 def _positions(header: list[str], result: ImportResult) -> dict[str, int]:
     """Column index per field, recognising synonyms; every column the import cannot place is an error naming its
     letter and header, so that a renamed column is never silently ignored."""
@@ -112,13 +106,13 @@ def _positions(header: list[str], result: ImportResult) -> dict[str, int]:
             continue
         key = _header_key(title)
         name = lookup.get(key) or checked.get(key)
-        column = _("%(title)s（%(letter)s 列）") % {"title": title, "letter": _column_letter(index)}
+        column = _("%(title)s（%(letter)s 列）") % {"title": title, "letter": spreadsheets.column_letter(index)}
         if name is None:
             result.errors.append(RowError(1, column, _("无法识别的列，请改用模板中的列名（%(names)s）或删除该列。")
                                           % {"names": "、".join(t for t, _n, _r in COLUMNS)}))
         elif name in positions:
             result.errors.append(RowError(1, column, _("与第 %(letter)s 列重复，都表示“%(field)s”。") % {
-                "letter": _column_letter(positions[name]), "field": next(
+                "letter": spreadsheets.column_letter(positions[name]), "field": next(
                     (t for t, n, _r in COLUMNS if n == name), title)}))
         else:
             positions[name] = index
@@ -131,7 +125,7 @@ def _positions(header: list[str], result: ImportResult) -> dict[str, int]:
 def _parse(file, result: ImportResult, province=None) -> list[tuple[int, dict]]:
     try:
         header, body = spreadsheets.read_table(file)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+    except spreadsheets.UnreadableFile:
         result.errors.append(RowError(0, "", _("无法读取文件，请上传 .xlsx 格式的工作簿。")))
         return []
     header = [_cell(v) for v in header]
