@@ -28,6 +28,9 @@ PROFILE_CHANGED = kinds.register(
 REGISTRATION_DECIDED = kinds.register(
     "expert.registration_decided", label=_("专家登记审核结果"),
     audience=_("提交登记的专家本人"))
+CHANGES_DECIDED = kinds.register(
+    "expert.profile_changes_decided", label=_("资料变更审核结果"),
+    audience=_("修改资料的专家本人"))
 REQUEST_SUBMITTED = kinds.register(
     "expert.request_submitted", label=_("借用专家申请待本省审批"),
     audience=_("被借用专家所属省市的专家库管理员"))
@@ -106,6 +109,14 @@ def expert_decided(expert) -> None:
                url=reverse("expert_pool:my_profile"), subject=_g("专家登记未通过审核"),
                body=_g("%(name)s，您好：您的专家登记未通过审核。原因：%(reason)s\n修改资料后可重新提交。")
                % {"name": expert.name, "reason": expert.rejection_reason})
+
+
+def changes_decided(expert, *, accepted: bool) -> None:
+    notify(kind=CHANGES_DECIDED.key, recipients=_expert_user(expert), url=reverse("expert_pool:my_profile"),
+           subject=_g("资料变更已通过审核") if accepted else _g("资料变更未通过审核"),
+           body=(_g("%(name)s，您好：您修改的资料已通过审核并已生效。") if accepted
+                 else _g("%(name)s，您好：您修改的资料未通过审核，仍保留原资料；如有疑问请联系本省专家库管理员。"))
+           % {"name": expert.name})
 
 
 def _loan_body(assignment) -> str:

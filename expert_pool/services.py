@@ -355,6 +355,7 @@ def expert_review_changes(*, actor, expert_id: int, accept: bool) -> Expert:
     expert.full_clean(exclude=["user", "possible_duplicate_of"])
     expert.save()
     refresh_search(expert)
+    notify.changes_decided(expert, accepted=accept)
     return expert
 
 

@@ -65,6 +65,7 @@ def assert_only(noticed, mailed, kind, *users):
 def test_every_expert_pool_kind_is_registered_with_its_audience():
     keys = {k.key for k in kinds.all_kinds()}
     assert {"expert.registration_submitted", "expert.profile_changed", "expert.registration_decided",
+            "expert.profile_changes_decided",
             "expert.request_submitted", "expert.request_decided", "expert.request_answered",
             "expert.assignment_confirmed", "expert.assignment_released", "expert.assignment_completed",
             "expert.answer_due", "expert.assignment_starting"} <= keys
@@ -97,6 +98,16 @@ def test_a_held_profile_change_reaches_the_home_coordinators(people, django_capt
     _r, noticed, mailed = step(django_capture_on_commit_callbacks, lambda: services.expert_update_own(
         actor=people.expert_account, title="正高级工程师"))
     assert_only(noticed, mailed, "expert.profile_changed", people.zj_coordinator)
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_the_expert_hears_whether_held_changes_were_accepted(people, django_capture_on_commit_callbacks, accept):
+    services.expert_update_own(actor=people.expert_account, title="正高级工程师")
+    _r, noticed, mailed = step(django_capture_on_commit_callbacks, lambda: services.expert_review_changes(
+        actor=people.zj_coordinator, expert_id=people.expert.pk, accept=accept))
+    assert_only(noticed, mailed, "expert.profile_changes_decided", people.expert_account)
+    notice = Notification.objects.get(recipient=people.expert_account)
+    assert ("已通过" if accept else "未通过") in notice.subject and notice.url == f"{BASE}/experts/me/"
 
 
 @pytest.mark.parametrize("status,reason,link", [("active", "", "/experts/{pk}/"),
