@@ -419,3 +419,20 @@ def test_a_province_creates_a_programme_and_sets_its_rubric_until_scoring_starts
     response = client.post(rubric, {"criterion": "", "c-order": "2", "c-name": "效果", "c-max_points": "30",
                                      "c-weight": "1"}, follow=True)
     assert "评价准则已冻结" in response.content.decode() and programme.criteria.count() == 1
+
+
+def test_an_enterprises_results_register_shows_its_public_results_and_their_recognition(client):
+    from sharing.models.evaluations import ResultRecognition
+    from tests.sharing.test_evaluations import make_enterprise
+
+    result = announced(make_programme(title="江苏精品认证"))
+    programme = result.application.programme
+    ResultRecognition.objects.create(programme=programme, province=Programme._meta.get_field(
+        "province").related_model.objects.get(code="ZJ"), outcome="conditional", conditions="有效期内",
+        rationale="r")
+    url = reverse("evaluations:enterprise", args=[result.application.enterprise_id])
+    body = client.get(url).content.decode()
+    assert result.application.title in body and "江苏精品认证" in body and "有条件认可" in body
+    assert client.get(reverse("evaluations:verify"), {"code": result.code}).content.decode().count(url) == 1
+    waiting = make_enterprise("JS", name="尚无结果的企业")
+    assert client.get(reverse("evaluations:enterprise", args=[waiting.pk])).status_code == 404
