@@ -247,3 +247,15 @@ def recognition_history(programme: Programme, province):
     """Every decision of ``province`` on ``programme``, newest first (superseded ones included)."""
     return (ResultRecognition.objects.filter(programme=programme, province=province)
             .select_related("equivalent_to", "decided_by").order_by("-decided_at", "-pk"))
+
+
+def enterprise_results(enterprise_id: int) -> list[Result]:
+    """An enterprise's public results, newest first, with the current recognitions of each programme (prefetched:
+    a constant number of queries)."""
+    recognitions = Prefetch("application__programme__recognitions",
+                            queryset=ResultRecognition.objects.filter(is_current=True)
+                            .select_related("province", "equivalent_to").order_by("province__order"),
+                            to_attr="current_recognitions")
+    return list(Result.objects.public().filter(application__enterprise_id=enterprise_id)
+                .select_related("application__programme__province", "application__enterprise", "level")
+                .prefetch_related(recognitions).order_by("-announced_at", "pk"))

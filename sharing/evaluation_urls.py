@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/manage/", views.manage, name="manage"),
     path("<int:pk>/manage/do/", views.manage_action, name="manage_action"),
     path("check/", views.check, name="check"),
+    path("enterprises/<int:pk>/", views.enterprise_results, name="enterprise"),
     path("new/", views.programme_new, name="new"),
     path("<int:pk>/rubric/", views.rubric, name="rubric"),
     path("calendar.ics", views.calendar_all, name="ical_all"),

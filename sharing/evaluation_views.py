@@ -518,3 +518,13 @@ def rubric(request, pk: int):
     return render(request, "sharing/evaluations/rubric.html", {
         "programme": programme, "criteria": programme.criteria.all(), "levels": programme.levels.all(),
         "criterion_form": criterion_form, "level_form": level_form})
+
+
+def enterprise_results(request, pk: int):
+    """The public results register of one enterprise: its announced, published and revoked results, each with where
+    other provinces recognise it. An enterprise without public results has no page (its account stays private)."""
+    results = sel.enterprise_results(pk)
+    if not results:
+        raise Http404
+    return render(request, "sharing/evaluations/enterprise.html", {
+        "enterprise": results[0].application.enterprise, "results": results})

@@ -365,7 +365,7 @@ def test_evaluation_pages_speak_english_in_their_own_words(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     names = [programme.province.name_zh, application.enterprise.name, application.title,
              *(c.name for c in programme.criteria.all()), *(lv.name for lv in programme.levels.all()),
-             sheet.seat.expert.name, "中文",
+             *(seat.expert.name for seat in programme.seats.select_related("expert")), "中文",
              "通知"]  # the site header's notifications link (hub's, untranslated there), not an evaluation page's
 
     def chinese_chrome(url, user=None):
@@ -374,7 +374,7 @@ def test_evaluation_pages_speak_english_in_their_own_words(client):
         response = client.get(url)
         assert response.status_code == 200, url
         texts = chrome_text(response.content.decode())
-        for name in names:
+        for name in sorted(names, key=len, reverse=True):
             texts = [t.replace(name, "") for t in texts]
         return [t for t in texts if CJK.search(t)]
 
@@ -419,3 +419,20 @@ def test_a_province_creates_a_programme_and_sets_its_rubric_until_scoring_starts
     response = client.post(rubric, {"criterion": "", "c-order": "2", "c-name": "效果", "c-max_points": "30",
                                      "c-weight": "1"}, follow=True)
     assert "评价准则已冻结" in response.content.decode() and programme.criteria.count() == 1
+
+
+def test_an_enterprises_results_register_shows_its_public_results_and_their_recognition(client):
+    from sharing.models.evaluations import ResultRecognition
+    from tests.sharing.test_evaluations import make_enterprise
+
+    result = announced(make_programme(title="江苏精品认证"))
+    programme = result.application.programme
+    ResultRecognition.objects.create(programme=programme, province=Programme._meta.get_field(
+        "province").related_model.objects.get(code="ZJ"), outcome="conditional", conditions="有效期内",
+        rationale="r")
+    url = reverse("evaluations:enterprise", args=[result.application.enterprise_id])
+    body = client.get(url).content.decode()
+    assert result.application.title in body and "江苏精品认证" in body and "有条件认可" in body
+    assert client.get(reverse("evaluations:verify"), {"code": result.code}).content.decode().count(url) == 1
+    waiting = make_enterprise("JS", name="尚无结果的企业")
+    assert client.get(reverse("evaluations:enterprise", args=[waiting.pk])).status_code == 404

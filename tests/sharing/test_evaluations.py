@@ -432,8 +432,10 @@ def _disagreeing_programme():
 def test_the_consensus_session_is_a_roundtable_meeting_of_the_panel():
     from hub.meetings import selectors as meeting_selectors
     from hub.meetings.models import Meeting
+    from tests.hub.meetings.factories import ActionItemFactory
 
     programme, application, sheets = _disagreeing_programme()
+    ActionItemFactory()  # an open roundtable action item: not the consensus session's business
     organiser = make_user(province_code="SH", role="moderator")
     starts = NOW + datetime.timedelta(days=3)
     meeting = svc.consensus_session_schedule(actor=organiser, programme_id=programme.pk, starts_at=starts,
