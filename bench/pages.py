@@ -290,6 +290,9 @@ def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dic
             for page, variant in cases[shift:] + cases[:shift]:
                 minimal = f"/bench/minimal/{result['bytes'][(page, variant)]}/"
                 pair = [(page, variants[variant]), (minimal, {})]
+                # One request first, unmeasured: a member's kept content lives 60 s (hub/fragments.py), and rounds
+                # come minutes apart; without it a round measures that one cold render under load, not the page.
+                worker.get(page, variants[variant])
                 if round_no % 2:
                     pair.reverse()
                 measured = {path: wrk(worker.port, path, args.seconds, args.connections, headers,
