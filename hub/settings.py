@@ -339,5 +339,8 @@ LOGGING = {
                 # A Redis outage: one line when it goes and one when it is back, not a traceback a second (a
                 # logger's filters see only its own records, not its children's: each module is named).
                 "channels_redis.pubsub": {"filters": ["layer_outage"]},
-                "channels_redis.core": {"filters": ["layer_outage"]}},
+                "channels_redis.core": {"filters": ["layer_outage"]},
+                # The pool warns at every reconnect attempt while PostgreSQL is down (dozens a minute); the rooms
+                # log one line per meeting when storing fails and one when it works again.
+                "psycopg.pool": {"level": "ERROR"}},
 }

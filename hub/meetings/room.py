@@ -785,7 +785,10 @@ class Registry:
         # the room and its document as soon as the last connection lets go.
         room.tasks.clear()
         if room.layer is not None and room.channel:
-            await room.layer.group_discard(group_name(room.meeting_id), room.channel)
+            try:
+                await room.layer.group_discard(group_name(room.meeting_id), room.channel)
+            except Exception as exc:  # Redis away: the rest of the clean-up must still run, without a traceback
+                layer_health.failed(exc)
         # A pycrdt document that is still observed is never freed natively, even once Python lets go of it
         # (about the size of the document lost per meeting; bench/notes_latency.py --only-soak shows the slope).
         room.doc.unobserve(room._sub)
