@@ -230,6 +230,8 @@ def seed(ctx):
                           review_closes=now + datetime.timedelta(days=60),
                           announce_closes=now + datetime.timedelta(days=70))
     Programme.objects.filter(pk=brand_sh.pk).update(stage=Programme.Stage.OPEN)
+    # One application submitted and waiting for its home province's 形式审查 (ah-editor, /evaluations/check/).
+    _apply(enterprises["AH"][0], brand_sh, f"{enterprises['AH'][0].name}主导产品")
     svc.recognition_decide(actor=ensure_user(demo_username("SH", "reviewer"), first_name=""), programme_id=brand_js.pk,
                            province=provinces["SH"], outcome="equivalent", equivalent_to_id=brand_sh.pk,
                            rationale="两项评价均以卓越绩效评价准则为基础，评价程序和通过分数线一致。")
