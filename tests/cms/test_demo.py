@@ -26,7 +26,7 @@ def test_visitors_find_demo_pages_by_chinese_words(client, demo):
 @pytest.mark.django_db
 def test_demo_pages_are_owned_by_demo_accounts_and_seeding_again_adds_nothing(demo):
     titles = [spec["title"] for spec in GENERAL_PAGES]
-    pages = Page.objects.filter(title__in=titles).select_related("owner")
+    pages = Page.objects.filter(title__in=titles, locale__language_code="zh-hans").select_related("owner")
     assert len(pages) == len(titles) and all(is_demo_user(page.owner) for page in pages)
     count = Page.objects.count()
     call_command("seed_demo", "--force", verbosity=0, stdout=io.StringIO())
@@ -37,3 +37,20 @@ def test_demo_pages_are_owned_by_demo_accounts_and_seeding_again_adds_nothing(de
 def test_association_contacts_are_fictional(demo):
     for association in Association.objects.all():
         assert association.email.endswith(".invalid") and association.phone and association.address
+
+
+@pytest.mark.django_db
+def test_the_demo_has_english_versions_of_the_main_pages_and_a_draft_one(demo):
+    from django.test import Client
+
+    english = Client()
+    english.cookies["django_language"] = "en"
+    home = english.get("/").content.decode()
+    assert "Priorities for 2026" in home and "data-language-fallback" not in home
+    for url, text in [("/sh/", "Shanghai Association for Quality"), ("/about/", "About the roundtable"),
+                      ("/mechanisms/", "Mutual recognition of group standards")]:
+        body = english.get(url).content.decode()
+        assert text in body and "data-language-fallback" not in body, url
+    assert "Shanghai Quality Month: open day at member enterprises" in english.get("/events/").content.decode()
+    draft = english.get("/js/expert-pool-rules/").content.decode()
+    assert "data-language-fallback" in draft and "Draft English version" not in draft
