@@ -148,8 +148,6 @@ if REDIS_URL:
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:notes:"},
     }
-    # Sessions read from Redis, written through to the database: a signed-in page asks PostgreSQL one query less.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     CACHES = {
         "default": {
             # Django's RedisCache on one connection pool per process (hub/redis_pool.py), not one per thread.
