@@ -31,5 +31,6 @@ class SharingConfig(AppConfig):
                     reverse("evaluations:programme", args=[programme_id])]
 
         pagecache.purge_when_saved(Programme, lambda programme: programme_pages(programme.pk))
-        pagecache.purge_when_saved(Result, lambda result: programme_pages(result.application.programme_id))
+        pagecache.purge_when_saved(Result, lambda result: programme_pages(result.application.programme_id) + [
+            reverse("evaluations:enterprise", args=[result.application.enterprise_id])])
         pagecache.purge_when_saved(ResultRecognition, lambda decision: programme_pages(decision.programme_id))
