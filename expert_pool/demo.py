@@ -19,16 +19,13 @@ from expert_pool.models import (
     Qualification,
     Specialism,
 )
+from expert_pool.taxonomy import QUALIFICATIONS, SPECIALISMS
 from hub.demo import demo_username, ensure_user
 from hub.models import Province
 
 ORDER = 50
 PER_PROVINCE = 40
 
-SPECIALISMS = ["质量奖评审", "QC小组成果评审", "卓越绩效评价", "六西格玛与精益改进", "现场管理诊断", "质量管理体系审核",
-               "培训授课", "团体标准审查", "可靠性工程", "计量与检测"]
-QUALIFICATIONS = ["质量工程师", "六西格玛黑带", "六西格玛绿带", "卓越绩效评价师", "QC小组活动诊断师", "现场管理诊断师",
-                  "质量奖评审员", "注册审核员"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = ["建国", "志强", "海燕", "文静", "国庆", "丽华", "伟民", "晓东", "春梅", "振华", "秀英", "明辉", "玉兰", "德胜",
          "雪峰", "佳怡", "俊杰", "慧敏", "永刚", "红霞", "立新", "淑芬", "卫东", "晓燕", "宏伟", "静怡", "新民", "彩霞",

@@ -8,6 +8,18 @@ from hub.models import Province
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class TaxonomyChoiceField(forms.ModelChoiceField):
+    """A specialism or qualification choice, shown in the visitor's language (``Taxonomy.label``)."""
+
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class TaxonomyMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
 class VisibilityFields(forms.Form):
     """One audience choice per configurable field group, named ``vis_<group>``."""
 
@@ -33,9 +45,9 @@ class ProfileForm(VisibilityFields):
     employer = forms.CharField(label=_("工作单位"), max_length=100)
     title = forms.CharField(label=_("职称"), max_length=32, required=False,
                             help_text=_("例如：正高级工程师、高级工程师、教授"))
-    specialisms = forms.ModelMultipleChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(),
+    specialisms = TaxonomyMultipleChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(),
                                                  widget=forms.CheckboxSelectMultiple)
-    qualifications = forms.ModelMultipleChoiceField(label=_("资格"), queryset=Qualification.objects.all(),
+    qualifications = TaxonomyMultipleChoiceField(label=_("资格"), queryset=Qualification.objects.all(),
                                                     widget=forms.CheckboxSelectMultiple, required=False)
     industries = forms.CharField(label=_("熟悉行业"), max_length=200, required=False)
     languages = forms.MultipleChoiceField(label=_("工作语言"), choices=LANGUAGES, initial=["zh"],
@@ -106,7 +118,7 @@ class ExpertPicker(forms.SelectMultiple):
 
         experts = Expert.objects.filter(pk__in=[int(v) for v in chosen if str(v).isdigit()]).select_related(
             "province") if chosen else []
-        context["widget"]["chosen"] = [{"id": e.pk, "label": f"{e.name} · {e.province.name_zh} · {e.external_ref}"}
+        context["widget"]["chosen"] = [{"id": e.pk, "label": f"{e.name} · {e.province.name} · {e.external_ref}"}
                                        for e in experts]
         return context
 
@@ -130,6 +142,7 @@ class RequestForm(forms.ModelForm):
                   "number_needed", "reserves_needed", "elsewhere_only", "organisation_under_review",
                   "organisation_province", "avoid_organisation_province", "max_per_province"]
         widgets = {"start": DATE, "end": DATE, "respond_by": DATE, "specialisms": forms.CheckboxSelectMultiple}
+        field_classes = {"specialisms": TaxonomyMultipleChoiceField}
 
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,9 +167,9 @@ class RateForm(forms.Form):
 
 class DirectoryForm(forms.Form):
     q = forms.CharField(label=_("关键词"), required=False)
-    specialism = forms.ModelChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(), required=False,
+    specialism = TaxonomyChoiceField(label=_("专业领域"), queryset=Specialism.objects.all(), required=False,
                                         empty_label=_("全部专业"))
-    qualification = forms.ModelChoiceField(label=_("资格"), queryset=Qualification.objects.all(), required=False,
+    qualification = TaxonomyChoiceField(label=_("资格"), queryset=Qualification.objects.all(), required=False,
                                            empty_label=_("全部资格"))
     province = forms.ModelChoiceField(label=_("省市"), queryset=Province.objects.all(), required=False,
                                       empty_label=_("全部省市"))

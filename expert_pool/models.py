@@ -23,6 +23,13 @@ LANGUAGES = [
 LANGUAGE_LABELS = dict(LANGUAGES)
 
 
+def joined(items) -> str:
+    """Items as one line in the active language (、 in Chinese, a comma in English)."""
+    from django.utils.translation import pgettext
+
+    return pgettext("list separator", "、").join(str(item) for item in items)
+
+
 class Taxonomy(models.Model):
     name = models.CharField(_("名称"), max_length=64, unique=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -33,6 +40,14 @@ class Taxonomy(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: the starting entries are in the translation catalogue
+        (expert_pool/taxonomy.py); an entry the secretariat adds later shows as typed until it is translated."""
+        from django.utils.translation import gettext
+
+        return gettext(self.name)
 
 
 class Specialism(Taxonomy):
@@ -128,6 +143,11 @@ class Expert(models.Model):
 
     def language_labels(self) -> list[str]:
         return [str(LANGUAGE_LABELS.get(code, code)) for code in self.language_codes()]
+
+    @property
+    def language_list(self) -> str:
+        """The working languages as one line in the active language (pages, not exports)."""
+        return joined(self.language_labels())
 
 
 class AvailabilityQuerySet(scoped_queryset("expert__province")):

@@ -149,15 +149,15 @@ def directory_facets(user, filters: DirectoryFilters) -> dict[str, list[dict]]:
 
     facets = {}
     by_specialism = counts("specialism", "specialisms")
-    facets["specialism"] = [{"value": s.pk, "label": s.name, "n": by_specialism.get(s.pk, 0),
+    facets["specialism"] = [{"value": s.pk, "label": s.label, "n": by_specialism.get(s.pk, 0),
                              "selected": s.pk == filters.specialism}
                             for s in Specialism.objects.order_by("order", "name") if by_specialism.get(s.pk)]
     by_qualification = counts("qualification", "qualifications")
-    facets["qualification"] = [{"value": q.pk, "label": q.name, "n": by_qualification.get(q.pk, 0),
+    facets["qualification"] = [{"value": q.pk, "label": q.label, "n": by_qualification.get(q.pk, 0),
                                 "selected": q.pk == filters.qualification}
                                for q in Qualification.objects.order_by("order", "name") if by_qualification.get(q.pk)]
     by_province = counts("province", "province")
-    facets["province"] = [{"value": p.pk, "label": p.name_zh, "n": by_province.get(p.pk, 0),
+    facets["province"] = [{"value": p.pk, "label": p.name, "n": by_province.get(p.pk, 0),
                            "selected": p.pk == filters.province}
                           for p in Province.objects.ordered() if by_province.get(p.pk)]
     from expert_pool.models import LANGUAGES

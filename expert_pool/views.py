@@ -28,7 +28,7 @@ from expert_pool.forms import (
     RegistrationForm,
     RequestForm,
 )
-from expert_pool.models import Assignment, Draw, Expert, ExpertRequest
+from expert_pool.models import Assignment, Draw, Expert, ExpertRequest, joined
 from hub import spreadsheets
 from hub.fragments import lazy_context
 from hub.models import Province
@@ -184,8 +184,8 @@ def compare(request, pk: int, other: int):
         b = right.get_status_display() if name == "status" else getattr(right, name)
         rows.append({"label": label, "left": a, "right": b, "same": a == b})
     for name, label in (("specialisms", _("专业领域")), ("qualifications", _("资格"))):
-        a = "、".join(x.name for x in getattr(left, name).all())
-        b = "、".join(x.name for x in getattr(right, name).all())
+        a = joined(x.label for x in getattr(left, name).all())
+        b = joined(x.label for x in getattr(right, name).all())
         rows.append({"label": label, "left": a, "right": b, "same": a == b})
     reasons = duplicates.matches([right], name=left.name, employer=left.employer, phone=left.phone,
                                  email=left.email)
@@ -545,9 +545,9 @@ def api_picker(request):
     items = []
     for e in experts:
         fields = visibility.visible_fields(request.user, e)
-        items.append({"id": e.pk, "number": e.external_ref, "name": e.name, "province": e.province.name_zh,
+        items.append({"id": e.pk, "number": e.external_ref, "name": e.name, "province": e.province.name,
                       "employer": e.employer if "employer" in fields else "",
-                      "label": " · ".join(filter(None, [e.name, e.province.name_zh,
+                      "label": " · ".join(filter(None, [e.name, e.province.name,
                                                          e.employer if "employer" in fields else "",
                                                          e.external_ref]))})
     return JsonResponse({"results": items}, json_dumps_params={"ensure_ascii": False})

@@ -6,7 +6,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from expert_pool import selectors
-from expert_pool.models import Expert, Qualification, Specialism
+from expert_pool.models import Expert, Qualification, Specialism, joined
 
 
 class SpecialismViewSet(SnippetViewSet):
@@ -60,11 +60,11 @@ def expert_search_group(*, user, query, limit):
     results = []
     for expert in experts:
         fields = visibility.visible_fields(user, expert)
-        summary = " · ".join(filter(None, [expert.province.name_zh, expert.title,
+        summary = " · ".join(filter(None, [expert.province.name, expert.title,
                                            expert.employer if "employer" in fields else "",
-                                           "、".join(s.name for s in expert.specialisms.all())]))
+                                           joined(s.label for s in expert.specialisms.all())]))
         results.append({"title": expert.name, "url": reverse("expert_pool:profile", args=[expert.pk]),
-                        "summary": summary, "province": expert.province.name_zh})
+                        "summary": summary, "province": expert.province.name})
     return {"key": "experts", "label": _("专家"), "results": results}
 
 
