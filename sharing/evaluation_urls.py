@@ -22,6 +22,7 @@ urlpatterns = [
     path("enterprises/<int:pk>/", views.enterprise_results, name="enterprise"),
     path("new/", views.programme_new, name="new"),
     path("<int:pk>/rubric/", views.rubric, name="rubric"),
+    path("<int:pk>/edit/", views.programme_edit, name="edit"),
     path("calendar.ics", views.calendar_all, name="ical_all"),
     path("<int:pk>.ics", views.programme_ical, name="ical"),
     path("<int:pk>/export.xlsx", views.export, name="export"),

@@ -225,6 +225,7 @@ def manage(request, pk: int):
         "threshold": programme.disagreement_points,
         "flagged": [r for r in rows if r.disagrees(programme.disagreement_points)],
         "may_publish": can(request.user, "publish", programme.province),
+        "may_edit": can(request.user, "change", programme.province),
         "consensus_meeting": programme.consensus_meeting,
     })
 
@@ -479,6 +480,55 @@ def programme_new(request):
     return render(request, "sharing/evaluations/new.html", {"form": form})
 
 
+class ProgrammeEditForm(ProgrammeForm):
+    """The programme form without the lead (a programme never changes province). Once the programme is open only
+    the dates still ahead stay editable; the others are shown disabled (the service enforces the same rule)."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["lead"]
+        programme = self.instance
+        self.fields["partners"].initial = list(programme.co_organisers.values_list("pk", flat=True))
+        if programme.stage in (Programme.Stage.DRAFT, Programme.Stage.SIGNOFF):
+            return
+        from django.utils import timezone
+
+        now = timezone.now()
+        dates = dict(svc.TIMELINE_FIELDS)
+        for name, field in self.fields.items():
+            if name not in dates or programme.stage == Programme.Stage.PUBLISHED or svc._passed(
+                    getattr(programme, name), dates[name], now):
+                field.disabled = True
+
+    def _post_clean(self):
+        pass  # the service validates a fresh, locked copy; the form's instance stays as read
+
+
+@login_required
+def programme_edit(request, pk: int):
+    """The lead province's staff edit a programme: everything before it opens (a joint programme awaiting sign-off
+    goes back to draft), only the dates still ahead afterwards."""
+    programme = get_object_or_404(Programme.objects.restrict(request.user, "change"), pk=pk)
+    form = ProgrammeEditForm(request.POST or None, instance=programme, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        changed = [name for name in form.changed_data if name in PROGRAMME_FIELDS]
+        partners = list(form.cleaned_data["partners"]) if "partners" in form.changed_data else None
+        was_signoff = programme.stage == Programme.Stage.SIGNOFF
+        try:
+            saved = svc.programme_update(actor=request.user, programme_id=programme.pk, co_organisers=partners,
+                                         **{name: form.cleaned_data[name] for name in changed})
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if was_signoff and saved.stage == Programme.Stage.DRAFT:
+                messages.success(request, _("项目已修改并退回草稿，联合主办方的确认已清除，请重新提交会签。"))
+            else:
+                messages.success(request, _("项目已修改。"))
+            return redirect("evaluations:manage", programme.pk)
+    return render(request, "sharing/evaluations/edit.html", {"form": form, "programme": programme})
+
+
 class CriterionForm(forms.ModelForm):
     class Meta:
         model = Criterion
@@ -497,19 +547,43 @@ def rubric(request, pk: int):
     """The organiser sets the rubric (criteria, each change a new version) and the result levels; both are frozen
     once scoring starts."""
     programme = get_object_or_404(Programme.objects.restrict(request.user, "change"), pk=pk)
-    criterion_form = CriterionForm(request.POST if "criterion" in request.POST else None, prefix="c")
-    level_form = LevelForm(request.POST if "level" in request.POST else None, prefix="l")
+    # ?criterion=<id> / ?level=<id> open that row for editing; the POST names it in "criterion" / "level_id".
+    source = request.POST if request.method == "POST" else request.GET
+    editing_criterion = editing_level = None
+    try:
+        if source.get("criterion"):
+            editing_criterion = get_object_or_404(programme.criteria, pk=int(source["criterion"]))
+        if source.get("level_id") or (request.method == "GET" and source.get("level")):
+            editing_level = get_object_or_404(programme.levels, pk=int(source.get("level_id") or source["level"]))
+    except ValueError:
+        raise Http404 from None
+    criterion_form = CriterionForm(request.POST if "criterion" in request.POST else None, prefix="c",
+                                   instance=editing_criterion)
+    level_form = LevelForm(request.POST if "level" in request.POST else None, prefix="l", initial={
+        "name": editing_level.name, "min_total": editing_level.min_total, "awarded": editing_level.awarded}
+        if editing_level else None)
     if request.method == "POST":
         try:
+            if "delete_criterion" in request.POST:
+                svc.criterion_delete(actor=request.user, programme_id=programme.pk,
+                                     criterion_id=int(request.POST["delete_criterion"]))
+                messages.success(request, _("评价项已删除（新版本）。"))
+                return redirect("evaluations:rubric", programme.pk)
+            if "delete_level" in request.POST:
+                svc.level_delete(actor=request.user, programme_id=programme.pk,
+                                 level_id=int(request.POST["delete_level"]))
+                messages.success(request, _("结果等级已删除。"))
+                return redirect("evaluations:rubric", programme.pk)
             if "criterion" in request.POST and criterion_form.is_valid():
                 svc.criterion_save(actor=request.user, programme_id=programme.pk,
-                                   criterion_id=int(request.POST["criterion"]) if request.POST["criterion"] else None,
+                                   criterion_id=editing_criterion.pk if editing_criterion else None,
                                    **{k: v for k, v in criterion_form.cleaned_data.items()})
                 messages.success(request, _("评价准则已更新（新版本）。"))
                 return redirect("evaluations:rubric", programme.pk)
             if "level" in request.POST and level_form.is_valid():
-                svc.level_save(actor=request.user, programme_id=programme.pk, **level_form.cleaned_data)
-                messages.success(request, _("结果等级已添加。"))
+                svc.level_save(actor=request.user, programme_id=programme.pk,
+                               level_id=editing_level.pk if editing_level else None, **level_form.cleaned_data)
+                messages.success(request, _("结果等级已修改。") if editing_level else _("结果等级已添加。"))
                 return redirect("evaluations:rubric", programme.pk)
         except ValidationError as error:
             _errors(request, error)
@@ -517,7 +591,8 @@ def rubric(request, pk: int):
             messages.error(request, _("请求不完整，请刷新页面后重试。"))
     return render(request, "sharing/evaluations/rubric.html", {
         "programme": programme, "criteria": programme.criteria.all(), "levels": programme.levels.all(),
-        "criterion_form": criterion_form, "level_form": level_form})
+        "criterion_form": criterion_form, "level_form": level_form,
+        "editing_criterion": editing_criterion, "editing_level": editing_level})
 
 
 def enterprise_results(request, pk: int):

@@ -109,15 +109,91 @@ def programme_create(*, actor, province, co_organisers=(), **fields) -> Programm
     return programme
 
 
+#: The timeline, in order: (field, is a date rather than a moment).
+TIMELINE_FIELDS = (("apply_opens", True), ("apply_closes", False), ("check_closes", True),
+                   ("review_closes", False), ("announce_closes", False), ("publish_on", True))
+#: What the programme form sets besides the lead province (the co-organisers are passed apart).
+EDITABLE_FIELDS = ("title", "kind", "summary", "eligibility", "aggregation", "disagreement_points", "panel_size",
+                   "reserves", "cap_per_province", "cap_per_employer", "avoid_applicant_province") + tuple(
+    name for name, _is_date in TIMELINE_FIELDS)
+
+
+def _passed(value, is_date: bool, now) -> bool:
+    return value < timezone.localdate(now) if is_date else value < now
+
+
+def _back_to_draft(programme: Programme, actor, what: str) -> bool:
+    """A joint programme awaiting sign-off that changes goes back to draft and loses its sign-offs: the
+    co-organisers approved another text, so the lead resubmits and each signs off again. True if it did."""
+    if programme.stage != Stage.SIGNOFF:
+        return False
+    dropped = list(programme.signoffs.values_list("province__code", flat=True))
+    programme.signoffs.all().delete()
+    programme.stage = Stage.DRAFT
+    programme.save(update_fields=["stage"])
+    log(instance=programme, action="sharing.evaluation.signoff_reset", user=actor,
+        data={"changed": what, "signoffs_cleared": dropped})
+    return True
+
+
+@transaction.atomic
+def programme_update(*, actor, programme_id: int, co_organisers=None, now=None, **fields) -> Programme:
+    """The lead province's staff edit a programme. Before it opens (草稿, 待会签) every field and the co-organisers
+    may change; a programme awaiting sign-off goes back to draft and its sign-offs are cleared. Once open only the
+    timeline may change, and only dates that have not passed, to dates that have not passed; a published programme
+    is final. The lead province itself never changes."""
+    now = now or timezone.now()
+    programme = _organised(actor, programme_id)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("不能修改这些字段：%(names)s。") % {"names": "、".join(sorted(unknown))})
+    changed = [name for name, value in fields.items() if getattr(programme, name) != value]
+    partners = None
+    if co_organisers is not None:
+        partners = {p.pk for p in co_organisers if p.pk != programme.province_id}
+        if partners == set(programme.co_organisers.values_list("pk", flat=True)):
+            partners = None
+    if not changed and partners is None:
+        return programme
+    if programme.stage == Stage.PUBLISHED:
+        raise ValidationError(_("结果已经发布，项目不能再修改。"))
+    if programme.stage not in (Stage.DRAFT, Stage.SIGNOFF):
+        dates = dict(TIMELINE_FIELDS)
+        if partners is not None or any(name not in dates for name in changed):
+            raise ValidationError(_("项目已开放申报，只能修改尚未到期的时间安排；名称、申报条件、计分方法、"
+                                    "评审组设置和联合主办方不能再改。"))
+        for name in changed:
+            label = Programme._meta.get_field(name).verbose_name
+            if _passed(getattr(programme, name), dates[name], now):
+                raise ValidationError({name: _("“%(label)s”已经过去，不能再修改。") % {"label": label}})
+            if _passed(fields[name], dates[name], now):
+                raise ValidationError({name: _("“%(label)s”不能改到已经过去的时间。") % {"label": label}})
+    for name in changed:
+        setattr(programme, name, fields[name])
+    programme.full_clean()
+    programme.save()
+    if partners is not None:
+        programme.co_organisers.set(partners)
+    log(instance=programme, action="sharing.evaluation.edit", user=actor,
+        data={"fields": changed, "co_organisers": sorted(partners) if partners is not None else None})
+    _back_to_draft(programme, actor, "programme")
+    return programme
+
+
 RUBRIC_FROZEN = _("评分已经开始，评价准则已冻结，不能再修改。")
+
+
+def _rubric_editable(actor, programme_id: int) -> Programme:
+    programme = _organised(actor, programme_id)
+    if programme.rubric_frozen_at is not None:
+        raise ValidationError(RUBRIC_FROZEN)
+    return programme
 
 
 @transaction.atomic
 def criterion_save(*, actor, programme_id: int, criterion_id: int | None = None, **fields) -> Criterion:
     """Add or change a rubric criterion; each change makes a new rubric version; refused once scoring started."""
-    programme = _organised(actor, programme_id)
-    if programme.rubric_frozen_at is not None:
-        raise ValidationError(RUBRIC_FROZEN)
+    programme = _rubric_editable(actor, programme_id)
     criterion = Criterion(programme=programme) if criterion_id is None else get_object_or_404(
         programme.criteria, pk=criterion_id)
     for name, value in fields.items():
@@ -126,20 +202,44 @@ def criterion_save(*, actor, programme_id: int, criterion_id: int | None = None,
     criterion.save()
     programme.rubric_version += 1
     programme.save(update_fields=["rubric_version"])
+    _back_to_draft(programme, actor, "rubric")
     return criterion
 
 
 @transaction.atomic
-def level_save(*, actor, programme_id: int, name: str, min_total, awarded: bool = True) -> ResultLevel:
-    """Add a result level (一等, 通过, ★★★…) with the lowest total that reaches it; refused once scoring started,
-    like the criteria, so that every result is judged against the levels the reviewers saw."""
-    programme = _organised(actor, programme_id)
-    if programme.rubric_frozen_at is not None:
-        raise ValidationError(RUBRIC_FROZEN)
-    level = ResultLevel(programme=programme, name=name.strip(), min_total=min_total, awarded=awarded)
+def criterion_delete(*, actor, programme_id: int, criterion_id: int) -> None:
+    """Remove a rubric criterion (a new rubric version); refused once scoring started."""
+    programme = _rubric_editable(actor, programme_id)
+    criterion = get_object_or_404(programme.criteria, pk=criterion_id)
+    criterion.delete()
+    programme.rubric_version += 1
+    programme.save(update_fields=["rubric_version"])
+    log(instance=programme, action="sharing.evaluation.criterion_delete", user=actor,
+        data={"criterion": criterion_id, "name": criterion.name, "rubric_version": programme.rubric_version})
+    _back_to_draft(programme, actor, "rubric")
+
+
+@transaction.atomic
+def level_save(*, actor, programme_id: int, name: str, min_total, awarded: bool = True,
+               level_id: int | None = None) -> ResultLevel:
+    """Add or change a result level (一等, 通过, ★★★…) with the lowest total that reaches it; refused once scoring
+    started, like the criteria, so that every result is judged against the levels the reviewers saw."""
+    programme = _rubric_editable(actor, programme_id)
+    level = ResultLevel(programme=programme) if level_id is None else get_object_or_404(programme.levels,
+                                                                                         pk=level_id)
+    level.name, level.min_total, level.awarded = name.strip(), min_total, awarded
     level.full_clean()
     level.save()
+    _back_to_draft(programme, actor, "levels")
     return level
+
+
+@transaction.atomic
+def level_delete(*, actor, programme_id: int, level_id: int) -> None:
+    """Remove a result level; refused once scoring started."""
+    programme = _rubric_editable(actor, programme_id)
+    get_object_or_404(programme.levels, pk=level_id).delete()
+    _back_to_draft(programme, actor, "levels")
 
 
 @transaction.atomic

@@ -204,6 +204,9 @@ def register_evaluation_log_actions(actions):
         ("sharing.evaluation.revoke", _("撤销评价结果")),
         ("sharing.evaluation.consensus_session", _("安排合议会议")),
         ("sharing.evaluation.export", _("导出申报与评分")),
+        ("sharing.evaluation.edit", _("修改评价项目")),
+        ("sharing.evaluation.signoff_reset", _("修改后清除会签")),
+        ("sharing.evaluation.criterion_delete", _("删除评价项")),
     ):
         actions.register_action(action, label, label)
 

@@ -165,6 +165,20 @@ def new_programme_data(province):
             "publish_on": str(day + datetime.timedelta(days=41))}
 
 
+def edit_programme_data(programme):
+    """The edit form as the page fills it, with a new title; co-organisers unchanged (none)."""
+    local = timezone.localtime
+    return {"title": "矩阵改名项目", "kind": programme.kind, "aggregation": programme.aggregation,
+            "disagreement_points": str(programme.disagreement_points), "panel_size": programme.panel_size,
+            "reserves": programme.reserves, "cap_per_province": programme.cap_per_province,
+            "cap_per_employer": programme.cap_per_employer, "apply_opens": str(programme.apply_opens),
+            "apply_closes": local(programme.apply_closes).strftime("%Y-%m-%dT%H:%M"),
+            "check_closes": str(programme.check_closes),
+            "review_closes": local(programme.review_closes).strftime("%Y-%m-%dT%H:%M"),
+            "announce_closes": local(programme.announce_closes).strftime("%Y-%m-%dT%H:%M"),
+            "publish_on": str(programme.publish_on)}
+
+
 def manage(obj):
     programme = obj if isinstance(obj, Programme) else obj.application.programme if hasattr(obj, "application") \
         else obj.programme
@@ -191,6 +205,25 @@ CASES = [
          action="change", method="post", data=lambda p: {"level": "1", "l-name": "二等", "l-min_total": "60",
                                                         "l-awarded": "on"},
          written=lambda p: p.levels.count()),
+    # Editing the programme and its rubric (criteria and result levels changed or removed until scoring starts).
+    Case("evaluation edit programme", lambda p: _programme(p, "draft"),
+         lambda p: reverse("evaluations:edit", args=[p.pk]), action="change", method="post",
+         data=lambda p: edit_programme_data(p), written=lambda p: Programme.objects.get(pk=p.pk).title),
+    Case("evaluation edit criterion", lambda p: _programme(p, "draft"),
+         lambda p: reverse("evaluations:rubric", args=[p.pk]), action="change", method="post",
+         data=lambda p: {"criterion": p.criteria.get().pk, "c-order": "1", "c-name": "改名的评价项",
+                         "c-max_points": "50", "c-weight": "1"},
+         written=lambda p: list(p.criteria.values_list("name", "max_points"))),
+    Case("evaluation delete criterion", lambda p: _programme(p, "draft"),
+         lambda p: reverse("evaluations:rubric", args=[p.pk]), action="change", method="post",
+         data=lambda p: {"delete_criterion": p.criteria.get().pk}, written=lambda p: p.criteria.count()),
+    Case("evaluation edit level", lambda p: _programme(p, "draft"),
+         lambda p: reverse("evaluations:rubric", args=[p.pk]), action="change", method="post",
+         data=lambda p: {"level": "1", "level_id": p.levels.get().pk, "l-name": "优秀", "l-min_total": "85"},
+         written=lambda p: list(p.levels.values_list("name", "min_total", "awarded"))),
+    Case("evaluation delete level", lambda p: _programme(p, "draft"),
+         lambda p: reverse("evaluations:rubric", args=[p.pk]), action="change", method="post",
+         data=lambda p: {"delete_level": p.levels.get().pk}, written=lambda p: p.levels.count()),
     # The lead province's organiser actions: one service each, behind the gate (publish, or coordinate to draw).
     Case("evaluation submit draft", lambda p: _programme(p, "draft"), manage, action="publish", method="post",
          data=lambda p: {"do": "submit"}, written=_stage),
@@ -270,7 +303,9 @@ def test_evaluations_hold_the_province_boundary(case, province):
 #: Every evaluation URL that accepts a POST, and the organiser actions of ``manage_action``, with their cases.
 WRITES = {
     "evaluations:new": ["evaluation new programme"],
-    "evaluations:rubric": ["evaluation add criterion", "evaluation add level"],
+    "evaluations:rubric": ["evaluation add criterion", "evaluation add level", "evaluation edit criterion",
+                           "evaluation delete criterion", "evaluation edit level", "evaluation delete level"],
+    "evaluations:edit": ["evaluation edit programme"],
     "evaluations:apply": ["evaluation apply"],
     "evaluations:apply_edit": ["evaluation edit application", "evaluation remove attachment"],
     "evaluations:sheet": ["evaluation declare conflict", "evaluation submit scores"],
