@@ -234,9 +234,6 @@ class Room:
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
-        # Messages for the other processes, sent by _publish_loop as one layer message per batch (_publish).
-        self.outgoing: list[dict] = []
-        self.outgoing_ready = asyncio.Event()
         layer = get_channel_layer(NOTES_LAYER)
         # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
@@ -263,7 +260,6 @@ class Room:
             self.channel = await self.layer.new_channel(prefix="notes-room")
             await self._subscribe()
             self.tasks.append(asyncio.create_task(self._receive_loop()))
-            self.tasks.append(asyncio.create_task(self._publish_loop()))
         self.tasks.append(asyncio.create_task(self._write_loop()))
         self.tasks.append(asyncio.create_task(self._tick_loop()))
 
@@ -540,32 +536,15 @@ class Room:
             layer_health.failed(exc)
 
     async def _publish(self, message: dict) -> None:
-        """Queue a message for the other processes' rooms and return at once. An editor's frame must not wait
-        for a Redis round trip (awaited per edit, publishing serialised every connection of the process behind
-        Redis: seconds of latency at ten clients with two workers); _publish_loop sends whatever accumulated
-        meanwhile as one batch, in order, so a peer still hears of an edit before its "stored" notice."""
         if self.layer is None:
             return
-        self.outgoing.append(message)
-        self.outgoing_ready.set()
-
-    async def _send_outgoing(self) -> None:
-        batch, self.outgoing = self.outgoing, []
-        if not batch:
-            return
+        message["origin"] = self.token
         try:
-            await self.layer.group_send(group_name(self.meeting_id),
-                                        {"type": "notes.batch", "origin": self.token, "messages": batch})
+            await self.layer.group_send(group_name(self.meeting_id), message)
         except Exception as exc:
             layer_health.failed(exc)
         else:
             layer_health.ok()
-
-    async def _publish_loop(self) -> None:
-        while True:
-            await self.outgoing_ready.wait()
-            self.outgoing_ready.clear()
-            await self._send_outgoing()
 
     async def _receive_loop(self) -> None:
         while True:
@@ -578,15 +557,9 @@ class Room:
                 await asyncio.sleep(1)
                 continue
             layer_health.ok()
-            origin = message.get("origin")
-            if origin == self.token:
+            if message.get("origin") == self.token:
                 continue
-            if message.get("type") == "notes.batch":
-                for item in message.get("messages", ()):
-                    item["origin"] = origin
-                    await self._on_message(item)
-            else:  # from a service (notes.update, notes.recheck)
-                await self._on_message(message)
+            await self._on_message(message)
 
     async def _on_message(self, message: dict) -> None:
         kind = message.get("type")
@@ -772,8 +745,6 @@ class Registry:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
-        if room.layer is not None:
-            await room._send_outgoing()  # the last "stored" notices: peers need not adopt what is stored
         others = [task for task in room.tasks if task is not asyncio.current_task()]
         for task in others:
             task.cancel()
