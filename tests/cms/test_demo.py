@@ -51,6 +51,11 @@ def test_the_demo_has_english_versions_of_the_main_pages_and_a_draft_one(demo):
                       ("/mechanisms/", "Mutual recognition of group standards")]:
         body = english.get(url).content.decode()
         assert text in body and "data-language-fallback" not in body, url
-    assert "Shanghai Quality Month: open day at member enterprises" in english.get("/events/").content.decode()
+    from cms.events import EventPage
+    from hub.translations import canonical
+
+    event = canonical(EventPage.objects.filter(category__slug="quality-month", province__code="SH")).first()
+    body = english.get(event.url).content.decode()
+    assert "Shanghai Quality Month: open day at member enterprises" in body and "data-language-fallback" not in body
     draft = english.get("/js/expert-pool-rules/").content.decode()
     assert "data-language-fallback" in draft and "Draft English version" not in draft

@@ -15,7 +15,9 @@ LISTINGS = ["/", "/events/", "/achievements/", "/standards/", "/standards/matrix
 #: What a signed-in page still asks on a content hit: the session, the user row and the unread notices of the header.
 MEMBER_HIT_QUERIES = 3
 #: …plus, for pages Wagtail serves, finding the site and the page and its view restrictions.
-ROUTING_TABLES = ("wagtailcore_site", "wagtailcore_page", "wagtailcore_pageviewrestriction", "cms_homepage")
+# Routing a Wagtail page also reads its locale now that pages have English versions (hub/translations.py).
+ROUTING_TABLES = ("wagtailcore_site", "wagtailcore_page", "wagtailcore_pageviewrestriction", "cms_homepage",
+                  "wagtailcore_locale")
 HEADER_TABLES = ("django_session", "auth_user", "hub_notification")
 
 
