@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.html import strip_tags
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Event, vCalAddress, vText
 
+from hub.ical import new_calendar
 from hub.links import absolute_url, page_url
 
 PRODID = "-//Yangtze Delta Quality Roundtable//hub//ZH"
@@ -49,13 +49,7 @@ def vevent(event, *, url: str | None = None, with_link: bool = False) -> Event:
 
 def calendar(events, *, name: str, url_for=None, with_link: bool = False) -> bytes:
     """A VCALENDAR holding ``events``; ``url_for(event)`` gives each event's page URL."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    cal = new_calendar(prodid=PRODID, name=name)
     for event in events:
         cal.add_component(vevent(event, url=url_for(event) if url_for else None, with_link=with_link))
     cal.add_missing_timezones()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Event
 
+from hub.ical import new_calendar
 from hub.links import absolute_url
 
 PRODID = "-//Yangtze Delta Quality Roundtable//evaluations//ZH"
@@ -51,13 +51,7 @@ def programme_events(programme) -> list[Event]:
 
 
 def calendar(programmes, *, name: str) -> bytes:
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    cal = new_calendar(prodid=PRODID, name=name)
     for programme in programmes:
         for item in programme_events(programme):
             cal.add_component(item)
