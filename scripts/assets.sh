@@ -2,14 +2,15 @@
 # Build the front-end bundles when the project has a package.json (nothing to do otherwise).
 # `npm ci` runs only when package-lock.json changed since the last install; `npm run build` always runs.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 cd "$(dirname "$0")/.."
 
 # The Chinese font embedded in PDF minutes (HUB_PDF_FONT overrides the path); Debian's package, when root.
 if [[ -z "${HUB_PDF_FONT:-}" && ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
         echo "[assets] installing Debian's fonts-wqy-microhei (PDF minutes)" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null
+        apt_get update
+        apt_get install -y --no-install-recommends fonts-wqy-microhei
     else
         echo "[assets] PDF minutes need a Chinese TrueType font: install fonts-wqy-microhei or set HUB_PDF_FONT." >&2
     fi
@@ -20,8 +21,8 @@ fi
 if ! command -v npm >/dev/null; then
     if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
         echo "[assets] npm is missing; installing Debian's nodejs and npm" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+        apt_get update
+        apt_get install -y --no-install-recommends nodejs npm
     else
         echo "[assets] package.json needs npm (Node.js); install nodejs and npm." >&2
         exit 1

@@ -9,6 +9,7 @@
 # is ever touched. As root, missing Debian packages (postgresql, redis-server and, unless --no-browser, chromium and
 # fonts-noto-cjk, fonts-wqy-microhei) are installed first.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 want_browser=1
 if [[ "${1:-}" == "--no-browser" ]]; then
@@ -36,11 +37,11 @@ apt_install() {
     command -v apt-get >/dev/null || die "Missing $* and no apt-get on this machine; install them by hand."
     if (( ! apt_updated )); then
         say "apt-get update"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        apt_get update
         apt_updated=1
     fi
     say "apt-get install -y $*"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    apt_get install -y --no-install-recommends "$@"
 }
 
 pg_bindir() {

@@ -6,6 +6,7 @@
 # The stamp inside the venv holds a hash of the requirements file and every file it includes with -r, so editing
 # requirements.txt also re-installs the dev set.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 python="$1" venv="$2" req="$3"
 
 if [[ ! -x "$venv/bin/python" ]]; then
@@ -14,8 +15,8 @@ if [[ ! -x "$venv/bin/python" ]]; then
         # Debian splits venv/ensurepip out of python3.
         rm -rf "$venv"
         echo "[venv] installing Debian's python3-venv" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        apt_get update
+        apt_get install -y python3-venv
         "$python" -m venv "$venv" || true
     fi
     if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
