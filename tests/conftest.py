@@ -70,6 +70,7 @@ def take_snapshot(connection, schema: str = SNAPSHOT_SCHEMA, tables_kept: list[s
     """Copy every non-empty table of the test database into a schema of its own (PostgreSQL)."""
     tables = sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
     qn = connection.ops.quote_name
+    tables_kept.clear()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
         for table in tables:
