@@ -110,33 +110,6 @@ class AchievementPage(ProvinceOwnedPage, TranslatedPageMixin, Page):
         if self.year and not (1980 <= self.year <= timezone.now().year + 1):
             raise ValidationError({"year": YEAR_OUT_OF_RANGE})
 
-    def save(self, *args, **kwargs):
-        result = super().save(*args, **kwargs)
-        update_fields = kwargs.get("update_fields")
-        # Every write of the row itself (create, publish, revert, copy) re-applies the view restriction; draft
-        # bookkeeping saves (update_fields without visibility) must not, or a draft would change the live page.
-        if update_fields is None or "visibility" in update_fields:
-            self.store_visibility()
-        return result
-
-    def store_visibility(self) -> None:
-        """The visibility field's stored form: a Wagtail view restriction to the roundtable's groups for a
-        members-only achievement, none for a public one (kept with the row, like a denormalised column)."""
-        from wagtail.models import PageViewRestriction
-
-        from hub.permissions import roundtable_groups
-
-        restrictions = PageViewRestriction.objects.filter(page=self, restriction_type=PageViewRestriction.GROUPS)
-        if self.visibility == self.MEMBERS:
-            restriction = restrictions.first()
-            if restriction is None:
-                restriction = PageViewRestriction(page=self, restriction_type=PageViewRestriction.GROUPS)
-                restriction.save()
-            restriction.groups.set(roundtable_groups())
-        else:
-            for restriction in restrictions:
-                restriction.delete()
-
     def search_terms(self) -> str:
         return " ".join(str(part) for part in (self.title, self.summary, self.organisation, getattr(self.achievement_type, "name", "")) if part)
 

@@ -11,7 +11,10 @@ class CmsConfig(AppConfig):
     DEMO_MODULES = ("cms.demo", "cms.demo_events", "cms.demo_english")
 
     def ready(self):
+        from wagtail.signals import page_published
+
         from cms import provisioning
+        from cms.achievements import AchievementPage
         from cms.events import Registration
         from hub import pagecache
         from hub.services import provisioning as hub_provisioning
@@ -23,6 +26,16 @@ class CmsConfig(AppConfig):
         pagecache.purge_when_saved(Registration, lambda registration: [
             registration.event.url, reverse("cms:event_list")])
         pagecache.page_shown_on(_listings_showing)
+
+        # A members-only achievement's view restriction follows the version that goes live (not the model's save).
+        page_published.connect(_achievement_published, sender=AchievementPage,
+                                dispatch_uid="cms:achievement_visibility")
+
+
+def _achievement_published(sender, instance, **kwargs):
+    from cms.services import achievement_store_visibility
+
+    achievement_store_visibility(page=instance)
 
 
 def _listings_showing(page) -> list[str]:

@@ -223,6 +223,25 @@ def roundtable_groups():
     return permissions.roundtable_groups()
 
 
+def achievement_store_visibility(*, page) -> None:
+    """An achievement's visibility in its stored form: a Wagtail view restriction to the roundtable's groups for a
+    members-only achievement, none for a public one. Runs whenever a version of the page goes live (publish,
+    scheduled publish, revert and publish, a live copy; cms/apps.py connects it to Wagtail's ``page_published``):
+    a draft's visibility never changes who may read the live page."""
+    from wagtail.models import PageViewRestriction
+
+    restrictions = PageViewRestriction.objects.filter(page=page, restriction_type=PageViewRestriction.GROUPS)
+    if page.visibility == page.MEMBERS:
+        restriction = restrictions.first()
+        if restriction is None:
+            restriction = PageViewRestriction(page=page, restriction_type=PageViewRestriction.GROUPS)
+            restriction.save()
+        restriction.groups.set(roundtable_groups())
+    else:
+        for restriction in restrictions:
+            restriction.delete()
+
+
 # --- co-organiser sign-off ------------------------------------------------------------------------------------
 
 

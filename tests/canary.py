@@ -11,6 +11,7 @@ import datetime
 import itertools
 import re
 import uuid
+import zlib
 from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -347,7 +348,14 @@ def _regex_urls(regex: str, prefix: str, p: Planted) -> list[str] | None:
 def every_url(p: Planted) -> list[str]:
     """Every URL to request: each pattern filled with the planted ids (cycling through the values of each
     parameter), plus search and chooser queries for every marker."""
-    urls = []
+    return list(every_url_by_source(p))
+
+
+def every_url_by_source(p: Planted) -> dict[str, str]:
+    """``every_url`` with where each URL comes from: the URL pattern's route, or the query form with the marker's
+    kind in place of the marker. The source does not depend on the planted ids or markers, so every process that
+    plants its own material splits the URLs the same way (``chunk``)."""
+    sourced: list[tuple[str, str]] = []
     for parts, _name in url_patterns():
         route = _route_text(parts)
         if route in ALLOWED_UNCHECKED or route.startswith("static/"):
@@ -363,11 +371,11 @@ def every_url(p: Planted) -> list[str]:
                     filled = [head + regex.strip("^$") + tail]
                 else:
                     raise UnfilledPattern(f"cannot fill regex pattern {route!r}: add it to tests/canary.py")
-            urls.extend("/" + u.lstrip("/") if not u.startswith("/") else u for u in filled)
+            sourced.extend((route, "/" + u.lstrip("/") if not u.startswith("/") else u) for u in filled)
             continue
         names = [match.group("name") for match in _PARAM.finditer(route)]
         if not names:
-            urls.append("/" + route)
+            sourced.append((route, "/" + route))
             continue
         try:
             values = {name: _values_for(name, route, p) for name in names}
@@ -377,16 +385,25 @@ def every_url(p: Planted) -> list[str]:
         for i in range(rounds):
             url = _PARAM.sub(lambda match, i=i, values=values: values[match.group("name")][i % len(values[match.group("name")])],
                              route)
-            urls.append("/" + url)
-    queries = [f"/search/?q={marker}" for marker in p.markers.values()]
-    for marker in p.markers.values():
-        queries += [f"{base}?q={marker}" for base in (
+            sourced.append((route, "/" + url))
+    queries = [(f"/search/?q=<{kind}>", f"/search/?q={marker}") for kind, marker in p.markers.items()]
+    for kind, marker in p.markers.items():
+        queries += [(f"{base}?q=<{kind}>", f"{base}?q={marker}") for base in (
             "/admin/choose-page/search/", "/admin/pages/search/", "/admin/documents/chooser/results/",
             "/admin/images/chooser/results/", "/admin/snippets/choose/sharing/groupstandard/results/",
             "/admin/documents/", "/admin/images/", "/admin/snippets/sharing/groupstandard/", "/experts/",
             "/experts/api/experts.json", "/admin/pages/search/results/", "/standards/", "/events/", "/achievements/")]
     start, end = p.availability_dates
-    queries += [f"/experts/?available_from={start}&available_to={end}",
-                f"/experts/api/experts.json?available_from={start}&available_to={end}",
-                f"/experts/export.xlsx?available_from={start}&available_to={end}"]
-    return list(dict.fromkeys(itertools.chain(urls, queries)))
+    queries += [(f"{base}?available_from=<day>&available_to=<day>", f"{base}?available_from={start}&available_to={end}")
+                for base in ("/experts/", "/experts/api/experts.json", "/experts/export.xlsx")]
+    by_source: dict[str, str] = {}
+    for source, url in itertools.chain(sourced, queries):
+        by_source.setdefault(url, source)
+    return by_source
+
+
+def chunk(by_source: dict[str, str], index: int, chunks: int) -> list[str]:
+    """The URLs of one of ``chunks`` parts, chosen by a stable hash of each URL's source: the parts are disjoint,
+    together they are every URL, and a source lands in the same part in every process (pytest-xdist workers plant
+    their own material with their own ids)."""
+    return [url for url, source in by_source.items() if zlib.crc32(source.encode()) % chunks == index]

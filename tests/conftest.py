@@ -61,24 +61,31 @@ _snapshot_tables: list[str] = []
 _all_tables: list[str] = []
 
 
-def take_snapshot(connection) -> None:
-    """Copy every non-empty table of the provisioned test database into a schema of its own (PostgreSQL)."""
+#: The database as ``seed_demo`` leaves it (tests that read the demo, ``demo_db``), taken once per test process.
+DEMO_SCHEMA = "demo_snapshot"
+_demo_tables: list[str] = []
+
+
+def take_snapshot(connection, schema: str = SNAPSHOT_SCHEMA, tables_kept: list[str] = _snapshot_tables) -> None:
+    """Copy every non-empty table of the test database into a schema of its own (PostgreSQL)."""
     tables = sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
     qn = connection.ops.quote_name
+    tables_kept.clear()
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE; CREATE SCHEMA {SNAPSHOT_SCHEMA}")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
         for table in tables:
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(table)})")
             if cursor.fetchone()[0]:
-                cursor.execute(f"CREATE TABLE {SNAPSHOT_SCHEMA}.{qn(table)} AS TABLE public.{qn(table)}")
-                _snapshot_tables.append(table)
+                cursor.execute(f"CREATE TABLE {schema}.{qn(table)} AS TABLE public.{qn(table)}")
+                tables_kept.append(table)
     _all_tables[:] = tables  # the snapshot exists once this is filled
 
 
-def restore_snapshot(connection) -> None:
+def restore_snapshot(connection, schema: str = SNAPSHOT_SCHEMA, tables_kept: list[str] = _snapshot_tables) -> None:
     """Empty every table and copy the provisioned state back: what a flush plus ``ensure_roundtable`` does, in one
     transaction and a fraction of the time (no post_migrate, no re-provisioning). Primary keys come back as they
-    were, so ids cached by Wagtail or the tests stay valid; sequences are never reset, so new rows never collide."""
+    were, so ids cached by Wagtail or the tests stay valid; sequences are never reset, so new rows never collide.
+    With ``DEMO_SCHEMA`` it brings back the seeded demo instead."""
     from django.db import transaction
 
     qn = connection.ops.quote_name
@@ -87,8 +94,8 @@ def restore_snapshot(connection) -> None:
         # while deleting the few rows a test wrote from mostly empty tables costs milliseconds.
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute("; ".join(f"DELETE FROM public.{qn(t)}" for t in _all_tables))
-        for table in _snapshot_tables:
-            cursor.execute(f"INSERT INTO public.{qn(table)} SELECT * FROM {SNAPSHOT_SCHEMA}.{qn(table)}")
+        for table in tables_kept:
+            cursor.execute(f"INSERT INTO public.{qn(table)} SELECT * FROM {schema}.{qn(table)}")
 
 
 def _install_snapshot_teardown() -> None:
@@ -140,6 +147,46 @@ def django_db_setup(django_db_setup, django_db_blocker):
             cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                            " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker, tmp_path_factory, _fast_password_hasher):
+    """``seed_demo`` run once per test process on the provisioned database and kept as a snapshot (PostgreSQL);
+    the database is then put back as it was. Session-scoped, so it is set up before any test's transaction.
+    Returns the media directory holding the demo's files, or None where there are no snapshots (SQLite)."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test.utils import override_settings
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql" or not _all_tables:
+        return None
+    media = tmp_path_factory.mktemp("demo-media")
+    with (django_db_blocker.unblock(),
+          override_settings(MEDIA_ROOT=media, DEMO_MAIL_DIR=tmp_path_factory.mktemp("demo-mail"))):
+        call_command("seed_demo", stdout=io.StringIO())
+        take_snapshot(connection, DEMO_SCHEMA, _demo_tables)
+        restore_snapshot(connection)
+    return media
+
+
+@pytest.fixture
+def demo_db(_demo_snapshot, _roundtable_for_db_tests, settings):
+    """The database as ``seed_demo`` leaves it, for tests that read the demo (its own behaviour is tested by
+    tests/hub/test_seed_demo.py, which seeds for real): restored from the process's demo snapshot in a fraction of
+    a second, or seeded afresh where there are no snapshots. Needs ``django_db`` (either kind)."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connections
+
+    if _demo_snapshot is None:
+        call_command("seed_demo", stdout=io.StringIO())
+        return
+    settings.MEDIA_ROOT = _demo_snapshot
+    restore_snapshot(connections["default"], DEMO_SCHEMA, _demo_tables)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -274,7 +321,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL or use make test"))
     # Playwright's sync API leaves its event loop marked as running in the main thread; browser tests go last so
     # that state (and the DJANGO_ALLOW_ASYNC_UNSAFE it needs, see tests/browser.py) never reaches other tests.
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # Within each group the tests marked slow go first: pytest-xdist hands out tests in this order, so the run ends
+    # with short tests and neither worker waits long for the other to finish its last one.
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
+                                 item.get_closest_marker("slow") is None))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -208,7 +208,8 @@ def bulk_events(specs: list[dict]) -> list:
 
 def bulk_achievements(specs: list[dict]) -> list:
     """Live achievements from ``specs``: dicts of ``province``, optional ``visibility``, ``tags`` (names) and any
-    AchievementPage field; members-only ones get the view restriction the page's save() would give them."""
+    AchievementPage field; members-only ones get the view restriction that publishing would give them
+    (cms.services.achievement_store_visibility)."""
     from django.utils.text import slugify
     from taggit.models import Tag
 

@@ -21,6 +21,26 @@ def test_members_only_achievement_is_view_restricted_to_roundtable_groups(provin
     assert not PageViewRestriction.objects.filter(page=page).exists()
 
 
+def test_a_drafts_visibility_waits_for_its_publication(province):
+    """Saving a draft that makes a public achievement members-only (or back) leaves the live page's readers as they
+    were; the view restriction follows the version that goes live, also when it is scheduled or copied live."""
+    from wagtail.actions.copy_page import CopyPageAction
+
+    page = factories.achievement(province("SH"), visibility="public")
+    page.visibility = "members"
+    revision = page.save_revision()
+    assert not PageViewRestriction.objects.filter(page=page).exists()
+    revision.publish()
+    assert PageViewRestriction.objects.filter(page=page).exists()
+    page.refresh_from_db()
+    page.visibility = "public"
+    page.save_revision()
+    assert PageViewRestriction.objects.filter(page=page).exists()
+    copy = CopyPageAction(page, update_attrs={"slug": "copied-members-only"}, keep_live=True).execute()
+    restriction = PageViewRestriction.objects.get(page=copy)
+    assert set(restriction.groups.all()) == set(PageViewRestriction.objects.get(page=page).groups.all())
+
+
 def test_members_only_never_leaks_through_listing_search_feeds(client, client_for, user_factory, staff_of, province):
     factories.achievement(province("JS"), title="内部交流的精益改善成果", visibility="members")
     factories.achievement(province("JS"), title="公开的精益改善成果")

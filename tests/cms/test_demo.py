@@ -11,8 +11,8 @@ from hub.models import Association
 
 
 @pytest.fixture
-def demo(db):
-    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+def demo(demo_db):
+    """The seeded demo (tests/conftest.py keeps one seed_demo run per test process)."""
 
 
 @pytest.mark.django_db

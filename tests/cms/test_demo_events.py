@@ -1,21 +1,18 @@
 """seed_demo fills the events and achievements of every province, in every state the hub knows."""
-import io
 
 import pytest
-from django.core.management import call_command
 from django.db.models import F
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_seed_demo_covers_every_category_province_and_state(client):
+def test_seed_demo_covers_every_category_province_and_state(client, demo_db):
     from cms.achievements import AchievementPage
     from cms.events import CampaignPage, EventCategory, EventPage, Registration
     from cms.signoff import CoOrganiserSignOff
     from hub.models import Province
     from sharing.models import Adoption
 
-    call_command("seed_demo", stdout=io.StringIO())
     provinces = set(Province.objects.values_list("code", flat=True))
     for category in EventCategory.objects.all():
         assert set(EventPage.objects.filter(category=category).values_list("province__code", flat=True)) == provinces

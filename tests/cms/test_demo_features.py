@@ -1,23 +1,20 @@
 """The demo shows every public-site feature: a registration deadline, an achievement with body text and an
 attachment, content with an auto-linked standard number, a scheduled page, the draft text of the standard under
 comment, and titles that never repeat across provinces."""
-import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_seed_demo_shows_the_public_site_features(client):
+def test_seed_demo_shows_the_public_site_features(client, demo_db):
     from cms.achievements import AchievementPage
     from cms.events import EventPage
     from cms.models import ContentPage
     from sharing.models import GroupStandard
     from sharing.models.standards import Status
 
-    call_command("seed_demo", stdout=io.StringIO())
     deadline = EventPage.objects.live().exclude(registration_deadline=None).first()
     assert deadline is not None and "报名截止" in client.get(deadline.url).content.decode()
 

@@ -54,14 +54,27 @@ def test_an_unknown_code_stops_with_a_clear_message():
     assert not Group.objects.filter(name__startswith="XX ").exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the command runs in another process: it must see committed rows
 def test_an_unknown_code_exits_non_zero(tmp_path):
     import os
     import subprocess
     import sys
+    from urllib.parse import quote
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True, capture_output=True)
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        # The provisioned test database itself (migrating a fresh one costs a minute and more on this machine).
+        credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+        database_url = f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+        env = {**os.environ, "DATABASE_URL": database_url}
+    else:  # an in-memory test database is not reachable from another process: migrate a file of its own
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True, capture_output=True)
+    groups = Group.objects.count()
     result = subprocess.run([sys.executable, "manage.py", "setup_roundtable", "XX"], env=env, capture_output=True, check=False,
                             text=True)
     assert result.returncode != 0
     assert "Unknown province code: XX" in result.stderr
+    assert Group.objects.count() == groups and not Group.objects.filter(name__startswith="XX ").exists()

@@ -1,11 +1,9 @@
 """The public site in a real browser: zero axe-core violations on the main pages, tables that work at 360 px,
 search words marked in the results. axe-core comes from node_modules (package.json pins it), never a CDN."""
-import io
 import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from tests.browser import log_in
 
@@ -14,8 +12,7 @@ PHONE_360 = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def demo_site(live_server):
-    call_command("seed_demo", stdout=io.StringIO())
+def demo_site(live_server, demo_db):
     return live_server.url
 
 

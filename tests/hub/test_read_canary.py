@@ -4,6 +4,10 @@ Markers are planted once per module in every kind of non-public material of Shan
 pattern of the resolver, filled with the planted ids, plus search and chooser queries for every marker, is
 requested as every actor of the permission matrix who is not Shanghai's. No body may contain a marker the actor may
 not read, and no private file may be served.
+
+The URLs are split into parts (``canary.chunk``, by a stable hash of each URL's pattern) and every actor × part is
+a test of its own, so that pytest-xdist spreads the canary's thousands of requests over its workers; each worker
+plants its own material once for the module. ``test_the_parts_are_every_url_once`` proves the split drops nothing.
 """
 import pytest
 from django.db import transaction
@@ -12,6 +16,9 @@ from django.test import Client, override_settings
 from tests import canary
 
 COVERAGE = {}
+#: Parts of the URL list per actor (site pass; the English pass requests the non-admin URLs, about half as many).
+PARTS, ENGLISH_PARTS = 6, 3
+ACTOR_LABELS = [label for label, _code, _role in canary.ACTORS]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +50,7 @@ def planted(django_db_setup, django_db_blocker, canary_media):
                 if role != "anonymous":
                     client.force_login(make_user(province_code=code, role=role))
                 clients[label] = client
-            urls = canary.every_url(data)
+            urls = canary.every_url_by_source(data)
             yield data, clients, urls
         finally:
             transaction.set_rollback(True)
@@ -67,9 +74,11 @@ def echoed(client, url: str, marker: str, body: str) -> bool:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("actor", [label for label, _code, _role in canary.ACTORS])
-def test_no_url_shows_another_provinces_non_public_material(actor, planted):
-    data, clients, urls = planted
+@pytest.mark.parametrize("part", range(PARTS), ids=lambda part: f"part{part + 1}of{PARTS}")
+@pytest.mark.parametrize("actor", ACTOR_LABELS)
+def test_no_url_shows_another_provinces_non_public_material(actor, part, planted):
+    data, clients, by_source = planted
+    urls = canary.chunk(by_source, part, PARTS)
     client = clients[actor]
     forbidden = data.forbidden_for(actor)
     leaks, errors = [], []
@@ -83,22 +92,23 @@ def test_no_url_shows_another_provinces_non_public_material(actor, planted):
         found = [kind for kind, marker in forbidden.items() if marker in body and not echoed(client, url, marker, body)]
         if found:
             leaks.append(f"{url} ({response.status_code}): {', '.join(found)}")
-    COVERAGE[actor] = len(urls)
+    COVERAGE[actor] = COVERAGE.get(actor, 0) + len(urls)
     patterns = len(canary.url_patterns())
-    print(f"\nread canary: {actor}: {len(urls)} URLs from {patterns} URL patterns"
-          f" ({len(canary.ALLOWED_UNCHECKED)} allow-listed)")
+    print(f"\nread canary: {actor}: {len(urls)} of {len(by_source)} URLs (part {part + 1} of {PARTS}) from"
+          f" {patterns} URL patterns ({len(canary.ALLOWED_UNCHECKED)} allow-listed)")
     assert not leaks, f"{actor} reads non-public material:\n" + "\n".join(leaks)
     assert not errors, f"{actor} crashed the hub:\n" + "\n".join(errors)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("actor", [label for label, _code, _role in canary.ACTORS])
-def test_no_site_url_in_english_shows_another_provinces_non_public_material(actor, planted):
+@pytest.mark.parametrize("part", range(ENGLISH_PARTS), ids=lambda part: f"part{part + 1}of{ENGLISH_PARTS}")
+@pytest.mark.parametrize("actor", ACTOR_LABELS)
+def test_no_site_url_in_english_shows_another_provinces_non_public_material(actor, part, planted):
     """The same site URLs with English chosen: pages are then shown with their English versions' text."""
-    data, clients, urls = planted
+    data, clients, by_source = planted
     client = clients[actor]
     forbidden = data.forbidden_for(actor)
-    site_urls = [url for url in urls if not url.startswith("/admin/")]
+    site_urls = [url for url in canary.chunk(by_source, part, ENGLISH_PARTS) if not url.startswith("/admin/")]
     leaks = []
     client.cookies["django_language"] = "en"
     try:
@@ -111,12 +121,22 @@ def test_no_site_url_in_english_shows_another_provinces_non_public_material(acto
                 leaks.append(f"{url} ({response.status_code}): {', '.join(found)}")
     finally:
         del client.cookies["django_language"]
-    print(f"\nread canary in English: {actor}: {len(site_urls)} site URLs")
+    print(f"\nread canary in English: {actor}: {len(site_urls)} site URLs (part {part + 1} of {ENGLISH_PARTS})")
     assert not leaks, f"{actor} reads non-public material in English:\n" + "\n".join(leaks)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("actor", [label for label, _code, _role in canary.ACTORS])
+def test_the_parts_are_every_url_once(planted):
+    """The parts of both passes are disjoint and together every URL the canary lists, in each process."""
+    _data, _clients, by_source = planted
+    for parts in (PARTS, ENGLISH_PARTS):
+        split = [canary.chunk(by_source, part, parts) for part in range(parts)]
+        assert sorted(url for urls in split for url in urls) == sorted(by_source), parts
+        assert all(split), f"an empty part of {parts}: fewer parts would do"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("actor", ACTOR_LABELS)
 def test_no_private_image_is_served_from_media(actor, planted):
     """``/media/`` in development (DEBUG) goes through hub.media; private originals and documents are refused."""
     from django.contrib.auth import get_user_model

@@ -1,8 +1,6 @@
 """A visitor searches the site for a Chinese word from the header, in a real browser, and finds a demo page."""
-import io
 
 import pytest
-from django.core.management import call_command
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -21,8 +19,7 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def demo_site(live_server):
-    call_command("seed_demo", stdout=io.StringIO())
+def demo_site(live_server, demo_db):
     return live_server.url
 
 

@@ -12,9 +12,7 @@ from sharing.models.standards import Status
 
 @pytest.mark.django_db
 @pytest.mark.slow
-def test_seed_demo_adds_a_realistic_registry(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", stdout=io.StringIO())
+def test_seed_demo_adds_a_realistic_registry(demo_db):
     assert 55 <= GroupStandard.objects.count() <= 70
     assert set(GroupStandard.objects.values_list("province__code", flat=True)) == {"SH", "JS", "ZJ", "AH", "JX"}
     statuses = Counter(GroupStandard.objects.values_list("status", flat=True))
