@@ -14,6 +14,9 @@ class HubConfig(AppConfig):
         # Notification kinds are registered by the module that sends them; load them so that the preferences page
         # and ``notify`` know every kind from the start.
         from hub.meetings import notify  # noqa: F401
+        from hub.notifications.selectors import connect_signals
+
+        connect_signals()
 
         pagecache.register_signal_handlers()
         sites.install()
