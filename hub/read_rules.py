@@ -62,9 +62,9 @@ def published_pages(user):
     # members-only page is hidden with it, whatever restrictions its own tree carries.
     original_hidden = Page.objects.filter(
         translation_key=OuterRef("translation_key"), locale__language_code=settings.LANGUAGE_CODE,
-    ).filter(Q(live=False) | covered_by(not_passed, "page"))
+    ).filter(Q(live=False) | covered_by(not_passed, "page", user))
     translation = ~Q(locale__language_code=settings.LANGUAGE_CODE)
-    return pages.exclude(covered_by(not_passed, "page")).exclude(translation & Q(Exists(original_hidden)))
+    return pages.exclude(covered_by(not_passed, "page", user)).exclude(translation & Q(Exists(original_hidden)))
 
 
 def readable_pages(user):
@@ -128,7 +128,7 @@ def _collection_q(user) -> Q:
 
     from hub.selectors import covered_by, restrictions_not_passed
 
-    hidden = covered_by(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
+    hidden = covered_by(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection", user)
     return ~Q(collection__in=Collection.objects.filter(hidden).values("pk"))
 
 
