@@ -246,6 +246,9 @@ def hundred_requests(worker: Worker, paths: list[tuple[str, dict]], threads: int
 
 def measure_scale(args, base: str, name: str, scale: int, redis_url: str) -> dict:
     database = prepare(base, name, scale, args.rebuild, redis_url)
+    # Fresh statistics, as autovacuum keeps them on a live server: a grown database has none of its new rows in
+    # them until then, and the planner's guesses would be measured instead of the hub.
+    psql(base, "ANALYZE", database=name)
     env = dict(os.environ, DATABASE_URL=database, REDIS_URL=redis_url, PYTHONPATH=str(ROOT),
                DJANGO_SETTINGS_MODULE="hub.settings")
     setup = json.loads(subprocess.run([PYTHON, "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True,

@@ -53,7 +53,7 @@ def _keys(request) -> tuple[dict, int]:
     memo = getattr(request, "_hub_fragment_keys", None)
     if memo is None:
         who, timeout = viewer(request)
-        site, path = pagecache.version_numbers(request.path)
+        site, path = pagecache.request_versions(request)
         language = getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE
         where = pagecache.digest(request.get_full_path())
         memo = request._hub_fragment_keys = ({
@@ -69,16 +69,30 @@ def content_key(request, name: str, *, per_path: bool = True) -> tuple[str, int]
     return templates[per_path].format(name=name), timeout
 
 
+def prefetch(request, *extra: str) -> dict:
+    """Read the fragments base.html renders (``PREFETCH``) of this request, and ``extra`` keys, in one round trip at
+    the first call; returns what was found of ``extra``. The fragments wait in the request for ``get_or_render``."""
+    asked = getattr(request, "_hub_fragments", None)
+    wanted = [key for key in extra if asked is None or key not in asked]
+    if asked is None:
+        asked = request._hub_fragments = {}
+        wanted += [content_key(request, name, per_path=per_path)[0] for name, per_path in PREFETCH]
+    if wanted:
+        found = pagecache.cache().get_many(wanted)
+        asked.update((key, found.get(key)) for key in wanted)
+    return {key: asked.pop(key) for key in extra if asked.get(key) is not None}
+
+
 def get_or_render(request, name: str, render, *, per_path: bool = True) -> str:
     if not enabled(request):
         return render()
     cache = pagecache.cache()
     key, timeout = content_key(request, name, per_path=per_path)
-    found = getattr(request, "_hub_fragments", None)
-    if found is None:
-        wanted = {content_key(request, n, per_path=p)[0] for n, p in PREFETCH} | {key}
-        found = request._hub_fragments = cache.get_many(list(wanted))
-    html = found.pop(key, None) if key in found else cache.get(key)
+    asked = getattr(request, "_hub_fragments", None)
+    if asked is None:
+        html = prefetch(request, key).get(key)
+    else:
+        html = asked.pop(key) if key in asked else cache.get(key)
     if html is None:
         html = render()
         cache.set(key, str(html), timeout)

@@ -89,13 +89,23 @@ def version_numbers(path: str) -> tuple[int, int]:
     return found.get(global_key, 0), found.get(path_key, 0)
 
 
+def request_versions(request) -> tuple[int, int]:
+    """``version_numbers(request.path)``, read once per request (the page cache, the kept route and the fragments
+    of one request all use them)."""
+    memo = getattr(request, "_hub_versions", None)
+    if memo is None:
+        memo = request._hub_versions = version_numbers(request.path)
+    return memo
+
+
 def versions(path: str) -> str:
     site, own = version_numbers(path)
     return f"{site}.{own}"
 
 
 def _page_key(request) -> str:
-    return (f"{_PREFIX}p:{_digest(request.path)}:{versions(request.path)}:"
+    site, own = request_versions(request)
+    return (f"{_PREFIX}p:{_digest(request.path)}:{site}.{own}:"
             f"{_language(request)}:{_digest(request.META.get('QUERY_STRING', ''))}")
 
 
@@ -278,6 +288,25 @@ def _on_page_moved(sender, instance, url_path_before="", url_path_after="", **kw
         purge_on_commit([EVERYTHING])
 
 
+def _on_page_saved(sender, instance, **kwargs):
+    """A live page's row saved outside publishing (a service setting a field, a draft saved in the admin): what
+    was kept of its address (the page, its route, its content) is forgotten; a draft's save purges needlessly but
+    harmlessly."""
+    from wagtail.models import Page
+
+    if isinstance(instance, Page) and instance.live and not kwargs.get("raw"):
+        purge_on_commit([instance.url_path and instance.get_url() or ""])
+
+
+def _on_slug_changed(sender, instance, **kwargs):
+    purge_on_commit([EVERYTHING])  # the page and its subtree answer at other addresses now
+
+
+def _on_restriction_changed(sender, instance, **kwargs):
+    # Who may see a subtree changed: every page below it, listings and kept routes (hub/page_routes.py).
+    purge_on_commit([EVERYTHING])
+
+
 def _on_snippet_changed(sender, instance, **kwargs):
     url = getattr(instance, "get_absolute_url", None)
     purge_on_commit([url()] if url else [])
@@ -285,8 +314,21 @@ def _on_snippet_changed(sender, instance, **kwargs):
 
 def register_signal_handlers() -> None:
     """Wagtail purges a page's own URL on publish/unpublish; here: what else shows it, moves, snippets."""
-    from wagtail.signals import page_published, page_unpublished, post_page_move, published, unpublished
+    from wagtail.models import PageViewRestriction
+    from wagtail.signals import (
+        page_published,
+        page_slug_changed,
+        page_unpublished,
+        post_page_move,
+        published,
+        unpublished,
+    )
 
+    post_save.connect(_on_page_saved, dispatch_uid="pagecache:page_saved")
+    page_slug_changed.connect(_on_slug_changed, dispatch_uid="pagecache:page_slug_changed")
+    for signal in (post_save, post_delete):
+        signal.connect(_on_restriction_changed, sender=PageViewRestriction,
+                       dispatch_uid=f"pagecache:restriction:{signal is post_save}")
     page_published.connect(_on_page_changed, dispatch_uid="pagecache:page_published")
     page_unpublished.connect(_on_page_changed, dispatch_uid="pagecache:page_unpublished")
     post_page_move.connect(_on_page_moved, dispatch_uid="pagecache:post_page_move")

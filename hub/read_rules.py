@@ -52,20 +52,19 @@ def published_pages(user):
     """Live pages the user may open on the site: public ones, plus those under view restrictions they pass."""
     from wagtail.models import Page, PageViewRestriction
 
-    from hub.selectors import covering, restrictions_not_passed
+    from hub.selectors import covered_by, restrictions_not_passed
 
     pages = Page.objects.live()
     if is_unrestricted(user):
         return pages
     not_passed = restrictions_not_passed(PageViewRestriction.objects.all(), user)
-    hidden = covering(not_passed, "page")
     # A translation is no more public than its original (hub.translations): an English version of a draft or of a
     # members-only page is hidden with it, whatever restrictions its own tree carries.
     original_hidden = Page.objects.filter(
         translation_key=OuterRef("translation_key"), locale__language_code=settings.LANGUAGE_CODE,
-    ).filter(Q(live=False) | Q(Exists(covering(not_passed, "page"))))
+    ).filter(Q(live=False) | covered_by(not_passed, "page", user))
     translation = ~Q(locale__language_code=settings.LANGUAGE_CODE)
-    return pages.filter(~Exists(hidden)).exclude(translation & Q(Exists(original_hidden)))
+    return pages.exclude(covered_by(not_passed, "page", user)).exclude(translation & Q(Exists(original_hidden)))
 
 
 def readable_pages(user):
@@ -127,10 +126,10 @@ def _uses_q(user, file_model, kind: str) -> Q:
 def _collection_q(user) -> Q:
     from wagtail.models import Collection, CollectionViewRestriction
 
-    from hub.selectors import covering, restrictions_not_passed
+    from hub.selectors import covered_by, restrictions_not_passed
 
-    hidden = covering(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection")
-    return ~Q(collection__in=Collection.objects.filter(Exists(hidden)).values("pk"))
+    hidden = covered_by(restrictions_not_passed(CollectionViewRestriction.objects.all(), user), "collection", user)
+    return ~Q(collection__in=Collection.objects.filter(hidden).values("pk"))
 
 
 def readable_documents(user, *, collections: bool = True):

@@ -125,6 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the sessions one worker holds: workers × max_size must stay below the server's max_connections.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections together with a pool
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 8, "timeout": 10}
+    # Django's backend, answering 503 at once while the server is down instead of after the pool's timeout (the
+    # pool's wait is for bursts); a connection attempt to a host that does not answer gives up after 3 s.
+    DATABASES["default"]["ENGINE"] = "hub.db"
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and one writer without "database is locked" during live editing.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}

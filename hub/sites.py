@@ -1,13 +1,16 @@
-"""Wagtail's site root paths kept per process.
+"""Wagtail's site root paths, and the site of each host name, kept per process.
 
 Every ``page.url`` without a request, and the first ``{% pageurl %}`` of each request, asked Django's cache (Redis
 in production) for ``Site.get_site_root_paths()``: on the footer alone five round trips per page, 14 % of a listing's
 time. The paths change only when a Site is saved or deleted or a site's root page changes its slug, and Wagtail then
 calls ``Site.clear_site_root_paths_cache()``: this process forgets its copy at once; other worker processes
-refresh theirs after ``TTL`` seconds at most.
+refresh theirs after ``TTL`` seconds at most. The same holds for the site a request's host name and port find
+(``Site.find_for_request``, one query per request before): kept per process, pickled, so that every request gets
+its own instance (with its root page) and no thread changes another's.
 """
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 
@@ -15,6 +18,8 @@ TTL = 30.0
 
 _lock = threading.Lock()
 _memo: tuple[float, list] | None = None
+#: (host name, port) → (expiry, pickled site or None).
+_sites: dict[tuple[str, int], tuple[float, bytes | None]] = {}
 _installed = False
 
 
@@ -27,6 +32,7 @@ def install() -> None:
         return
     shared_get = Site.get_site_root_paths
     shared_clear = Site.clear_site_root_paths_cache
+    find_site = Site._find_for_request
 
     def get_site_root_paths():
         global _memo
@@ -39,17 +45,30 @@ def install() -> None:
         return list(result)
 
     def clear_site_root_paths_cache():
-        global _memo
-        _memo = None
+        forget()
         shared_clear()
+
+    def find_for_request(request):
+        from django.http.request import split_domain_port
+
+        where = (split_domain_port(request._get_raw_host())[0], request.get_port())
+        kept, now = _sites.get(where), time.monotonic()
+        if kept is None or kept[0] <= now:
+            site = find_site(request)
+            if len(_sites) > 100:  # made-up Host headers must not grow the memo
+                _sites.clear()
+            kept = _sites[where] = (now + TTL, None if site is None else pickle.dumps(site))
+        return None if kept[1] is None else pickle.loads(kept[1])
 
     get_site_root_paths.__doc__ = shared_get.__doc__
     Site.get_site_root_paths = staticmethod(get_site_root_paths)
     Site.clear_site_root_paths_cache = staticmethod(clear_site_root_paths_cache)
+    Site._find_for_request = staticmethod(find_for_request)
     _installed = True
 
 
 def forget() -> None:
-    """Drop this process's copy (tests that change sites outside Wagtail's signals)."""
+    """Drop this process's copies (tests that change sites outside Wagtail's signals)."""
     global _memo
     _memo = None
+    _sites.clear()

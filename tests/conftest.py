@@ -313,7 +313,7 @@ def in_ci() -> bool:
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
-    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    on_postgres = settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "hub.db")
     for item in items:
         if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL or use make test"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _g
 from hub.links import absolute_url
 from hub.notifications import kinds
 from hub.notifications.models import Notification, NotificationPreference
+from hub.notifications.selectors import forget_unread
 
 
 def _users(recipients) -> list:
@@ -77,6 +78,7 @@ def notify(*, kind: str, recipients: Iterable, subject: str, body: str = "", url
         notice.full_clean(validate_constraints=False)
         created.append(notice)
     created = Notification.objects.bulk_create(created)
+    forget_unread(user.pk for user in users)
     mail_to = wants_email(users, kind)
     if mail_to:
         by_pk = {u.pk: u for u in users}
@@ -108,6 +110,7 @@ def notification_mark_read(*, user, notification_ids: list[int] | None = None) -
     notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         notices = notices.filter(pk__in=notification_ids)
+    forget_unread([user.pk])
     return notices.update(read_at=timezone.now())
 
 

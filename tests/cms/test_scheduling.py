@@ -69,7 +69,7 @@ def test_the_running_scheduler_publishes_and_unpublishes_on_a_real_schedule(prov
     from django.db import connection
 
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         pytest.skip("needs a database a second process can share")
     section = province("SH").section_page
     coming = content_page(section, "五秒后上线的通知", publish=False)
