@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 import uuid
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ ADOPT_SECONDS = 5.0
 UNSTORED_SECONDS = 1.0
 MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
+PUBLISH_DRAIN_SECONDS = 2.0  # how long a discarded room waits for its last messages to reach Redis
+PUBLISH_RETRY_SECONDS = 0.2  # while Redis is away, one publish attempt per this long per room
 NOTES_LAYER = "notes"
 
 
@@ -89,8 +93,10 @@ class LayerHealth:
     def failed(self, exc: BaseException) -> None:
         if not self.down:
             self.down = True
+            # Strings, not the exception: a kept log record (pytest keeps them all) would hold its traceback, whose
+            # frames hold the room that failed, and a discarded room must be freed by reference counting.
             log.warning("channel layer unreachable (%s: %s); rooms catch up from the database until it is back",
-                        type(exc).__name__, exc)
+                        type(exc).__name__, str(exc))
 
     def ok(self) -> None:
         if self.down:
@@ -234,6 +240,11 @@ class Room:
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
+        # Messages for the other processes: _publish queues them and returns at once, the publisher task (started
+        # on demand, see _send_batches) sends what accumulated as one layer message per batch.
+        self.outgoing: list[dict] = []
+        self.publisher: asyncio.Task | None = None
+        self.publishing = True  # False once the room is discarded: nothing more leaves for the other processes
         layer = get_channel_layer(NOTES_LAYER)
         # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
@@ -500,7 +511,7 @@ class Room:
                 if not self.store_failing:
                     self.store_failing = True
                     log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
-                                self.meeting_id, type(exc).__name__, exc)
+                                self.meeting_id, type(exc).__name__, str(exc))
                 await asyncio.sleep(0.5)
                 continue
             if self.store_failing:
@@ -536,15 +547,28 @@ class Room:
             layer_health.failed(exc)
 
     async def _publish(self, message: dict) -> None:
-        if self.layer is None:
+        """Queue a message for the other processes' rooms and return at once: an editor's frame must not wait for a
+        Redis round trip (awaited per edit, publishing serialised every connection of the process behind Redis:
+        seconds of latency at ten clients with two workers). The publisher sends whatever accumulated meanwhile as
+        one batch, in order, so a peer still hears of an edit before its "stored" notice."""
+        if self.layer is None or not self.publishing:
             return
-        message["origin"] = self.token
-        try:
-            await self.layer.group_send(group_name(self.meeting_id), message)
-        except Exception as exc:
-            layer_health.failed(exc)
-        else:
-            layer_health.ok()
+        self.outgoing.append(message)
+        if self.publisher is None:
+            self.publisher = asyncio.create_task(
+                _send_batches(self.layer, group_name(self.meeting_id), self.token, self.outgoing, weakref.ref(self)))
+
+    async def _stop_publishing(self, timeout: float) -> None:
+        """Send what is queued (waiting at most ``timeout``: Redis may be away), then stop publishing for good."""
+        task = self.publisher
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
+        self.publishing = False
+        self.outgoing.clear()
+        task, self.publisher = self.publisher, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -557,9 +581,15 @@ class Room:
                 await asyncio.sleep(1)
                 continue
             layer_health.ok()
-            if message.get("origin") == self.token:
+            origin = message.get("origin")
+            if origin == self.token:
                 continue
-            await self._on_message(message)
+            if message.get("type") == "notes.batch":
+                for item in message.get("messages", ()):
+                    item["origin"] = origin
+                    await self._on_message(item)
+            else:  # from a service (notes.update, notes.recheck)
+                await self._on_message(message)
 
     async def _on_message(self, message: dict) -> None:
         kind = message.get("type")
@@ -661,8 +691,11 @@ class Room:
             except Exception as exc:
                 if not self.tick_failing:  # one line per outage (database or layer), not one per second
                     self.tick_failing = True
-                    log.warning("notes room tick failed for meeting %s (%s: %s)", self.meeting_id,
-                                type(exc).__name__, exc, exc_info=not isinstance(exc, (OSError, DatabaseError)))
+                    # Text only (see LayerHealth.failed); the traceback, when it is not an outage, as text too.
+                    trace = "" if isinstance(exc, (OSError, DatabaseError)) else "\n" + "".join(
+                        traceback.format_exception(exc))
+                    log.warning("notes room tick failed for meeting %s (%s: %s)%s", self.meeting_id,
+                                type(exc).__name__, str(exc), trace)
             else:
                 self.tick_failing = False
             self._expire_remote_presence()
@@ -706,6 +739,29 @@ class Room:
             await self._freeze()
 
 
+async def _send_batches(layer, group: str, token: str, outgoing: list, room_ref) -> None:
+    """A room's publisher: sends the room's queued messages, one layer message per batch, until none is left, then
+    ends (the next _publish starts a new one). It holds the room only weakly, so that neither the task nor an
+    exception it keeps (a traceback holds the frames) keeps a discarded room alive."""
+    try:
+        while outgoing:
+            batch = outgoing[:]
+            outgoing.clear()
+            try:
+                await layer.group_send(group, {"type": "notes.batch", "origin": token, "messages": batch})
+            except Exception as exc:  # dropped: the other processes read these edits from the database log
+                layer_health.failed(exc)
+                del exc
+                await asyncio.sleep(PUBLISH_RETRY_SECONDS)  # not a connection attempt per keystroke while down
+            else:
+                layer_health.ok()
+    finally:
+        room = room_ref()
+        if room is not None and room.publisher is asyncio.current_task():
+            room.publisher = None
+        del room
+
+
 class Registry:
     """The rooms of this process, one per meeting, started on first use and dropped when idle."""
 
@@ -745,6 +801,8 @@ class Registry:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
+        # The last "stored" notices, so that peers need not adopt what is stored; then nothing more is sent.
+        await room._stop_publishing(timeout=PUBLISH_DRAIN_SECONDS)
         others = [task for task in room.tasks if task is not asyncio.current_task()]
         for task in others:
             task.cancel()
