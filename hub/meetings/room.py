@@ -12,9 +12,10 @@ path, and it may drop messages:
   write) stores the edit itself after ``ADOPT_SECONDS``. Yjs updates are idempotent, so a row written twice is
   harmless, while a row never written would lose an edit the other clients already see.
 
-Every second the room also re-checks its connections (session still valid, account active, still a participant,
-editor or observer) and the meeting's status, so revocation and closing take effect within seconds on every
-process without relying on any message arriving. When the notes become read-only (the meeting closed), every open
+Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
+re-checks them (session still valid, account active, still a participant, editor or observer) and the meeting's
+status, in one sweep of a constant number of queries, so revocation and closing take effect within seconds on
+every process without relying on any message arriving; a room without connections skips it. When the notes become read-only (the meeting closed), every open
 connection is closed with ``CLOSE_NOTES_CLOSED`` so no editor keeps typing into a document that is no longer
 stored, and the room leaves the registry: the next connection reads the stored document, not edits this room
 applied that the log then refused.
@@ -42,6 +43,8 @@ log = logging.getLogger("hub.notes")
 
 TICK_SECONDS = 1.0
 RECHECK_EVERY_TICKS = 2
+COMPACT_EVERY_TICKS = 30
+TICK_SLACK = 0.05  # a tick that wakes a little early still counts as the second one
 IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
 WRITE_GATHER_SECONDS = 0.1  # a busy room writes at most about ten transactions a second
@@ -670,21 +673,27 @@ class Room:
                 return
 
     async def _tick_loop(self) -> None:
-        ticks = 0
+        # Periodic work is due by the clock, not by the number of wake-ups: a room woken early to catch up (a gap
+        # in the fast path) must not re-check access or compact more often for it.
+        now = time.monotonic()
+        last_recheck = last_compact = last_subscribe = now
         while True:
             try:
                 await asyncio.wait_for(self.catchup.wait(), timeout=TICK_SECONDS)
             except TimeoutError:
                 pass
             self.catchup.clear()
-            ticks += 1
             try:
                 await self._catch_up()
-                if ticks % RECHECK_EVERY_TICKS == 0:
+                now = time.monotonic()
+                if now - last_recheck >= RECHECK_EVERY_TICKS * TICK_SECONDS - TICK_SLACK:
+                    last_recheck = now
                     await self._recheck()
-                if ticks % 30 == 0:
+                if now - last_compact >= COMPACT_EVERY_TICKS * TICK_SECONDS - TICK_SLACK:
+                    last_compact = now
                     await db(notes_log.compact, meeting_id=self.meeting_id)
-                if ticks % GROUP_REFRESH_TICKS == 0 and self.layer is not None:
+                if self.layer is not None and now - last_subscribe >= GROUP_REFRESH_TICKS * TICK_SECONDS:
+                    last_subscribe = now
                     await self._subscribe()
             except asyncio.CancelledError:
                 raise
@@ -727,6 +736,8 @@ class Room:
 
     async def _recheck(self) -> None:
         conns = list(self.conns)
+        if not conns:
+            return  # nobody to close; a room without connections is discarded after IDLE_SECONDS anyway
         verdict = await db(selectors.notes_access_sweep, meeting_id=self.meeting_id,
                            sessions=[(c.user_id, c.session_key) for c in conns])
         for conn in conns:

@@ -53,11 +53,11 @@ def notes_role(*, user, meeting_id) -> str | None:
     return None
 
 
-def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
+def notes_roles(*, meeting_id, user_ids, meeting: Meeting | None = None) -> dict[int, str]:
     """``notes_role`` for many users at once, in a constant number of queries (the live-notes revocation sweep
     runs it every two seconds per open meeting); users without a role are missing from the result."""
     ids = set(user_ids)
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    meeting = meeting if meeting is not None else Meeting.objects.filter(pk=meeting_id).first()
     if meeting is None or not ids:
         return {}
     users = set(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
@@ -69,8 +69,9 @@ def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
         for pk in (direct, via_group):
             if pk in users and roles.get(pk) != EDITOR:
                 roles[pk] = role
-    if kept_by_secretariat(meeting_id):
-        for pk in permissions.secretariat_users().filter(pk__in=users).values_list("pk", flat=True):
+    unplaced = users - roles.keys()  # only they can still be the secretariat's observers: two queries skipped
+    if unplaced and kept_by_secretariat(meeting_id):
+        for pk in permissions.secretariat_users().filter(pk__in=unplaced).values_list("pk", flat=True):
             roles.setdefault(pk, OBSERVER)
     return roles
 
@@ -266,10 +267,11 @@ def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]
     read, through ``notes_roles`` and the gate)."""
     from importlib import import_module
 
-    status = Meeting.objects.filter(pk=meeting_id).values_list("status", flat=True).first()
-    if status is None:
+    meeting = Meeting.objects.filter(pk=meeting_id).only("status", "host_id").first()
+    if meeting is None:
         return Verdict(False, {})
-    roles = notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions])
+    status = meeting.status
+    roles = notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions], meeting=meeting)
     keys = [s for _u, s in sessions if s]
     live_sessions = {}
     if keys:
