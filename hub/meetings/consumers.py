@@ -5,6 +5,7 @@ import logging
 import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import get_handler_name
 
 from hub.meetings import protocol, selectors
 from hub.meetings.room import Connection, db, registry
@@ -75,13 +76,13 @@ class NotesConsumer(AsyncWebsocketConsumer):
             await room.remove(conn)
 
     async def dispatch(self, message):
-        # Channels closes stale database connections before every message, a thread hop per frame. Frames
-        # never touch this thread's connection (the room has its own), so they skip it; connect and
-        # disconnect keep it.
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-        else:
-            await super().dispatch(message)
+        # Channels closes stale database connections before every message, a thread hop per frame and per
+        # handshake. This consumer never touches that thread's connection (its lookups and the room's work run on
+        # the rooms' own database thread, ``db``), so every message skips it.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def _take_token(self) -> bool:
         now = time.monotonic()
