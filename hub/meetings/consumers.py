@@ -5,7 +5,7 @@ import logging
 import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import get_handler_name
+from channels.consumer import get_handler_name
 
 from hub.meetings import protocol, selectors
 from hub.meetings.room import Connection, db, registry
