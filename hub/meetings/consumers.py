@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 import time
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
 
 from hub.meetings import protocol, selectors
 from hub.meetings.room import Connection, db, registry
