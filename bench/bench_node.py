@@ -145,6 +145,7 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.1)
+        self.stop()  # not left running behind a benchmark that gives up on it
         raise RuntimeError(f"{self.name}: port {self.port} never opened")
 
     def log_tail(self, chars: int = 3000) -> str:

@@ -398,13 +398,17 @@ def main() -> None:
 
     setups = {}
     started: list[Server] = []
+
+    def server(*args) -> Server:
+        started.append(Server(*args))  # each one stopped at the end, even when a later one fails to start
+        return started[-1]
+
     try:
-        setups[HUB1] = [Server("hub", one_env, HUB1)]
-        setups[HUB2] = [Server("hub", base_env, HUB2 + " a"), Server("hub", base_env, HUB2 + " b")]
-        setups[REF] = [Server("reference", node_env, REF)]
-        setups[REF_AA] = [Server("reference", node_env, REF_AA)]
-        setups[HOCUS] = [Server("hocuspocus", node_env, HOCUS)]
-        started = [s for group in setups.values() for s in group]
+        setups[HUB1] = [server("hub", one_env, HUB1)]
+        setups[HUB2] = [server("hub", base_env, HUB2 + " a"), server("hub", base_env, HUB2 + " b")]
+        setups[REF] = [server("reference", node_env, REF)]
+        setups[REF_AA] = [server("reference", node_env, REF_AA)]
+        setups[HOCUS] = [server("hocuspocus", node_env, HOCUS)]
 
         def room_for(name: str) -> str:
             return new_meeting() if name in (HUB1, HUB2) else f"bench-{time.time_ns()}"

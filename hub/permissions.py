@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from hub.roles import ACTIONS
 
@@ -68,6 +68,23 @@ def can(user, action: str, province) -> bool:
         return False
     province_id = province if isinstance(province, int) else province.pk
     return province_id in province_ids_for(user, action)
+
+
+def may_condition(action: str, user, province) -> Q:
+    """``can`` inside a query, for deciding many rows (or a whole handshake) in one statement: true where ``user``
+    (an expression naming a user's primary key, e.g. ``OuterRef("pk")``) may ``action`` data of ``province`` (an
+    expression naming the province's primary key). It reads the same object permissions as ``can`` (granted to the
+    user or to one of their groups); superusers are the caller's to add (``is_unrestricted``), as in ``users_with``.
+    """
+    _check_action(action)
+    from django.db.models import CharField, Exists
+    from django.db.models.functions import Cast
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    object_pk = Cast(province, CharField())
+    via_group = _province_grants(GroupObjectPermission, action).filter(object_pk=object_pk, group__user=user)
+    direct = _province_grants(UserObjectPermission, action).filter(object_pk=object_pk, user=user)
+    return Q(Exists(via_group)) | Q(Exists(direct))
 
 
 def require(user, action: str, province) -> None:

@@ -53,6 +53,11 @@ class WebsocketSecondFactorGate:
         from django.contrib.auth.models import AnonymousUser
 
         session = scope.get("session")
-        if session is not None and await database_sync_to_async(session.get)(SESSION_KEY):
-            scope = dict(scope, user=AnonymousUser())
+        if session is not None:
+            # The auth middleware has read the session already (``accessed``): then no thread hop and no query
+            # per handshake; otherwise the session is loaded off the event loop.
+            pending = (session.get(SESSION_KEY) if session.accessed
+                       else await database_sync_to_async(session.get)(SESSION_KEY))
+            if pending:
+                scope = dict(scope, user=AnonymousUser())
         return await self.inner(scope, receive, send)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from hub.meetings import protocol
+from hub.meetings import protocol, selectors
 from hub.meetings.room import Connection, db, registry
 
 log = logging.getLogger("hub.notes")
@@ -32,21 +33,6 @@ def direct_send(application):
     return middleware
 
 
-def _identity(*, user, meeting_id):
-    from hub.meetings import selectors as sel
-
-    role = sel.notes_role(user=user, meeting_id=meeting_id)
-    if role is None:
-        return None
-    province = sel.user_province(user)
-    return {
-        "role": role,
-        "name": user.get_full_name() or user.username,
-        "colour": province.colour if province else "#6e7781",
-        "province": province.name_zh if province else "",
-    }
-
-
 class NotesConsumer(AsyncWebsocketConsumer):
     """Authenticate, authorise through ``notes_role``, then hand every validated frame to the meeting's room."""
 
@@ -63,8 +49,9 @@ class NotesConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
-        # On the rooms' long-lived database thread: a handshake must not open a database connection of its own.
-        identity = await db(_identity, user=user, meeting_id=meeting_id)
+        # One query, on the rooms' long-lived database thread: a handshake must not open a database connection of
+        # its own, nor queue several gate calls behind the rooms' writes.
+        identity = await db(selectors.notes_identity, user=user, meeting_id=meeting_id)
         if identity is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -89,13 +76,13 @@ class NotesConsumer(AsyncWebsocketConsumer):
             await room.remove(conn)
 
     async def dispatch(self, message):
-        # Channels closes stale database connections before every message, a thread hop per frame. Frames
-        # never touch this thread's connection (the room has its own), so they skip it; connect and
-        # disconnect keep it.
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-        else:
-            await super().dispatch(message)
+        # Channels closes stale database connections before every message, a thread hop per frame and per
+        # handshake. This consumer never touches that thread's connection (its lookups and the room's work run on
+        # the rooms' own database thread, ``db``), so every message skips it.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     def _take_token(self) -> bool:
         now = time.monotonic()

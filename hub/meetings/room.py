@@ -12,9 +12,10 @@ path, and it may drop messages:
   write) stores the edit itself after ``ADOPT_SECONDS``. Yjs updates are idempotent, so a row written twice is
   harmless, while a row never written would lose an edit the other clients already see.
 
-Every second the room also re-checks its connections (session still valid, account active, still a participant,
-editor or observer) and the meeting's status, so revocation and closing take effect within seconds on every
-process without relying on any message arriving. When the notes become read-only (the meeting closed), every open
+Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
+re-checks them (session still valid, account active, still a participant, editor or observer) and the meeting's
+status, in one sweep of a constant number of queries, so revocation and closing take effect within seconds on
+every process without relying on any message arriving; a room without connections skips it. When the notes become read-only (the meeting closed), every open
 connection is closed with ``CLOSE_NOTES_CLOSED`` so no editor keeps typing into a document that is no longer
 stored, and the room leaves the registry: the next connection reads the stored document, not edits this room
 applied that the log then refused.
@@ -24,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 import uuid
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +43,8 @@ log = logging.getLogger("hub.notes")
 
 TICK_SECONDS = 1.0
 RECHECK_EVERY_TICKS = 2
+COMPACT_EVERY_TICKS = 30
+TICK_SLACK = 0.05  # a tick that wakes a little early still counts as the second one
 IDLE_SECONDS = 10.0  # a room with no connection left is dropped after this long
 WRITE_BATCH = 200
 WRITE_GATHER_SECONDS = 0.1  # a busy room writes at most about ten transactions a second
@@ -48,6 +53,8 @@ ADOPT_SECONDS = 5.0
 UNSTORED_SECONDS = 1.0
 MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
+PUBLISH_DRAIN_SECONDS = 2.0  # how long a discarded room waits for its last messages to reach Redis
+PUBLISH_RETRY_SECONDS = 0.2  # while Redis is away, one publish attempt per this long per room
 NOTES_LAYER = "notes"
 
 
@@ -89,8 +96,10 @@ class LayerHealth:
     def failed(self, exc: BaseException) -> None:
         if not self.down:
             self.down = True
+            # Strings, not the exception: a kept log record (pytest keeps them all) would hold its traceback, whose
+            # frames hold the room that failed, and a discarded room must be freed by reference counting.
             log.warning("channel layer unreachable (%s: %s); rooms catch up from the database until it is back",
-                        type(exc).__name__, exc)
+                        type(exc).__name__, str(exc))
 
     def ok(self) -> None:
         if self.down:
@@ -234,6 +243,11 @@ class Room:
         self.catchup = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
         self.channel: str | None = None
+        # Messages for the other processes: _publish queues them and returns at once, the publisher task (started
+        # on demand, see _send_batches) sends what accumulated as one layer message per batch.
+        self.outgoing: list[dict] = []
+        self.publisher: asyncio.Task | None = None
+        self.publishing = True  # False once the room is discarded: nothing more leaves for the other processes
         layer = get_channel_layer(NOTES_LAYER)
         # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
@@ -245,6 +259,7 @@ class Room:
         self._effective = effective
         self._sub = self.doc.observe(lambda event: effective.append(event.update))
         self._discarding: asyncio.Task | None = None
+        self._local: list[tuple[bytes, Connection]] | None = None  # local edits of this turn (_relay_local)
         self.retired = False  # set once the registry discards the room
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -279,6 +294,38 @@ class Room:
         for conn in list(self.conns):
             if conn is not exclude:
                 conn.deliver(data)
+
+    def _relay_local(self, update: bytes, sender: Connection) -> None:
+        """Relay a local editor's change to the room's other sockets at the end of this turn of the event loop:
+        the edits that arrived in the same turn (a busy meeting reads several sockets per turn) leave as one update,
+        so each socket is written once per turn rather than once per edit (writing is most of a worker's CPU)."""
+        if self._local is None:
+            self._local = []
+            self.loop.call_soon(_flush_local, weakref.ref(self))
+        self._local.append((update, sender))
+
+    def _flush_local(self) -> None:
+        batch, self._local = self._local, None
+        if not batch:
+            return
+        if len(batch) == 1:
+            (update, sender), = batch
+            frame = protocol.sync_message(protocol.SYNC_UPDATE, update)
+            for conn in list(self.conns):
+                if conn is not sender:
+                    conn.deliver(frame)
+            return
+        # Every socket gets the edits of the others: one frame for those who sent none, one per sender.
+        senders = {sender for _update, sender in batch}
+        frames: dict[Connection | None, bytes | None] = {}
+        for conn in list(self.conns):
+            key = conn if conn in senders else None
+            if key not in frames:
+                parts = [update for update, sender in batch if sender is not key]
+                frames[key] = protocol.sync_message(protocol.SYNC_UPDATE, parts[0] if len(parts) == 1
+                                                    else pycrdt.merge_updates(*parts)) if parts else None
+            if frames[key] is not None:
+                conn.deliver(frames[key])
 
     def sync_step1(self) -> bytes:
         return protocol.sync_message(protocol.SYNC_STEP1, self.doc.get_state())
@@ -325,7 +372,7 @@ class Room:
         for client in clients:
             self.bindings.setdefault(client, conn.user_id)
         conn.client_ids |= {c for c in clients if self.bindings.get(c) == conn.user_id}
-        await self.broadcast(protocol.sync_message(protocol.SYNC_UPDATE, effective), exclude=conn)
+        self._relay_local(effective, conn)
         if echo:
             conn.deliver(protocol.sync_message(protocol.SYNC_UPDATE, effective))
         own = frozenset(c for c in clients if self.bindings.get(c) == conn.user_id)
@@ -500,7 +547,7 @@ class Room:
                 if not self.store_failing:
                     self.store_failing = True
                     log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
-                                self.meeting_id, type(exc).__name__, exc)
+                                self.meeting_id, type(exc).__name__, str(exc))
                 await asyncio.sleep(0.5)
                 continue
             if self.store_failing:
@@ -536,15 +583,28 @@ class Room:
             layer_health.failed(exc)
 
     async def _publish(self, message: dict) -> None:
-        if self.layer is None:
+        """Queue a message for the other processes' rooms and return at once: an editor's frame must not wait for a
+        Redis round trip (awaited per edit, publishing serialised every connection of the process behind Redis:
+        seconds of latency at ten clients with two workers). The publisher sends whatever accumulated meanwhile as
+        one batch, in order, so a peer still hears of an edit before its "stored" notice."""
+        if self.layer is None or not self.publishing:
             return
-        message["origin"] = self.token
-        try:
-            await self.layer.group_send(group_name(self.meeting_id), message)
-        except Exception as exc:
-            layer_health.failed(exc)
-        else:
-            layer_health.ok()
+        self.outgoing.append(message)
+        if self.publisher is None:
+            self.publisher = asyncio.create_task(
+                _send_batches(self.layer, group_name(self.meeting_id), self.token, self.outgoing, weakref.ref(self)))
+
+    async def _stop_publishing(self, timeout: float) -> None:
+        """Send what is queued (waiting at most ``timeout``: Redis may be away), then stop publishing for good."""
+        task = self.publisher
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
+        self.publishing = False
+        self.outgoing.clear()
+        task, self.publisher = self.publisher, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -557,11 +617,23 @@ class Room:
                 await asyncio.sleep(1)
                 continue
             layer_health.ok()
-            if message.get("origin") == self.token:
+            origin = message.get("origin")
+            if origin == self.token:
                 continue
-            await self._on_message(message)
+            if message.get("type") == "notes.batch":
+                # The batch's edits go to the local sockets as one update (one frame per socket, not one per edit
+                # per socket: the writes were a fifth of a busy worker's CPU).
+                changes: list[bytes] = []
+                for item in message.get("messages", ()):
+                    item["origin"] = origin
+                    await self._on_message(item, changes)
+                self._relay(changes)
+            else:  # from a service (notes.update, notes.recheck)
+                await self._on_message(message)
 
-    async def _on_message(self, message: dict) -> None:
+    async def _on_message(self, message: dict, changes: list[bytes] | None = None) -> None:
+        """One message of another process (or a service). Document changes it makes are relayed to the local
+        sockets at once, or, when ``changes`` is given, added to it for the caller to relay (``_relay``)."""
         kind = message.get("type")
         if kind == "notes.edit":
             origin = message.get("origin")
@@ -571,7 +643,7 @@ class Room:
             item = notes_log.Pending(update=message["data"], user_id=message.get("user"),
                                  clients=frozenset(message.get("clients", ())))
             self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
-            await self._apply_remote(message["data"])
+            await self._apply_remote(message["data"], changes)
         elif kind == "notes.stored":
             origin = message.get("origin")
             missing = False
@@ -591,7 +663,7 @@ class Room:
             for client in message.get("clients", ()):
                 if message.get("user"):
                     self.bindings.setdefault(client, message["user"])
-            await self._apply_remote(message["data"])
+            await self._apply_remote(message["data"], changes)
             gap = seq != self.last_seq + 1
             self._advance([seq])
             if gap:
@@ -614,14 +686,27 @@ class Room:
         elif kind == "notes.recheck":
             await self._recheck()
 
-    async def _apply_remote(self, update: bytes) -> None:
+    async def _apply_remote(self, update: bytes, changes: list[bytes] | None = None) -> None:
         try:
             effective = self.apply(update)
         except Exception:
             log.exception("stored update of meeting %s could not be applied", self.meeting_id)
             return
-        if effective is not None:
-            await self.broadcast(protocol.sync_message(protocol.SYNC_UPDATE, effective))
+        if effective is None:
+            return
+        if changes is None:
+            self._relay([effective])
+        else:
+            changes.append(effective)
+
+    def _relay(self, changes: list[bytes]) -> None:
+        """Send changes of the room document that came from elsewhere to every local socket, as one update."""
+        if not changes:
+            return
+        update = changes[0] if len(changes) == 1 else pycrdt.merge_updates(*changes)
+        frame = protocol.sync_message(protocol.SYNC_UPDATE, update)
+        for conn in list(self.conns):
+            conn.deliver(frame)
 
     async def _catch_up(self) -> None:
         while True:
@@ -632,37 +717,48 @@ class Room:
             for key, (_at, item) in list(self.unconfirmed.items()):
                 if item.update in stored:
                     del self.unconfirmed[key]  # its "stored" notice was dropped, but here is the row
+            changes: list[bytes] = []
             for seq, data in rows:
                 if seq not in self.seen:
-                    await self._apply_remote(data)
+                    await self._apply_remote(data, changes)
+            self._relay(changes)
             self._advance([seq for seq, _ in rows])
             if len(rows) < 2000:
                 return
 
     async def _tick_loop(self) -> None:
-        ticks = 0
+        # Periodic work is due by the clock, not by the number of wake-ups: a room woken early to catch up (a gap
+        # in the fast path) must not re-check access or compact more often for it.
+        now = time.monotonic()
+        last_recheck = last_compact = last_subscribe = now
         while True:
             try:
                 await asyncio.wait_for(self.catchup.wait(), timeout=TICK_SECONDS)
             except TimeoutError:
                 pass
             self.catchup.clear()
-            ticks += 1
             try:
                 await self._catch_up()
-                if ticks % RECHECK_EVERY_TICKS == 0:
+                now = time.monotonic()
+                if now - last_recheck >= RECHECK_EVERY_TICKS * TICK_SECONDS - TICK_SLACK:
+                    last_recheck = now
                     await self._recheck()
-                if ticks % 30 == 0:
+                if now - last_compact >= COMPACT_EVERY_TICKS * TICK_SECONDS - TICK_SLACK:
+                    last_compact = now
                     await db(notes_log.compact, meeting_id=self.meeting_id)
-                if ticks % GROUP_REFRESH_TICKS == 0 and self.layer is not None:
+                if self.layer is not None and now - last_subscribe >= GROUP_REFRESH_TICKS * TICK_SECONDS:
+                    last_subscribe = now
                     await self._subscribe()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not self.tick_failing:  # one line per outage (database or layer), not one per second
                     self.tick_failing = True
-                    log.warning("notes room tick failed for meeting %s (%s: %s)", self.meeting_id,
-                                type(exc).__name__, exc, exc_info=not isinstance(exc, (OSError, DatabaseError)))
+                    # Text only (see LayerHealth.failed); the traceback, when it is not an outage, as text too.
+                    trace = "" if isinstance(exc, (OSError, DatabaseError)) else "\n" + "".join(
+                        traceback.format_exception(exc))
+                    log.warning("notes room tick failed for meeting %s (%s: %s)%s", self.meeting_id,
+                                type(exc).__name__, str(exc), trace)
             else:
                 self.tick_failing = False
             self._expire_remote_presence()
@@ -694,6 +790,8 @@ class Room:
 
     async def _recheck(self) -> None:
         conns = list(self.conns)
+        if not conns:
+            return  # nobody to close; a room without connections is discarded after IDLE_SECONDS anyway
         verdict = await db(selectors.notes_access_sweep, meeting_id=self.meeting_id,
                            sessions=[(c.user_id, c.session_key) for c in conns])
         for conn in conns:
@@ -704,6 +802,35 @@ class Room:
                 conn.role = role
         if not verdict.writable:
             await self._freeze()
+
+
+def _flush_local(room_ref) -> None:
+    room = room_ref()  # weakly held: a callback still queued must not keep a discarded room alive
+    if room is not None:
+        room._flush_local()
+
+
+async def _send_batches(layer, group: str, token: str, outgoing: list, room_ref) -> None:
+    """A room's publisher: sends the room's queued messages, one layer message per batch, until none is left, then
+    ends (the next _publish starts a new one). It holds the room only weakly, so that neither the task nor an
+    exception it keeps (a traceback holds the frames) keeps a discarded room alive."""
+    try:
+        while outgoing:
+            batch = outgoing[:]
+            outgoing.clear()
+            try:
+                await layer.group_send(group, {"type": "notes.batch", "origin": token, "messages": batch})
+            except Exception as exc:  # dropped: the other processes read these edits from the database log
+                layer_health.failed(exc)
+                del exc
+                await asyncio.sleep(PUBLISH_RETRY_SECONDS)  # not a connection attempt per keystroke while down
+            else:
+                layer_health.ok()
+    finally:
+        room = room_ref()
+        if room is not None and room.publisher is asyncio.current_task():
+            room.publisher = None
+        del room
 
 
 class Registry:
@@ -745,6 +872,8 @@ class Registry:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
+        # The last "stored" notices, so that peers need not adopt what is stored; then nothing more is sent.
+        await room._stop_publishing(timeout=PUBLISH_DRAIN_SECONDS)
         others = [task for task in room.tasks if task is not asyncio.current_task()]
         for task in others:
             task.cancel()

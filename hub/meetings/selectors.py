@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,48 +31,77 @@ def kept_by_secretariat(meeting_id) -> bool:
     return Meeting.objects.filter(pk=meeting_id, created_by__in=permissions.secretariat_users()).exists()
 
 
+def _with_notes_role(users: QuerySet, meeting_id: int) -> QuerySet:
+    """``users`` (active ones only) annotated with ``notes_role_``: their role in the meeting, decided in the same
+    statement (the rule of ``notes_role``, written once as SQL): a handshake or a sweep of many connections costs
+    one query, not one per gate call."""
+    from hub.roles import SECRETARIAT_GROUP
+
+    meeting = Meeting.objects.filter(pk=meeting_id)
+    host = Subquery(meeting.values("host_id")[:1])
+    rows = Participant.objects.filter(meeting_id=meeting_id).filter(
+        Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
+    secretariat = Q(is_superuser=True) | Q(Exists(Group.objects.filter(name=SECRETARIAT_GROUP, user=OuterRef("pk"))))
+    kept = Exists(meeting.filter(created_by__in=permissions.secretariat_users()))
+    role = Case(
+        When(~Exists(meeting), then=Value(None)),
+        # The host province's staff (``change`` on the host; superusers) and editor participants write.
+        When(Q(is_superuser=True) | permissions.may_condition("change", OuterRef("pk"), host)
+             | Q(Exists(rows.filter(role=EDITOR))), then=Value(EDITOR)),
+        # Observer participants read, and the secretariat the meetings it keeps.
+        When(Q(Exists(rows.filter(role=OBSERVER))) | (secretariat & Q(kept)), then=Value(OBSERVER)),
+        default=Value(None), output_field=CharField())
+    return users.filter(is_active=True).annotate(notes_role_=role)
+
+
 def notes_role(*, user, meeting_id) -> str | None:
     """"editor", "observer" or None: the host province's staff (``change`` on the host) and editor participants
     write; observer participants and the secretariat (for the meetings it keeps) read; everyone else does not see
-    the meeting at all."""
+    the meeting at all. One query (``_with_notes_role``)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     try:
-        host_id = Meeting.objects.values_list("host_id", flat=True).get(pk=meeting_id)
-    except (Meeting.DoesNotExist, ValueError, TypeError):
+        meeting_id = int(meeting_id)
+    except (ValueError, TypeError):
         return None
-    if permissions.is_unrestricted(user) or permissions.can(user, "change", host_id):
-        return EDITOR
-    roles = set(Participant.objects.filter(meeting_id=meeting_id).filter(
-        Q(user=user) | Q(group__in=user.groups.all())).values_list("role", flat=True))
-    if EDITOR in roles:
-        return EDITOR
-    if OBSERVER in roles or (permissions.is_secretariat(user) and kept_by_secretariat(meeting_id)):
-        # The secretariat follows up the meetings it keeps: it reads them, writes none unless listed as an editor.
-        return OBSERVER
-    return None
+    users = get_user_model().objects.filter(pk=user.pk)
+    return _with_notes_role(users, meeting_id).values_list("notes_role_", flat=True).first()
 
 
-def notes_roles(*, meeting_id, user_ids) -> dict[int, str]:
-    """``notes_role`` for many users at once, in a constant number of queries (the live-notes revocation sweep
-    runs it every two seconds per open meeting); users without a role are missing from the result."""
+def notes_identity(*, user, meeting_id) -> dict | None:
+    """What a live-notes handshake needs, in one query: the user's role (``notes_role``) and the province shown
+    beside their name (``user_province``); None when they have no role."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        meeting_id = int(meeting_id)
+    except (ValueError, TypeError):
+        return None
+    own = Province.objects.filter(permissions.may_condition("participate", OuterRef(OuterRef("pk")), OuterRef("pk")))
+    own = own.ordered()
+    row = _with_notes_role(get_user_model().objects.filter(pk=user.pk), meeting_id).annotate(
+        province_name_=Subquery(own.values("name_zh")[:1]),
+        province_colour_=Subquery(own.values("colour")[:1]),
+    ).values_list("notes_role_", "is_superuser", "province_name_", "province_colour_").first()
+    if row is None or row[0] is None:
+        return None
+    role, superuser, name, colour = row
+    if superuser:  # every province is theirs (``province_ids_for``): the first one, as ``user_province`` says
+        province = user_province(user)
+        name, colour = (province.name_zh, province.colour) if province else (None, None)
+    return {"role": role, "province": name or "", "colour": colour or "#6e7781",
+            "name": user.get_full_name() or user.username}
+
+
+def notes_roles(*, meeting_id, user_ids, meeting: Meeting | None = None) -> dict[int, str]:
+    """``notes_role`` for many users at once, in one query (the live-notes revocation sweep runs it every two
+    seconds per open meeting); users without a role are missing from the result."""
     ids = set(user_ids)
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
-    if meeting is None or not ids:
+    if not ids:
         return {}
-    users = set(get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
-    staff = permissions.users_with("change", meeting.host_id, include_superusers=True).filter(pk__in=users)
-    roles = dict.fromkeys(staff.values_list("pk", flat=True), EDITOR)
-    rows = Participant.objects.filter(meeting_id=meeting_id).filter(
-        Q(user_id__in=users) | Q(group__user__in=users)).values_list("user_id", "group__user", "role")
-    for direct, via_group, role in rows:
-        for pk in (direct, via_group):
-            if pk in users and roles.get(pk) != EDITOR:
-                roles[pk] = role
-    if kept_by_secretariat(meeting_id):
-        for pk in permissions.secretariat_users().filter(pk__in=users).values_list("pk", flat=True):
-            roles.setdefault(pk, OBSERVER)
-    return roles
+    users = get_user_model().objects.filter(pk__in=ids)
+    return dict(_with_notes_role(users, meeting.pk if meeting is not None else meeting_id)
+                .exclude(notes_role_=None).values_list("pk", "notes_role_"))
 
 
 def can_administer(user, meeting: Meeting) -> bool:
@@ -266,10 +295,11 @@ def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]
     read, through ``notes_roles`` and the gate)."""
     from importlib import import_module
 
-    status = Meeting.objects.filter(pk=meeting_id).values_list("status", flat=True).first()
-    if status is None:
+    meeting = Meeting.objects.filter(pk=meeting_id).only("status", "host_id").first()
+    if meeting is None:
         return Verdict(False, {})
-    roles = notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions])
+    status = meeting.status
+    roles = notes_roles(meeting_id=meeting_id, user_ids=[u for u, _s in sessions], meeting=meeting)
     keys = [s for _u, s in sessions if s]
     live_sessions = {}
     if keys:

@@ -64,6 +64,46 @@ def test_notes_role_follows_host_staff_participants_and_groups(staff_of, user_fa
         host_editor.pk: "editor", direct_observer.pk: "observer"}
 
 
+def test_handshake_identity_is_one_query_and_agrees_with_the_rule(staff_of, user_factory,
+                                                                   django_assert_num_queries):
+    """The live-notes handshake decides access and the presence province in one statement; it must say what
+    ``notes_role`` and ``user_province`` say, for every kind of person, and nothing for a meeting that is gone."""
+    from django.contrib.auth import get_user_model
+
+    meeting = MeetingFactory()
+    host_editor, host_member = staff_of("SH", "editor"), staff_of("SH", "member")
+    direct_observer, outsider = staff_of("ZJ", "member"), staff_of("ZJ", "editor")
+    staff_and_observer = staff_of("SH", "editor")  # an observer row does not demote the host's staff
+    Participant.objects.create(meeting=meeting, user=direct_observer, role="observer")
+    Participant.objects.create(meeting=meeting, user=staff_and_observer, role="observer")
+    via_group = make_user(province_code="JS", role="reviewer")
+    Participant.objects.create(meeting=meeting, group=via_group.groups.first(), role="editor")
+    secretariat = user_factory(role="secretariat")
+    superuser = get_user_model().objects.create_superuser("identity-root", "root@example.org", "x")
+    people = [host_editor, host_member, direct_observer, outsider, staff_and_observer, via_group, secretariat,
+              superuser]
+    for person in people:
+        expected_role = sel.notes_role(user=person, meeting_id=meeting.pk)
+        province = sel.user_province(person)
+        with django_assert_num_queries(1 if not person.is_superuser else 2):
+            identity = sel.notes_identity(user=person, meeting_id=meeting.pk)
+        if expected_role is None:
+            assert identity is None, person
+            continue
+        assert identity["role"] == expected_role, person
+        assert identity["province"] == (province.name_zh if province else ""), person
+        assert identity["colour"] == (province.colour if province else "#6e7781"), person
+    assert sel.notes_identity(user=staff_and_observer, meeting_id=meeting.pk)["role"] == "editor"
+    assert sel.notes_identity(user=via_group, meeting_id=meeting.pk)["province"] == Province.objects.get(
+        code="JS").name_zh
+    assert sel.notes_identity(user=outsider, meeting_id=meeting.pk) is None
+    gone = meeting.pk
+    meeting.delete()
+    assert sel.notes_identity(user=superuser, meeting_id=gone) is None
+    assert sel.notes_role(user=superuser, meeting_id=gone) is None
+    assert sel.notes_identity(user=host_editor, meeting_id="x") is None
+
+
 def test_participant_needs_exactly_one_of_user_or_group():
     from django.db import IntegrityError
 

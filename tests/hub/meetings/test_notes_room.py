@@ -52,6 +52,7 @@ async def open_room(meeting_id, user) -> tuple[Room, Connection]:
 
 async def stop(*rooms):
     for room in rooms:
+        await room._stop_publishing(timeout=2)
         for task in room.tasks:
             task.cancel()
         await asyncio.gather(*room.tasks, return_exceptions=True)
