@@ -87,6 +87,22 @@ def may_condition(action: str, user, province) -> Q:
     return Q(Exists(via_group)) | Q(Exists(direct))
 
 
+def province_ids_condition(action: str, user) -> Q:
+    """``province_ids_for`` inside a query: a condition on Province rows, true for those on which ``user`` (an
+    expression naming a user's primary key) may ``action``, from the same object permissions (superusers aside).
+    Unlike ``may_condition`` on every province row, the grants are looked up once for the user."""
+    _check_action(action)
+    from django.db.models import IntegerField
+    from django.db.models.functions import Cast
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    def ids(rows):
+        return rows.annotate(province_id_=Cast("object_pk", IntegerField())).values("province_id_")
+
+    return (Q(pk__in=ids(_province_grants(GroupObjectPermission, action).filter(group__user=user)))
+            | Q(pk__in=ids(_province_grants(UserObjectPermission, action).filter(user=user))))
+
+
 def require(user, action: str, province) -> None:
     """Raise PermissionDenied unless ``user`` may ``action`` data of ``province``."""
     if not can(user, action, province):
