@@ -82,9 +82,26 @@ def may_condition(action: str, user, province) -> Q:
     from guardian.models import GroupObjectPermission, UserObjectPermission
 
     object_pk = Cast(province, CharField())
-    via_group = _province_grants(GroupObjectPermission, action).filter(object_pk=object_pk, group__user=user)
-    direct = _province_grants(UserObjectPermission, action).filter(object_pk=object_pk, user=user)
+    via_group = _province_grants(GroupObjectPermission, action, nested=True).filter(object_pk=object_pk,
+                                                                                    group__user=user)
+    direct = _province_grants(UserObjectPermission, action, nested=True).filter(object_pk=object_pk, user=user)
     return Q(Exists(via_group)) | Q(Exists(direct))
+
+
+def province_ids_condition(action: str, user) -> Q:
+    """``province_ids_for`` inside a query: a condition on Province rows, true for those on which ``user`` (an
+    expression naming a user's primary key) may ``action``, from the same object permissions (superusers aside).
+    Unlike ``may_condition`` on every province row, the grants are looked up once for the user."""
+    _check_action(action)
+    from django.db.models import IntegerField
+    from django.db.models.functions import Cast
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    def ids(rows):
+        return rows.annotate(province_id_=Cast("object_pk", IntegerField())).values("province_id_")
+
+    return (Q(pk__in=ids(_province_grants(GroupObjectPermission, action, nested=True).filter(group__user=user)))
+            | Q(pk__in=ids(_province_grants(UserObjectPermission, action, nested=True).filter(user=user))))
 
 
 def require(user, action: str, province) -> None:
@@ -93,13 +110,25 @@ def require(user, action: str, province) -> None:
         raise PermissionDenied
 
 
-def _province_grants(model, action: str, province=None) -> QuerySet:
-    """guardian's object-permission rows granting ``hub.<action>_province_data`` (on one province, or any)."""
+def _province_grants(model, action: str, province=None, *, nested: bool = False) -> QuerySet:
+    """guardian's object-permission rows granting ``hub.<action>_province_data`` (on one province, or any).
+
+    ``nested``: for a subquery run per outer row (``may_condition``): the permission and the content type are
+    named by uncorrelated subqueries, which PostgreSQL evaluates once and then finds the rows by index, instead
+    of joining both tables for every grant row (8 ms instead of <1 ms for a handshake's statement)."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
     from hub.models import Province
 
-    rows = model.objects.filter(permission__codename=f"{action}_province_data",
-                                permission__content_type__app_label="hub",
-                                content_type__app_label="hub", content_type__model=Province._meta.model_name)
+    if nested:
+        permission = Permission.objects.filter(codename=f"{action}_province_data", content_type__app_label="hub")
+        kind = ContentType.objects.filter(app_label="hub", model=Province._meta.model_name)
+        rows = model.objects.filter(permission__in=permission.values("pk"), content_type__in=kind.values("pk"))
+    else:
+        rows = model.objects.filter(permission__codename=f"{action}_province_data",
+                                    permission__content_type__app_label="hub",
+                                    content_type__app_label="hub", content_type__model=Province._meta.model_name)
     if province is not None:
         rows = rows.filter(object_pk=str(province if isinstance(province, int) else province.pk))
     return rows

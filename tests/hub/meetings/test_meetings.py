@@ -66,8 +66,9 @@ def test_notes_role_follows_host_staff_participants_and_groups(staff_of, user_fa
 
 def test_handshake_identity_is_one_query_and_agrees_with_the_rule(staff_of, user_factory,
                                                                    django_assert_num_queries):
-    """The live-notes handshake decides access and the presence province in one statement; it must say what
-    ``notes_role`` and ``user_province`` say, for every kind of person, and nothing for a meeting that is gone."""
+    """The live-notes handshake (and ``notes_role``) decide access and the presence province in one statement; it
+    must say what the gate-based ``notes_roles`` and ``user_province`` say, for every kind of person, and nothing
+    for a meeting that is gone."""
     from django.contrib.auth import get_user_model
 
     meeting = MeetingFactory()
@@ -83,7 +84,9 @@ def test_handshake_identity_is_one_query_and_agrees_with_the_rule(staff_of, user
     people = [host_editor, host_member, direct_observer, outsider, staff_and_observer, via_group, secretariat,
               superuser]
     for person in people:
-        expected_role = sel.notes_role(user=person, meeting_id=meeting.pk)
+        # The sweep's many-users form (``notes_roles``) asks the gate query by query: an independent answer.
+        expected_role = sel.notes_roles(meeting_id=meeting.pk, user_ids=[person.pk]).get(person.pk)
+        assert sel.notes_role(user=person, meeting_id=meeting.pk) == expected_role, person
         province = sel.user_province(person)
         with django_assert_num_queries(1 if not person.is_superuser else 2):
             identity = sel.notes_identity(user=person, meeting_id=meeting.pk)
