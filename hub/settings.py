@@ -10,7 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy
 
-from hub import db_pool, env
+from hub import env
+from hub.db import pool as db_pool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = env.is_production()
@@ -124,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # nothing (a PostgreSQL session per request); the pool hands the same sessions to every thread. max_size bounds
     # the sessions one worker holds: workers × max_size must stay below the server's max_connections.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections together with a pool
-    # Reconnection after an outage: short chains of attempts, restarted while the server is away (hub/db_pool.py).
+    # Reconnection after an outage: short chains of attempts, restarted while the server is away (hub/db/pool.py).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2, "max_size": 8, "timeout": 10,
         "reconnect_timeout": db_pool.RECONNECT_SECONDS, "reconnect_failed": db_pool.keep_reconnecting}

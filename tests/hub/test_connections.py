@@ -60,7 +60,7 @@ def test_database_in_fresh_threads_reuses_pooled_sessions():
 def test_the_pool_reaches_postgresql_within_seconds_of_its_return_after_a_long_outage():
     """psycopg_pool's own back-off doubles the wait between reconnection attempts (1, 2, 4, 8 … s): after four failed
     attempts the next came 8 s later, however soon the server was back. With the project's pool options
-    (hub/db_pool.py) it keeps trying about once a second."""
+    (hub/db/pool.py) it keeps trying about once a second."""
     from psycopg_pool import ConnectionPool
 
     from bench.bench_node import TcpProxy, wait_until
