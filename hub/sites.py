@@ -6,7 +6,8 @@ time. The paths change only when a Site is saved or deleted or a site's root pag
 calls ``Site.clear_site_root_paths_cache()``: this process forgets its copy at once; other worker processes
 refresh theirs after ``TTL`` seconds at most. The same holds for the site a request's host name and port find
 (``Site.find_for_request``, one query per request before): kept per process, pickled, so that every request gets
-its own instance (with its root page) and no thread changes another's.
+its own instance (with its root page) and no thread changes another's; when this process's copy expires, it is
+read again from Django's cache (no query), under a generation that every clearing of the root paths renews.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ TTL = 30.0
 
 _lock = threading.Lock()
 _memo: tuple[float, list] | None = None
-#: (host name, port) → (expiry, pickled site or None).
+_GENERATION_KEY = "hub:sites:generation"
+#: (host name, port) → (expiry, pickled site, or b"" for none).
 _sites: dict[tuple[str, int], tuple[float, bytes | None]] = {}
 _installed = False
 
@@ -47,6 +49,9 @@ def install() -> None:
     def clear_site_root_paths_cache():
         forget()
         shared_clear()
+        from django.core.cache import cache
+
+        cache.set(_GENERATION_KEY, time.time_ns(), None)  # every process looks its sites up afresh
 
     def find_for_request(request):
         from django.http.request import split_domain_port
@@ -54,11 +59,18 @@ def install() -> None:
         where = (split_domain_port(request._get_raw_host())[0], request.get_port())
         kept, now = _sites.get(where), time.monotonic()
         if kept is None or kept[0] <= now:
-            site = find_site(request)
+            from django.core.cache import cache
+
+            shared_key = f"hub:site:{cache.get(_GENERATION_KEY, 0)}:{where[0]}:{where[1]}"
+            pickled = cache.get(shared_key)
+            if pickled is None:
+                site = find_site(request)
+                pickled = b"" if site is None else pickle.dumps(site)
+                cache.set(shared_key, pickled, 24 * 3600)
             if len(_sites) > 100:  # made-up Host headers must not grow the memo
                 _sites.clear()
-            kept = _sites[where] = (now + TTL, None if site is None else pickle.dumps(site))
-        return None if kept[1] is None else pickle.loads(kept[1])
+            kept = _sites[where] = (now + TTL, pickled)
+        return pickle.loads(kept[1]) if kept[1] else None
 
     get_site_root_paths.__doc__ = shared_get.__doc__
     Site.get_site_root_paths = staticmethod(get_site_root_paths)
