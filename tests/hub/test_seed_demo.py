@@ -41,21 +41,18 @@ def test_force_seeds_anyway(user_factory):
     assert User.objects.filter(username="wang.li").exists()
 
 
-@pytest.mark.django_db
-def test_if_empty_seeds_once_then_does_nothing():
-    seed("--if-empty")
+@pytest.mark.django_db(transaction=True)  # the notifications sent on commit only go out when seeding really commits
+@pytest.mark.slow
+def test_if_empty_seeds_once_then_does_nothing_and_keeps_the_notifications_as_files(settings):
+    """``make run``'s seeding (``--if-empty``) on an empty database, then again; one real seed for both checks (a
+    seed costs about 20 s): its notifications are kept as files, never sent, and the second run changes nothing."""
+    from django.core import mail
+
+    out = seed("--if-empty")
     accounts, pages = demo_accounts(), Page.objects.count()
     assert accounts > 0
     assert "already present" in seed("--if-empty")
     assert (demo_accounts(), Page.objects.count()) == (accounts, pages)
-
-
-@pytest.mark.django_db(transaction=True)  # the notifications sent on commit only go out when seeding really commits
-@pytest.mark.slow
-def test_demo_notifications_are_kept_as_files_not_sent(settings):
-    from django.core import mail
-
-    out = seed()
     files = sorted(Path(settings.DEMO_MAIL_DIR).glob("*.eml"))
     assert files and not mail.outbox  # nothing reached the configured backend
     assert f"{len(files)} notification e-mails of the demo data kept, not sent" in out
