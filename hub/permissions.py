@@ -104,6 +104,22 @@ def province_ids_condition(action: str, user) -> Q:
             | Q(pk__in=ids(_province_grants(UserObjectPermission, action, nested=True).filter(user=user))))
 
 
+def unrestricted_condition() -> Q:
+    """``is_unrestricted`` inside a query: a condition on user rows (active ones are the caller's to filter)."""
+    return Q(is_superuser=True)
+
+
+def secretariat_condition(user) -> Q:
+    """``is_secretariat`` inside a query: a condition on user rows, ``user`` naming the row's primary key from within
+    the group subquery (``OuterRef("pk")``)."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Exists
+
+    from hub.roles import SECRETARIAT_GROUP
+
+    return unrestricted_condition() | Q(Exists(Group.objects.filter(name=SECRETARIAT_GROUP, user=user)))
+
+
 def require(user, action: str, province) -> None:
     """Raise PermissionDenied unless ``user`` may ``action`` data of ``province``."""
     if not can(user, action, province):

@@ -35,18 +35,16 @@ def _with_notes_role(users: QuerySet, meeting_id: int) -> QuerySet:
     """``users`` (active ones only) annotated with ``notes_role_``: their role in the meeting, decided in the same
     statement (the rule of ``notes_role``, written once as SQL): a handshake or a sweep of many connections costs
     one query, not one per gate call."""
-    from hub.roles import SECRETARIAT_GROUP
-
     meeting = Meeting.objects.filter(pk=meeting_id)
     host = Subquery(meeting.values("host_id")[:1])
     rows = Participant.objects.filter(meeting_id=meeting_id).filter(
         Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
-    secretariat = Q(is_superuser=True) | Q(Exists(Group.objects.filter(name=SECRETARIAT_GROUP, user=OuterRef("pk"))))
+    secretariat = permissions.secretariat_condition(OuterRef("pk"))
     kept = Exists(meeting.filter(created_by__in=permissions.secretariat_users()))
     role = Case(
         When(~Exists(meeting), then=Value(None)),
         # The host province's staff (``change`` on the host; superusers) and editor participants write.
-        When(Q(is_superuser=True) | permissions.may_condition("change", OuterRef("pk"), host)
+        When(permissions.unrestricted_condition() | permissions.may_condition("change", OuterRef("pk"), host)
              | Q(Exists(rows.filter(role=EDITOR))), then=Value(EDITOR)),
         # Observer participants read, and the secretariat the meetings it keeps.
         When(Q(Exists(rows.filter(role=OBSERVER))) | (secretariat & Q(kept)), then=Value(OBSERVER)),
@@ -81,7 +79,7 @@ def _identity_statement():
         query = _with_notes_role(get_user_model().objects.filter(pk=_USER_MARK), _MEETING_MARK).annotate(
             province_name_=Subquery(own.values("name_zh")[:1]),
             province_colour_=Subquery(own.values("colour")[:1]),
-        ).values_list("notes_role_", "is_superuser", "province_name_", "province_colour_").order_by()[:1]
+        ).values_list("notes_role_", "province_name_", "province_colour_").order_by()[:1]
         sql, params = query.query.sql_with_params()
         places = [(i, "meeting" if p == _MEETING_MARK else "user") for i, p in enumerate(params)
                   if p in (_MEETING_MARK, _USER_MARK)]
@@ -90,7 +88,7 @@ def _identity_statement():
 
 
 def _identity_row(*, user, meeting_id) -> tuple | None:
-    """(role, is superuser, province name, province colour) from the compiled statement, or None without a role."""
+    """(role, province name, province colour) from the compiled statement, or None without a role."""
     from django.db import connection
 
     if user is None or not user.is_authenticated or not user.is_active:
@@ -115,8 +113,8 @@ def notes_identity(*, user, meeting_id) -> dict | None:
     row = _identity_row(user=user, meeting_id=meeting_id)
     if row is None:
         return None
-    role, superuser, name, colour = row
-    if superuser:  # every province is theirs (``province_ids_for``): the first one, as ``user_province`` says
+    role, name, colour = row
+    if permissions.is_unrestricted(user):  # every province is theirs: the first one, as ``user_province`` says
         province = user_province(user)
         name, colour = (province.name_zh, province.colour) if province else (None, None)
     return {"role": role, "province": name or "", "colour": colour or "#6e7781",
