@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from wagtail.models import Page
 
-from hub.demo import DEMO_EMAIL_DOMAIN
+from hub.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 
 User = get_user_model()
 
@@ -51,6 +51,8 @@ def test_if_empty_seeds_once_then_does_nothing_and_keeps_the_notifications_as_fi
     out = seed("--if-empty")
     accounts, pages = demo_accounts(), Page.objects.count()
     assert accounts > 0
+    demo_users = User.objects.filter(email__endswith="@" + DEMO_EMAIL_DOMAIN)
+    assert all(user.check_password(DEMO_PASSWORD) for user in demo_users)  # one hash shared by every account
     assert "already present" in seed("--if-empty")
     assert (demo_accounts(), Page.objects.count()) == (accounts, pages)
     files = sorted(Path(settings.DEMO_MAIL_DIR).glob("*.eml"))
