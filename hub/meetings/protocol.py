@@ -252,6 +252,101 @@ def update_needs(update: bytes) -> dict[int, int]:
     return needs
 
 
+Ranges = dict[int, list[tuple[int, int]]]
+
+
+def update_ranges(update: bytes) -> tuple[Ranges, Ranges, int]:
+    """What an update holds, by Yjs identity: per client, the clock ranges ``[start, end)`` of its structs (items
+    and GCs; Skips are gaps) and of its delete set, each sorted and merged, and where the delete set begins. Two
+    updates hold the same edit exactly when these overlap, whatever else either carries."""
+    try:
+        count_blocks, pos = read_var_uint(update, 0)
+        items: Ranges = {}
+        for _ in range(count_blocks):
+            count, pos = read_var_uint(update, pos)
+            client, pos = read_var_uint(update, pos)
+            clock, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                pos, length, skip = _struct(update, pos)
+                if not skip and length:
+                    _add_range(items.setdefault(client, []), clock, clock + length)
+                clock += length
+        end = pos
+        deleted: Ranges = {}
+        count_clients, pos = read_var_uint(update, pos)
+        for _ in range(count_clients):
+            client, pos = read_var_uint(update, pos)
+            count, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                clock, pos = read_var_uint(update, pos)
+                length, pos = read_var_uint(update, pos)
+                if length:
+                    _add_range(deleted.setdefault(client, []), clock, clock + length)
+    except IndexError as exc:
+        raise ProtocolError("truncated update") from exc
+    for ranges in (*items.values(), *deleted.values()):
+        ranges[:] = merge_ranges(ranges)
+    return items, deleted, end
+
+
+def _add_range(ranges: list[tuple[int, int]], start: int, end: int) -> None:
+    if ranges and ranges[-1][1] == start:
+        ranges[-1] = (ranges[-1][0], end)
+    else:
+        ranges.append((start, end))
+
+
+def merge_ranges(ranges) -> list[tuple[int, int]]:
+    """Sorted, overlapping and touching ranges joined."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((s, e) for s, e in ranges if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract_ranges(ranges, taken) -> list[tuple[int, int]]:
+    """The parts of sorted, merged ``ranges`` that sorted, merged ``taken`` does not cover."""
+    left: list[tuple[int, int]] = []
+    i = 0
+    for start, end in ranges:
+        while i < len(taken) and taken[i][1] <= start:
+            i += 1
+        j = i
+        while start < end:
+            if j >= len(taken) or taken[j][0] >= end:
+                left.append((start, end))
+                break
+            if taken[j][0] > start:
+                left.append((start, taken[j][0]))
+            start = max(start, taken[j][1])
+            j += 1
+    return left
+
+
+def covered_upto(taken, start: int, end: int) -> int:
+    """How far from ``start`` (up to ``end``) sorted, merged ``taken`` covers without a gap."""
+    for s, e in taken:
+        if s <= start < e:
+            return min(end, e)
+    return start
+
+
+def encode_state_vector(sv: dict[int, int]) -> bytes:
+    return write_var_uint(len(sv)) + b"".join(write_var_uint(c) + write_var_uint(k) for c, k in sv.items())
+
+
+def with_delete_set(update: bytes, end: int, deleted: Ranges) -> bytes:
+    """The update's structs (up to ``end``, where its delete set begins) with ``deleted`` as its delete set."""
+    parts = [write_var_uint(len(deleted))]
+    for client, ranges in deleted.items():
+        parts.append(write_var_uint(client) + write_var_uint(len(ranges)))
+        parts.extend(write_var_uint(s) + write_var_uint(e - s) for s, e in ranges)
+    return update[:end] + b"".join(parts)
+
+
 def update_clients(update: bytes) -> set[int]:
     """Client ids whose content the update inserts (deletions may touch anyone's)."""
     blocks, _end = _walk_blocks(update)

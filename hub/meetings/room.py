@@ -561,7 +561,7 @@ class Room:
                 await self._freeze()
                 return
             self.stored_clients.update(c for item in batch for c in item.clients)
-            self._advance(seqs)
+            self._advance([seq for seq in seqs if seq is not None])  # None: the log held it already
             # Peers that applied these edits from the fast path only need the numbers; the others (their
             # notes.edit was dropped, or the row was adopted) read the rows from the log.
             await self._publish({"type": "notes.stored", "seqs": seqs, "ids": ids})
@@ -650,8 +650,9 @@ class Room:
             held = []
             for seq, edit_id in zip(message["seqs"], message["ids"], strict=False):
                 if self.unconfirmed.pop((origin, edit_id), None) is not None:
-                    held.append(seq)
-                elif seq > self.last_seq and seq not in self.seen:
+                    if seq is not None:
+                        held.append(seq)
+                elif seq is not None and seq > self.last_seq and seq not in self.seen:
                     missing = True
             self._advance(held)
             if missing:
