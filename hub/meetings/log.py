@@ -113,26 +113,35 @@ class Clocks:
 def new_part(update: bytes, clocks: Clocks) -> bytes | None:
     """The part of ``update`` the log does not hold yet (None: nothing), and ``clocks`` extended by it.
 
-    Items are cut by a state vector (``pycrdt.get_update(update, sv)``, which slices a struct where needed and never
-    drops content that waits for a dependency): per client, everything below the first clock the log lacks. What
-    follows that clock stays whole; deletions are cut range by range. So an edit is held by one row however often
-    it arrives, and by two only if an update spans a hole in what the log holds and goes on past it (a client's
-    edits reach the log in clock order, through whichever process, so such holes are short-lived)."""
+    Items are cut below by a state vector (``pycrdt.get_update(update, sv)``, which slices a struct where needed and
+    never drops content that waits for a dependency) and above by ``protocol.before_clock``; deletions range by
+    range. So an edit is held by one row however often it arrives, also when the log holds a client's edits with a
+    hole (edits stored before an earlier one a dead process had relayed, adopted later)."""
     items, deleted, end = protocol.update_ranges(update)
-    cut: dict[int, int] = {}
+    cut: dict[int, int] = {}  # clients whose new part is what follows one clock: a state-vector diff
+    split: dict[int, list[tuple[int, int]]] = {}  # clients whose new part has holes (or nothing): cut piece by piece
     for client, ranges in items.items():
-        held = clocks.items.get(client, ())
-        upto = None
-        for start, stop in ranges:
-            reach = protocol.covered_upto(held, start, stop)
-            if reach > start:
-                upto = reach
-            if reach < stop:
-                break
-        if upto is not None:
-            cut[client] = upto
-    if cut:
-        update = pycrdt.get_update(update, protocol.encode_state_vector(cut))
+        keep = protocol.subtract_ranges(ranges, clocks.items.get(client, ()))
+        if keep == ranges:
+            continue
+        if len(keep) == 1 and keep[0][1] == ranges[-1][1]:
+            cut[client] = keep[0][0]
+        else:
+            split[client] = keep
+    if cut or split:
+        original = update
+        if split:
+            update = protocol.without_clients(update, set(split))
+        if cut:
+            update = pycrdt.get_update(update, protocol.encode_state_vector(cut))
+        pieces = []
+        for client, keep in split.items():
+            alone = protocol.without_clients(original, set(items) - {client})
+            for start, stop in keep:
+                piece = pycrdt.get_update(alone, protocol.encode_state_vector({client: start}))
+                pieces.append(protocol.before_clock(piece, client, stop))
+        if pieces:
+            update = pycrdt.merge_updates(update, *pieces)
         items, deleted_after, end = protocol.update_ranges(update)
     fresh_deleted = {}
     for client, ranges in deleted.items():

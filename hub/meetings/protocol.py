@@ -334,6 +334,81 @@ def covered_upto(taken, start: int, end: int) -> int:
     return start
 
 
+def _content_start(buf: bytes, pos: int) -> int:
+    """Where the content of the Item struct at ``pos`` begins (after its info byte, origins and parent)."""
+    info = buf[pos]
+    pos += 1
+    if info & 0x80:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if info & 0x40:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if not info & 0xC0:
+        parent_is_key, pos = read_var_uint(buf, pos)
+        pos = _read_string(buf, pos) if parent_is_key == 1 else read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+        if info & 0x20:
+            pos = _read_string(buf, pos)
+    return pos
+
+
+def _left_part(buf: bytes, start: int, keep: int) -> bytes | None:
+    """The struct at ``start`` cut to its first ``keep`` clock ticks (a Yjs split keeps the left part's origins),
+    or None when its content cannot be cut there (a UTF-16 surrogate pair)."""
+    ref = buf[start] & 0x1F
+    if ref in (0, 10):
+        return bytes([buf[start]]) + write_var_uint(keep)
+    pos = _content_start(buf, start)
+    head = buf[start:pos]
+    if ref == 1:
+        return head + write_var_uint(keep)
+    if ref == 2:
+        _n, p = read_var_uint(buf, pos)
+        first = p
+        for _ in range(keep):
+            p = _read_string(buf, p)
+        return head + write_var_uint(keep) + buf[first:p]
+    if ref == 4:
+        text, _p = read_var_bytes(buf, pos)
+        units = text.decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")
+        if 0xD800 <= int.from_bytes(units[2 * keep - 2:2 * keep], "little") < 0xDC00:
+            return None  # would split a surrogate pair
+        return head + var_bytes(units[:2 * keep].decode("utf-16-le", "surrogatepass").encode("utf-8", "surrogatepass"))
+    if ref == 8:
+        _n, p = read_var_uint(buf, pos)
+        first = p
+        for _ in range(keep):
+            p = _skip_any(buf, p)
+        return head + write_var_uint(keep) + buf[first:p]
+    return None
+
+
+def before_clock(update: bytes, client: int, upto: int) -> bytes:
+    """The update with ``client``'s structs cut off at clock ``upto`` (the structs before it kept, one that spans it
+    cut); other clients and the delete set unchanged. The counterpart of a state-vector diff, which cuts below."""
+    count_blocks, pos = read_var_uint(update, 0)
+    blocks = []
+    for _ in range(count_blocks):
+        start = pos
+        count, pos = read_var_uint(update, pos)
+        block_client, pos = read_var_uint(update, pos)
+        first, pos = read_var_uint(update, pos)
+        clock = first
+        kept: list[bytes] = []
+        for _ in range(count):
+            begin = pos
+            pos, length, _skip = _struct(update, pos)
+            if block_client != client or clock + length <= upto:
+                kept.append(update[begin:pos])
+            elif clock < upto:
+                part = _left_part(update, begin, upto - clock)
+                kept.append(update[begin:pos] if part is None else part)
+            clock += length
+        if block_client != client:
+            blocks.append(update[start:pos])
+        elif kept:
+            blocks.append(write_var_uint(len(kept)) + write_var_uint(client) + write_var_uint(first) + b"".join(kept))
+    return write_var_uint(len(blocks)) + b"".join(blocks) + update[pos:]
+
+
 def encode_state_vector(sv: dict[int, int]) -> bytes:
     return write_var_uint(len(sv)) + b"".join(write_var_uint(c) + write_var_uint(k) for c, k in sv.items())
 

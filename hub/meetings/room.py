@@ -53,6 +53,7 @@ ADOPT_SECONDS = 5.0
 UNSTORED_SECONDS = 1.0
 MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
+PARKED_TICKS = 120  # how long an update the room document could not integrate is applied again (_retry_parked)
 PUBLISH_DRAIN_SECONDS = 2.0  # how long a discarded room waits for its last messages to reach Redis
 PUBLISH_RETRY_SECONDS = 0.2  # while Redis is away, one publish attempt per this long per room
 NOTES_LAYER = "notes"
@@ -238,6 +239,9 @@ class Room:
         # (origin room, edit id) -> (received at, Pending) for peers' edits applied but not yet known stored
         self.unconfirmed: dict[tuple[str, int], tuple[float, notes_log.Pending]] = {}
         self.stored_clients: set[int] = set()
+        #: Updates applied but not (yet) integrated whole -> ticks they waited; applied again every tick until they
+        #: are, for at most PARKED_TICKS (_retry_parked).
+        self.parked: dict[bytes, int] = {}
         self.flush = asyncio.Event()
         self.flushing = asyncio.Lock()  # the write loop and discard() both flush: one batch is written once
         self.catchup = asyncio.Event()
@@ -285,9 +289,42 @@ class Room:
         self.doc.apply_update(update)
         changed = [u for u in self._effective if u != protocol.EMPTY_UPDATE]
         self._effective.clear()
-        if not changed:
-            return None
-        return changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
+        effective = None if not changed else changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
+        if effective != update and not self._integrated(update):
+            self.parked.setdefault(update, 0)
+        return effective
+
+    def _integrated(self, update: bytes) -> bool:
+        have = protocol.decode_state_vector(self.doc.get_state())
+        return all(have.get(client, 0) >= clock for client, clock in protocol.update_needs(update).items())
+
+    def _retry_parked(self) -> None:
+        """Apply again the updates the room document could not integrate when they came (content that follows an
+        edit the room lacked), and relay what that adds. Yjs keeps such content pending until its dependency
+        arrives, but pycrdt (yrs) loses part of it when several pending updates pile up (about 1 in 100 random
+        delayed orders of real updates; after a Redis outage at N=4, ~480 edits one room never integrated nor
+        relayed, so its clients stayed behind although the log had everything). Applying the update again, once
+        the dependency is there, restores what was lost; an update whose content is all in is forgotten."""
+        if not self.parked:
+            return
+        parked, self.parked = self.parked, {}
+        changes = []
+        for update, ticks in parked.items():
+            try:
+                effective = self.apply(update)  # parks it again while it still cannot be integrated
+            except Exception:
+                log.exception("a parked update of meeting %s could not be applied", self.meeting_id)
+                continue
+            if effective is not None:
+                changes.append(effective)
+            if update in self.parked:
+                if ticks + 1 >= PARKED_TICKS:
+                    del self.parked[update]  # its dependency is not coming; Yjs keeps it pending meanwhile
+                else:
+                    self.parked[update] = ticks + 1
+        if changes:
+            log.debug("meeting %s: %d pending updates applied again added content", self.meeting_id, len(changes))
+            self._relay(changes)
 
     async def broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
         """One encoded frame, written to every socket without waiting for any (Connection.deliver)."""
@@ -762,6 +799,7 @@ class Room:
                                 type(exc).__name__, str(exc), trace)
             else:
                 self.tick_failing = False
+            self._retry_parked()
             self._expire_remote_presence()
             self._adopt_unconfirmed()
             if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:

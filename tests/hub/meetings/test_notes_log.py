@@ -208,3 +208,17 @@ def test_two_processes_storing_the_same_edits_at_once_store_each_once():
     assert edits_in_two_rows(meeting.pk) == 0
     doc, _last = notes.build_doc(meeting.pk)
     assert str(doc.get("t", type=pycrdt.Text)) == plain(updates)
+
+
+def test_a_resync_across_a_hole_in_the_log_stores_only_what_the_log_lacks():
+    """A process stored a client's later edit before an earlier one (relayed by a worker that died, adopted later):
+    a sync reply spanning the hole and what follows it stores the hole and the rest, not the edit in between."""
+    meeting = MeetingFactory()
+    one, two, three, four = real_updates([(0, "type")] * 4)
+    for update in (one, three):
+        notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(update, None, frozenset())])
+    resync = pycrdt.merge_updates(one, two, three, four)
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(resync, None, frozenset())]) == [3]
+    assert edits_in_two_rows(meeting.pk) == 0
+    rows = [bytes(d) for d in NoteUpdate.objects.filter(meeting=meeting).order_by("seq").values_list("data", flat=True)]
+    assert plain([pycrdt.merge_updates(*rows)]) == plain([one, two, three, four])
