@@ -36,6 +36,7 @@ import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError, close_old_connections, connection
 
+from hub.db.health import database_health, is_unreachable
 from hub.meetings import log as notes_log
 from hub.meetings import protocol, selectors
 
@@ -580,16 +581,24 @@ class Room:
                                 known_clients=frozenset(self.stored_clients))
             except Exception as exc:
                 # The database is the source of truth: keep the batch and retry rather than drop an edit (the
-                # editors are held back meanwhile, room_for_more). One line per outage, not one per retry.
+                # editors are held back meanwhile, room_for_more). An outage is the process's one line
+                # (database_health), any other failure one line per room until a write works again.
                 if not self.store_failing:
                     self.store_failing = True
-                    log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
-                                self.meeting_id, type(exc).__name__, str(exc))
+                    if is_unreachable(exc):
+                        database_health.failed(exc)
+                    else:
+                        log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
+                                    self.meeting_id, type(exc).__name__, str(exc))
                 await asyncio.sleep(0.5)
                 continue
+            database_health.ok()
             if self.store_failing:
                 self.store_failing = False
-                log.warning("storing notes of meeting %s works again", self.meeting_id)
+                # Peers could not store either meanwhile: their "stored" notices come now, so the edits they relayed
+                # are adopted only if those notices still do not come within ADOPT_SECONDS from here.
+                now = time.monotonic()
+                self.unconfirmed = {key: (now, item) for key, (_at, item) in self.unconfirmed.items()}
             del self.pending[:len(batch)]
             del self.pending_ids[:len(batch)]
             del self.pending_at[:len(batch)]
@@ -790,7 +799,9 @@ class Room:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self.tick_failing:  # one line per outage (database or layer), not one per second
+                if is_unreachable(exc):
+                    database_health.failed(exc)  # the process's one line per outage
+                elif not self.tick_failing:  # one line per failure, not one per second
                     self.tick_failing = True
                     # Text only (see LayerHealth.failed); the traceback, when it is not an outage, as text too.
                     trace = "" if isinstance(exc, (OSError, DatabaseError)) else "\n" + "".join(
@@ -807,7 +818,10 @@ class Room:
                 return
 
     def _adopt_unconfirmed(self, older_than: float = ADOPT_SECONDS) -> None:
-        """Store peers' edits that were never confirmed stored: their process may have died before writing."""
+        """Store peers' edits that were never confirmed stored: their process may have died before writing. Not
+        while this room cannot store either (the database is away: peers cannot confirm anything meanwhile)."""
+        if self.store_failing and older_than > 0:
+            return
         limit = time.monotonic() - older_than
         adopted = 0
         for key, (at, item) in list(self.unconfirmed.items()):
