@@ -148,6 +148,11 @@ def assert_everything_everywhere(clients, workers, meeting, cookie, timeout=30):
                 f"worker logs: {[w.log_tail(800) for w in workers]}")
 
 
+def assert_one_row_per_edit(meeting):
+    rows = [bytes(d) for d in NoteUpdate.objects.filter(meeting=meeting).values_list("data", flat=True)]
+    assert repeated_edits(rows) == 0, f"{repeated_edits(rows)} edits are held by more than one of {len(rows)} rows"
+
+
 def close_all(clients):
     for c in clients:
         c.close()
@@ -163,6 +168,8 @@ def test_no_edit_is_lost_when_a_worker_is_killed_mid_typing(workers, meeting_and
         assert all(c.alive() for c in clients)
         workers[0].start()
         assert_everything_everywhere(clients, workers, meeting, cookies[0])
+        # The reconnected client's sync reply repeats edits the dead worker had stored: still one row per edit.
+        assert_one_row_per_edit(meeting)
     finally:
         close_all(clients)
 
@@ -178,6 +185,7 @@ def test_no_edit_is_lost_when_redis_is_killed_mid_typing(workers, redis_server, 
         assert not redis_server.ping()
         redis_server.start()
         assert_everything_everywhere(clients, workers, meeting, cookies[0])
+        assert_one_row_per_edit(meeting)
     finally:
         close_all(clients)
 
