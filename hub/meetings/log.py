@@ -3,7 +3,8 @@
 The database is the source of truth. Every accepted update becomes a ``NoteUpdate`` row numbered 1, 2, 3… per
 meeting under a row lock on the meeting, so numbers have no gaps and any process can tell what it missed.
 ``NoteSnapshot`` rows hold the merged document after some sequence number (automatic compaction and named
-checkpoints); loading a document is "latest snapshot + the rows after it".
+checkpoints); loading a document is "latest snapshot + the rows after it". ``NoteClock`` rows say which Yjs clock
+ranges the rows hold, so each edit is stored in one row however often it arrives (``new_part``).
 """
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ path, and it may drop messages:
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
 - a room that applied another process's edit but never hears that it was stored (that process died before its
-  write) stores the edit itself after ``ADOPT_SECONDS``. Yjs updates are idempotent, so a row written twice is
-  harmless, while a row never written would lose an edit the other clients already see.
+  write) stores the edit itself after ``ADOPT_SECONDS``. The log stores only what no row holds yet (log.new_part),
+  so an edit that reaches it twice this way, or in a reconnecting client's sync reply, is still one row.
 
 Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
 re-checks them (session still valid, account active, still a participant, editor or observer) and the meeting's
