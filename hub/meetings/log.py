@@ -42,9 +42,7 @@ class LogDoc(pycrdt.Doc):
 
     def snapshot(self) -> bytes:
         state = self.get_update()
-        have = decode_state_vector(self.get_state())
-        waiting = [u for u in self.waiting
-                   if any(have.get(client, 0) < clock for client, clock in update_needs(u).items())]
+        waiting = _not_integrated(self, self.waiting)
         return pycrdt.merge_updates(state, *waiting) if waiting else state
 
 
@@ -73,7 +71,21 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[LogDoc, int
             doc.apply_update(data)
             doc.waiting.append(data)
             last = seq
+    # Only what the document could not integrate stays waiting (snapshot() keeps it). pycrdt (yrs) loses part of
+    # the pending content when several pending updates pile up (rows stored out of causal order): applying those
+    # updates again, now that what they follow is in, restores it.
+    doc.waiting = _not_integrated(doc, doc.waiting)
+    if doc.waiting:
+        with doc.transaction():
+            for data in doc.waiting:
+                doc.apply_update(data)
+        doc.waiting = _not_integrated(doc, doc.waiting)
     return doc, last
+
+
+def _not_integrated(doc: pycrdt.Doc, updates: list[bytes]) -> list[bytes]:
+    have = decode_state_vector(doc.get_state())
+    return [u for u in updates if any(have.get(client, 0) < clock for client, clock in update_needs(u).items())]
 
 
 def load_room(*, meeting_id: int) -> Loaded:
