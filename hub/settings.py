@@ -340,16 +340,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "filters": {"layer_outage": {"()": "hub.meetings.logfilters.ChannelLayerOutage"}},
+    "filters": {"layer_outage": {"()": "hub.meetings.logfilters.ChannelLayerOutage"},
+                "database_outage": {"()": "hub.db.health.DatabaseOutage"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     # "django" without handlers of its own: its records reach the root handler once (Django's default adds a
     # second console handler, which printed every runserver line twice).
     "loggers": {"django": {"level": "INFO"}, "hub": {"level": "INFO"}, "jieba": {"level": "WARNING"},
+                # A page answered 503 while PostgreSQL is down: the process's one outage line (hub/db/health.py),
+                # not a traceback per request.
+                "django.request": {"filters": ["database_outage"]},
                 # A Redis outage: one line when it goes and one when it is back, not a traceback a second (a
                 # logger's filters see only its own records, not its children's: each module is named).
                 "channels_redis.pubsub": {"filters": ["layer_outage"]},
                 "channels_redis.core": {"filters": ["layer_outage"]},
-                # The pool warns at every reconnect attempt while PostgreSQL is down (dozens a minute); the rooms
-                # log one line per meeting when storing fails and one when it works again.
+                # The pool warns at every reconnect attempt while PostgreSQL is down (dozens a minute); the process
+                # logs one line when the database goes and one when it is back (hub/db/health.py).
                 "psycopg.pool": {"level": "ERROR"}},
 }

@@ -17,6 +17,8 @@ import time
 
 from django.db.backends.postgresql import base
 
+from hub.db.health import database_health
+
 #: Seconds a request waits for a pooled connection before asking whether the server is there at all.
 PROBE_AFTER = 0.5
 #: Seconds after a failed attempt during which the process answers "down" without trying again.
@@ -51,11 +53,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
             except self.Database.OperationalError:  # PoolTimeout, or a pool another thread just closed
                 if not self._server_answers(conn_params):
                     mark_down()
+                    database_health.failed(self.Database.OperationalError("the server does not answer"))
                     with _lock:
                         if self._connection_pools.get(self.alias) is pool:
                             self.close_pool()
                     raise self.Database.OperationalError("the database cannot be reached (hub.db)") from None
-        return super().get_new_connection(conn_params)
+        connection = super().get_new_connection(conn_params)
+        if database_health.down:
+            # After an outage a pooled connection may be one the server closed: only a query tells, and only its
+            # answer means the database is back (one round trip per new connection, while marked down only).
+            try:
+                connection.execute("SELECT 1")
+                connection.rollback()  # Django sets autocommit next: the connection must be idle
+            except self.Database.Error:
+                if pool is not None:
+                    pool.putconn(connection)  # a broken connection is discarded by the pool, not handed out again
+                else:
+                    connection.close()
+                raise
+            database_health.ok()
+        return connection
 
     def _server_answers(self, conn_params) -> bool:
         params = dict(conn_params)

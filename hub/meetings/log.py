@@ -3,7 +3,8 @@
 The database is the source of truth. Every accepted update becomes a ``NoteUpdate`` row numbered 1, 2, 3… per
 meeting under a row lock on the meeting, so numbers have no gaps and any process can tell what it missed.
 ``NoteSnapshot`` rows hold the merged document after some sequence number (automatic compaction and named
-checkpoints); loading a document is "latest snapshot + the rows after it".
+checkpoints); loading a document is "latest snapshot + the rows after it". ``NoteClock`` rows say which Yjs clock
+ranges the rows hold, so each edit is stored in one row however often it arrives (``new_part``).
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pycrdt
 from django.db import connection, transaction
 from django.db.models import Max
 
+from hub.meetings import protocol
 from hub.meetings.protocol import decode_state_vector, update_needs
-from hub.models import Meeting, NoteClient, NoteSnapshot, NoteUpdate
+from hub.models import Meeting, NoteClient, NoteClock, NoteSnapshot, NoteUpdate
 
 # --- the log -----------------------------------------------------------------------------------------------
 WRITABLE_STATUSES = (Meeting.Status.SCHEDULED.value, Meeting.Status.LIVE.value)  # Meeting.notes_writable, in SQL
@@ -40,9 +42,7 @@ class LogDoc(pycrdt.Doc):
 
     def snapshot(self) -> bytes:
         state = self.get_update()
-        have = decode_state_vector(self.get_state())
-        waiting = [u for u in self.waiting
-                   if any(have.get(client, 0) < clock for client, clock in update_needs(u).items())]
+        waiting = _not_integrated(self, self.waiting)
         return pycrdt.merge_updates(state, *waiting) if waiting else state
 
 
@@ -71,7 +71,21 @@ def build_doc(meeting_id: int, upto_seq: int | None = None) -> tuple[LogDoc, int
             doc.apply_update(data)
             doc.waiting.append(data)
             last = seq
+    # Only what the document could not integrate stays waiting (snapshot() keeps it). pycrdt (yrs) loses part of
+    # the pending content when several pending updates pile up (rows stored out of causal order): applying those
+    # updates again, now that what they follow is in, restores it.
+    doc.waiting = _not_integrated(doc, doc.waiting)
+    if doc.waiting:
+        with doc.transaction():
+            for data in doc.waiting:
+                doc.apply_update(data)
+        doc.waiting = _not_integrated(doc, doc.waiting)
     return doc, last
+
+
+def _not_integrated(doc: pycrdt.Doc, updates: list[bytes]) -> list[bytes]:
+    have = decode_state_vector(doc.get_state())
+    return [u for u in updates if any(have.get(client, 0) < clock for client, clock in update_needs(u).items())]
 
 
 def load_room(*, meeting_id: int) -> Loaded:
@@ -95,22 +109,121 @@ class Pending:
     clients: frozenset[int]
 
 
-#: How far back a write looks for rows it would repeat (a retried batch, a peer's edit stored twice).
+#: How far back a write looks for a row it would repeat byte for byte (a batch retried after a commit whose answer
+#: was lost), to answer with that row's number.
 DEDUP_WINDOW = 5000
 
 
+@dataclass
+class Clocks:
+    """What the log holds of some clients (``NoteClock``): per client, item and deleted clock ranges."""
+
+    items: dict[int, list[tuple[int, int]]]
+    deleted: dict[int, list[tuple[int, int]]]
+    changed: set[int]
+
+
+def new_part(update: bytes, clocks: Clocks) -> bytes | None:
+    """The part of ``update`` the log does not hold yet (None: nothing), and ``clocks`` extended by it.
+
+    Items are cut below by a state vector (``pycrdt.get_update(update, sv)``, which slices a struct where needed and
+    never drops content that waits for a dependency) and above by ``protocol.before_clock``; deletions range by
+    range. So an edit is held by one row however often it arrives, also when the log holds a client's edits with a
+    hole (edits stored before an earlier one a dead process had relayed, adopted later)."""
+    items, deleted, end = protocol.update_ranges(update)
+    cut: dict[int, int] = {}  # clients whose new part is what follows one clock: a state-vector diff
+    split: dict[int, list[tuple[int, int]]] = {}  # clients whose new part has holes (or nothing): cut piece by piece
+    for client, ranges in items.items():
+        keep = protocol.subtract_ranges(ranges, clocks.items.get(client, ()))
+        if keep == ranges:
+            continue
+        if len(keep) == 1 and keep[0][1] == ranges[-1][1]:
+            cut[client] = keep[0][0]
+        else:
+            split[client] = keep
+    if cut or split:
+        original = update
+        if split:
+            update = protocol.without_clients(update, set(split))
+        if cut:
+            update = pycrdt.get_update(update, protocol.encode_state_vector(cut))
+        pieces = []
+        for client, keep in split.items():
+            alone = protocol.without_clients(original, set(items) - {client})
+            for start, stop in keep:
+                piece = pycrdt.get_update(alone, protocol.encode_state_vector({client: start}))
+                pieces.append(protocol.before_clock(piece, client, stop))
+        if pieces:
+            update = pycrdt.merge_updates(update, *pieces)
+        items, deleted_after, end = protocol.update_ranges(update)
+    fresh_deleted = {}
+    for client, ranges in deleted.items():
+        left = protocol.subtract_ranges(ranges, clocks.deleted.get(client, ()))
+        if left:
+            fresh_deleted[client] = left
+    if fresh_deleted != (deleted_after if cut else deleted):
+        update = protocol.with_delete_set(update, end, fresh_deleted)
+    if not items and not fresh_deleted:
+        return None
+    for client, ranges in items.items():
+        clocks.items[client] = protocol.merge_ranges([*clocks.items.get(client, ()), *ranges])
+        clocks.changed.add(client)
+    for client, ranges in fresh_deleted.items():
+        clocks.deleted[client] = protocol.merge_ranges([*clocks.deleted.get(client, ()), *ranges])
+        clocks.changed.add(client)
+    return update
+
+
+def _clients_named(items: list[Pending]) -> list[int]:
+    named: set[int] = set()
+    for item in items:
+        have, gone, _end = protocol.update_ranges(item.update)
+        named |= have.keys() | gone.keys()
+    return sorted(named)
+
+
+def _clocks(rows) -> Clocks:
+    """From (client, items, deleted) rows; the JSON arrives as text on psycopg's own cursor (Django's loader)."""
+    import json
+
+    def ranges(value):
+        return [tuple(r) for r in (json.loads(value) if isinstance(value, str) else value)]
+
+    rows = list(rows)
+    return Clocks(items={c: ranges(i) for c, i, _d in rows}, deleted={c: ranges(d) for c, _i, d in rows},
+                  changed=set())
+
+
+def _plan(items: list[Pending], known: dict[bytes, int], clocks: Clocks, last: int):
+    """Numbers for the items and the rows to insert: a byte-identical repeat answers its row's number, an update
+    the log already holds entirely answers None, the rest become rows holding only their new part."""
+    seqs, new = [], []
+    for item in items:
+        seq = known.get(item.update)
+        if seq is None:
+            part = new_part(item.update, clocks)
+            if part is not None:
+                last += 1
+                seq = known[item.update] = last
+                new.append((seq, part, item.user_id))
+        seqs.append(seq)
+    return seqs, new, last
+
+
 @transaction.atomic
-def append_updates(*, meeting_id: int, items: list[Pending], known_clients=frozenset()) -> list[int] | None:
+def append_updates(*, meeting_id: int, items: list[Pending], known_clients=frozenset()) -> list[int | None] | None:
     """Append accepted updates to the log and return each one's sequence number; None when the meeting's notes
     are read-only (closed), in which case nothing is written. ``known_clients`` are client ids already bound (the
     room knows them), so only new bindings are inserted.
 
-    Idempotent: an update already among the meeting's last ``DEDUP_WINDOW`` rows (a batch retried after a commit
-    whose answer was lost, a peer's edit its origin stored too) is not written again; its existing number is
-    returned. Two different edits are never byte-identical (every Yjs update names its client and clock).
+    Idempotent, per edit: a row holds only what no earlier row holds (``new_part``, against the meeting's
+    ``NoteClock`` rows), so an edit that arrives again (a resync after a worker died, a peer's edit adopted, a
+    retried batch) is not stored again. An update repeated byte for byte among the last ``DEDUP_WINDOW`` rows
+    answers that row's number; one the log already holds in other rows answers None.
 
-    The first statement checks that the notes are writable and takes the meeting's row lock (serialising all
-    writers until commit); numbers are then reserved for the new rows only, so they stay gapless."""
+    The first statement checks that the notes are writable and takes the meeting's row lock, serialising all
+    writers of the meeting (every process) until commit: the clocks read after it are those the previous writer
+    committed. Numbers are reserved for the new rows only, so they stay gapless."""
     if connection.vendor == "postgresql":
         return _append_postgresql(meeting_id, items, known_clients)
     table = connection.ops.quote_name(Meeting._meta.db_table)
@@ -124,18 +237,18 @@ def append_updates(*, meeting_id: int, items: list[Pending], known_clients=froze
     wanted = {item.update for item in items}
     known = {bytes(data): seq for data, seq in NoteUpdate.objects.filter(
         meeting_id=meeting_id, seq__gt=last - DEDUP_WINDOW, data__in=list(wanted)).values_list("data", "seq")}
-    seqs, rows = [], []
-    for item in items:
-        seq = known.get(item.update)
-        if seq is None:
-            last += 1
-            seq = known[item.update] = last
-            rows.append(NoteUpdate(meeting_id=meeting_id, seq=seq, data=item.update, author_id=item.user_id))
-        seqs.append(seq)
-    if rows:
+    clocks = _clocks(NoteClock.objects.filter(meeting_id=meeting_id, client_id__in=_clients_named(items))
+                     .values_list("client_id", "items", "deleted"))
+    seqs, new, last = _plan(items, known, clocks, last)
+    if new:
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET last_seq = %s WHERE id = %s", [last, meeting_id])
-        NoteUpdate.objects.bulk_create(rows)
+        NoteUpdate.objects.bulk_create([NoteUpdate(meeting_id=meeting_id, seq=seq, data=data, author_id=author)
+                                        for seq, data, author in new])
+        NoteClock.objects.bulk_create(
+            [NoteClock(meeting_id=meeting_id, client_id=c, items=clocks.items.get(c, []),
+                       deleted=clocks.deleted.get(c, [])) for c in clocks.changed],
+            update_conflicts=True, unique_fields=["meeting", "client_id"], update_fields=["items", "deleted"])
     bindings = {(c, item.user_id) for item in items if item.user_id for c in item.clients if c not in known_clients}
     if bindings:
         NoteClient.objects.bulk_create(
@@ -143,15 +256,17 @@ def append_updates(*, meeting_id: int, items: list[Pending], known_clients=froze
     return seqs
 
 
-def _append_postgresql(meeting_id: int, items: list[Pending], known_clients) -> list[int] | None:
+def _append_postgresql(meeting_id: int, items: list[Pending], known_clients) -> list[int | None] | None:
     """``append_updates`` on PostgreSQL, the same statements in the same order, as SQL with server-side binding
     on psycopg's own cursor: the ORM's client-side binding quotes every update's bytes in Python, and compiling
     the queries cost more than the writes (about 5 ms of the worker's CPU per batch, ten batches a second per busy
     meeting; now about a fifth of that)."""
+    import json
+
     import psycopg
 
-    meetings, updates, clients = (connection.ops.quote_name(m._meta.db_table) for m in (Meeting, NoteUpdate,
-                                                                                        NoteClient))
+    meetings, updates, clients, clock_table = (connection.ops.quote_name(m._meta.db_table)
+                                               for m in (Meeting, NoteUpdate, NoteClient, NoteClock))
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(f"UPDATE {meetings} SET last_seq = last_seq WHERE id = %s AND status = ANY(%s) "
@@ -163,21 +278,23 @@ def _append_postgresql(meeting_id: int, items: list[Pending], known_clients) -> 
         cursor.execute(f"SELECT data, seq FROM {updates} WHERE meeting_id = %s AND seq > %s AND data = ANY(%s)",
                        [meeting_id, last - DEDUP_WINDOW, list({item.update for item in items})])
         known = {bytes(data): seq for data, seq in cursor.fetchall()}
-        seqs, new_seqs, new_data, new_authors = [], [], [], []
-        for item in items:
-            seq = known.get(item.update)
-            if seq is None:
-                last += 1
-                seq = known[item.update] = last
-                new_seqs.append(seq)
-                new_data.append(item.update)
-                new_authors.append(item.user_id)
-            seqs.append(seq)
-        if new_seqs:
+        cursor.execute(f"SELECT client_id, items, deleted FROM {clock_table} WHERE meeting_id = %s "
+                       "AND client_id = ANY(%s)", [meeting_id, _clients_named(items)])
+        clocks = _clocks(cursor.fetchall())
+        seqs, new, last = _plan(items, known, clocks, last)
+        if new:
             cursor.execute(f"UPDATE {meetings} SET last_seq = %s WHERE id = %s", [last, meeting_id])
             cursor.execute(f"INSERT INTO {updates} (meeting_id, seq, data, author_id, created) "
                            "SELECT %s, s, d, a, now() FROM unnest(%s::bigint[], %s::bytea[], %s::integer[]) "
-                           "AS t(s, d, a)", [meeting_id, new_seqs, new_data, new_authors])
+                           "AS t(s, d, a)", [meeting_id, [s for s, _d, _a in new], [d for _s, d, _a in new],
+                                             [a for _s, _d, a in new]])
+            changed = sorted(clocks.changed)
+            cursor.execute(f"INSERT INTO {clock_table} (meeting_id, client_id, items, deleted) "
+                           "SELECT %s, c, i::jsonb, d::jsonb FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
+                           "AS t(c, i, d) ON CONFLICT (meeting_id, client_id) "
+                           "DO UPDATE SET items = excluded.items, deleted = excluded.deleted",
+                           [meeting_id, changed, [json.dumps(clocks.items.get(c, [])) for c in changed],
+                            [json.dumps(clocks.deleted.get(c, [])) for c in changed]])
         bindings = {(c, item.user_id) for item in items if item.user_id for c in item.clients
                     if c not in known_clients}
         if bindings:

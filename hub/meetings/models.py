@@ -183,6 +183,24 @@ class NoteClient(models.Model):
         return f"{self.meeting_id}:{self.client_id}"
 
 
+class NoteClock(models.Model):
+    """Which clock ranges of one Yjs client the meeting's log already holds: its items (``items``) and the deletions
+    of its items (``deleted``), each a sorted list of ``[start, end)`` pairs, normally one ``[0, n)``. A write
+    stores only what no row holds yet (``hub.meetings.log.append_updates``), so an edit that reaches the log twice
+    (a resync after a worker died, a peer's edit adopted, a retried batch) is still held by one row."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    client_id = models.PositiveBigIntegerField()
+    items = models.JSONField(default=list)
+    deleted = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "client_id"], name="note_clock_unique")]
+
+    def __str__(self):
+        return f"{self.meeting_id}:{self.client_id}"
+
+
 class Minutes(models.Model):
     """The frozen record of a closed meeting; once every province has answered it is signed and never changes."""
 

@@ -252,6 +252,176 @@ def update_needs(update: bytes) -> dict[int, int]:
     return needs
 
 
+Ranges = dict[int, list[tuple[int, int]]]
+
+
+def update_ranges(update: bytes) -> tuple[Ranges, Ranges, int]:
+    """What an update holds, by Yjs identity: per client, the clock ranges ``[start, end)`` of its structs (items
+    and GCs; Skips are gaps) and of its delete set, each sorted and merged, and where the delete set begins. Two
+    updates hold the same edit exactly when these overlap, whatever else either carries."""
+    try:
+        count_blocks, pos = read_var_uint(update, 0)
+        items: Ranges = {}
+        for _ in range(count_blocks):
+            count, pos = read_var_uint(update, pos)
+            client, pos = read_var_uint(update, pos)
+            clock, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                pos, length, skip = _struct(update, pos)
+                if not skip and length:
+                    _add_range(items.setdefault(client, []), clock, clock + length)
+                clock += length
+        end = pos
+        deleted: Ranges = {}
+        count_clients, pos = read_var_uint(update, pos)
+        for _ in range(count_clients):
+            client, pos = read_var_uint(update, pos)
+            count, pos = read_var_uint(update, pos)
+            for _ in range(count):
+                clock, pos = read_var_uint(update, pos)
+                length, pos = read_var_uint(update, pos)
+                if length:
+                    _add_range(deleted.setdefault(client, []), clock, clock + length)
+    except IndexError as exc:
+        raise ProtocolError("truncated update") from exc
+    for ranges in (*items.values(), *deleted.values()):
+        ranges[:] = merge_ranges(ranges)
+    return items, deleted, end
+
+
+def _add_range(ranges: list[tuple[int, int]], start: int, end: int) -> None:
+    if ranges and ranges[-1][1] == start:
+        ranges[-1] = (ranges[-1][0], end)
+    else:
+        ranges.append((start, end))
+
+
+def merge_ranges(ranges) -> list[tuple[int, int]]:
+    """Sorted, overlapping and touching ranges joined."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((s, e) for s, e in ranges if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract_ranges(ranges, taken) -> list[tuple[int, int]]:
+    """The parts of sorted, merged ``ranges`` that sorted, merged ``taken`` does not cover."""
+    left: list[tuple[int, int]] = []
+    i = 0
+    for start, end in ranges:
+        while i < len(taken) and taken[i][1] <= start:
+            i += 1
+        j = i
+        while start < end:
+            if j >= len(taken) or taken[j][0] >= end:
+                left.append((start, end))
+                break
+            if taken[j][0] > start:
+                left.append((start, taken[j][0]))
+            start = max(start, taken[j][1])
+            j += 1
+    return left
+
+
+def covered_upto(taken, start: int, end: int) -> int:
+    """How far from ``start`` (up to ``end``) sorted, merged ``taken`` covers without a gap."""
+    for s, e in taken:
+        if s <= start < e:
+            return min(end, e)
+    return start
+
+
+def _content_start(buf: bytes, pos: int) -> int:
+    """Where the content of the Item struct at ``pos`` begins (after its info byte, origins and parent)."""
+    info = buf[pos]
+    pos += 1
+    if info & 0x80:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if info & 0x40:
+        pos = read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+    if not info & 0xC0:
+        parent_is_key, pos = read_var_uint(buf, pos)
+        pos = _read_string(buf, pos) if parent_is_key == 1 else read_var_uint(buf, read_var_uint(buf, pos)[1])[1]
+        if info & 0x20:
+            pos = _read_string(buf, pos)
+    return pos
+
+
+def _left_part(buf: bytes, start: int, keep: int) -> bytes | None:
+    """The struct at ``start`` cut to its first ``keep`` clock ticks (a Yjs split keeps the left part's origins),
+    or None when its content cannot be cut there (a UTF-16 surrogate pair)."""
+    ref = buf[start] & 0x1F
+    if ref in (0, 10):
+        return bytes([buf[start]]) + write_var_uint(keep)
+    pos = _content_start(buf, start)
+    head = buf[start:pos]
+    if ref == 1:
+        return head + write_var_uint(keep)
+    if ref == 2:
+        _n, p = read_var_uint(buf, pos)
+        first = p
+        for _ in range(keep):
+            p = _read_string(buf, p)
+        return head + write_var_uint(keep) + buf[first:p]
+    if ref == 4:
+        text, _p = read_var_bytes(buf, pos)
+        units = text.decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")
+        if 0xD800 <= int.from_bytes(units[2 * keep - 2:2 * keep], "little") < 0xDC00:
+            return None  # would split a surrogate pair
+        return head + var_bytes(units[:2 * keep].decode("utf-16-le", "surrogatepass").encode("utf-8", "surrogatepass"))
+    if ref == 8:
+        _n, p = read_var_uint(buf, pos)
+        first = p
+        for _ in range(keep):
+            p = _skip_any(buf, p)
+        return head + write_var_uint(keep) + buf[first:p]
+    return None
+
+
+def before_clock(update: bytes, client: int, upto: int) -> bytes:
+    """The update with ``client``'s structs cut off at clock ``upto`` (the structs before it kept, one that spans it
+    cut); other clients and the delete set unchanged. The counterpart of a state-vector diff, which cuts below."""
+    count_blocks, pos = read_var_uint(update, 0)
+    blocks = []
+    for _ in range(count_blocks):
+        start = pos
+        count, pos = read_var_uint(update, pos)
+        block_client, pos = read_var_uint(update, pos)
+        first, pos = read_var_uint(update, pos)
+        clock = first
+        kept: list[bytes] = []
+        for _ in range(count):
+            begin = pos
+            pos, length, _skip = _struct(update, pos)
+            if block_client != client or clock + length <= upto:
+                kept.append(update[begin:pos])
+            elif clock < upto:
+                part = _left_part(update, begin, upto - clock)
+                kept.append(update[begin:pos] if part is None else part)
+            clock += length
+        if block_client != client:
+            blocks.append(update[start:pos])
+        elif kept:
+            blocks.append(write_var_uint(len(kept)) + write_var_uint(client) + write_var_uint(first) + b"".join(kept))
+    return write_var_uint(len(blocks)) + b"".join(blocks) + update[pos:]
+
+
+def encode_state_vector(sv: dict[int, int]) -> bytes:
+    return write_var_uint(len(sv)) + b"".join(write_var_uint(c) + write_var_uint(k) for c, k in sv.items())
+
+
+def with_delete_set(update: bytes, end: int, deleted: Ranges) -> bytes:
+    """The update's structs (up to ``end``, where its delete set begins) with ``deleted`` as its delete set."""
+    parts = [write_var_uint(len(deleted))]
+    for client, ranges in deleted.items():
+        parts.append(write_var_uint(client) + write_var_uint(len(ranges)))
+        parts.extend(write_var_uint(s) + write_var_uint(e - s) for s, e in ranges)
+    return update[:end] + b"".join(parts)
+
+
 def update_clients(update: bytes) -> set[int]:
     """Client ids whose content the update inserts (deletions may touch anyone's)."""
     blocks, _end = _walk_blocks(update)

@@ -9,8 +9,8 @@ path, and it may drop messages:
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
 - a room that applied another process's edit but never hears that it was stored (that process died before its
-  write) stores the edit itself after ``ADOPT_SECONDS``. Yjs updates are idempotent, so a row written twice is
-  harmless, while a row never written would lose an edit the other clients already see.
+  write) stores the edit itself after ``ADOPT_SECONDS``. The log stores only what no row holds yet (log.new_part),
+  so an edit that reaches it twice this way, or in a reconnecting client's sync reply, is still one row.
 
 Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
 re-checks them (session still valid, account active, still a participant, editor or observer) and the meeting's
@@ -36,6 +36,7 @@ import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError, close_old_connections, connection
 
+from hub.db.health import database_health, is_unreachable
 from hub.meetings import log as notes_log
 from hub.meetings import protocol, selectors
 
@@ -53,6 +54,7 @@ ADOPT_SECONDS = 5.0
 UNSTORED_SECONDS = 1.0
 MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
+PARKED_TICKS = 120  # how long an update the room document could not integrate is applied again (_retry_parked)
 PUBLISH_DRAIN_SECONDS = 2.0  # how long a discarded room waits for its last messages to reach Redis
 PUBLISH_RETRY_SECONDS = 0.2  # while Redis is away, one publish attempt per this long per room
 NOTES_LAYER = "notes"
@@ -238,6 +240,9 @@ class Room:
         # (origin room, edit id) -> (received at, Pending) for peers' edits applied but not yet known stored
         self.unconfirmed: dict[tuple[str, int], tuple[float, notes_log.Pending]] = {}
         self.stored_clients: set[int] = set()
+        #: Updates applied but not (yet) integrated whole -> ticks they waited; applied again every tick until they
+        #: are, for at most PARKED_TICKS (_retry_parked).
+        self.parked: dict[bytes, int] = {}
         self.flush = asyncio.Event()
         self.flushing = asyncio.Lock()  # the write loop and discard() both flush: one batch is written once
         self.catchup = asyncio.Event()
@@ -285,9 +290,42 @@ class Room:
         self.doc.apply_update(update)
         changed = [u for u in self._effective if u != protocol.EMPTY_UPDATE]
         self._effective.clear()
-        if not changed:
-            return None
-        return changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
+        effective = None if not changed else changed[0] if len(changed) == 1 else pycrdt.merge_updates(*changed)
+        if effective != update and not self._integrated(update):
+            self.parked.setdefault(update, 0)
+        return effective
+
+    def _integrated(self, update: bytes) -> bool:
+        have = protocol.decode_state_vector(self.doc.get_state())
+        return all(have.get(client, 0) >= clock for client, clock in protocol.update_needs(update).items())
+
+    def _retry_parked(self) -> None:
+        """Apply again the updates the room document could not integrate when they came (content that follows an
+        edit the room lacked), and relay what that adds. Yjs keeps such content pending until its dependency
+        arrives, but pycrdt (yrs) loses part of it when several pending updates pile up (about 1 in 100 random
+        delayed orders of real updates; after a Redis outage at N=4, ~480 edits one room never integrated nor
+        relayed, so its clients stayed behind although the log had everything). Applying the update again, once
+        the dependency is there, restores what was lost; an update whose content is all in is forgotten."""
+        if not self.parked:
+            return
+        parked, self.parked = self.parked, {}
+        changes = []
+        for update, ticks in parked.items():
+            try:
+                effective = self.apply(update)  # parks it again while it still cannot be integrated
+            except Exception:
+                log.exception("a parked update of meeting %s could not be applied", self.meeting_id)
+                continue
+            if effective is not None:
+                changes.append(effective)
+            if update in self.parked:
+                if ticks + 1 >= PARKED_TICKS:
+                    del self.parked[update]  # its dependency is not coming; Yjs keeps it pending meanwhile
+                else:
+                    self.parked[update] = ticks + 1
+        if changes:
+            log.debug("meeting %s: %d pending updates applied again added content", self.meeting_id, len(changes))
+            self._relay(changes)
 
     async def broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
         """One encoded frame, written to every socket without waiting for any (Connection.deliver)."""
@@ -543,16 +581,24 @@ class Room:
                                 known_clients=frozenset(self.stored_clients))
             except Exception as exc:
                 # The database is the source of truth: keep the batch and retry rather than drop an edit (the
-                # editors are held back meanwhile, room_for_more). One line per outage, not one per retry.
+                # editors are held back meanwhile, room_for_more). An outage is the process's one line
+                # (database_health), any other failure one line per room until a write works again.
                 if not self.store_failing:
                     self.store_failing = True
-                    log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
-                                self.meeting_id, type(exc).__name__, str(exc))
+                    if is_unreachable(exc):
+                        database_health.failed(exc)
+                    else:
+                        log.warning("storing notes of meeting %s failed (%s: %s); retrying until it works",
+                                    self.meeting_id, type(exc).__name__, str(exc))
                 await asyncio.sleep(0.5)
                 continue
+            database_health.ok()
             if self.store_failing:
                 self.store_failing = False
-                log.warning("storing notes of meeting %s works again", self.meeting_id)
+                # Peers could not store either meanwhile: their "stored" notices come now, so the edits they relayed
+                # are adopted only if those notices still do not come within ADOPT_SECONDS from here.
+                now = time.monotonic()
+                self.unconfirmed = {key: (now, item) for key, (_at, item) in self.unconfirmed.items()}
             del self.pending[:len(batch)]
             del self.pending_ids[:len(batch)]
             del self.pending_at[:len(batch)]
@@ -561,7 +607,7 @@ class Room:
                 await self._freeze()
                 return
             self.stored_clients.update(c for item in batch for c in item.clients)
-            self._advance(seqs)
+            self._advance([seq for seq in seqs if seq is not None])  # None: the log held it already
             # Peers that applied these edits from the fast path only need the numbers; the others (their
             # notes.edit was dropped, or the row was adopted) read the rows from the log.
             await self._publish({"type": "notes.stored", "seqs": seqs, "ids": ids})
@@ -650,8 +696,9 @@ class Room:
             held = []
             for seq, edit_id in zip(message["seqs"], message["ids"], strict=False):
                 if self.unconfirmed.pop((origin, edit_id), None) is not None:
-                    held.append(seq)
-                elif seq > self.last_seq and seq not in self.seen:
+                    if seq is not None:
+                        held.append(seq)
+                elif seq is not None and seq > self.last_seq and seq not in self.seen:
                     missing = True
             self._advance(held)
             if missing:
@@ -752,7 +799,9 @@ class Room:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self.tick_failing:  # one line per outage (database or layer), not one per second
+                if is_unreachable(exc):
+                    database_health.failed(exc)  # the process's one line per outage
+                elif not self.tick_failing:  # one line per failure, not one per second
                     self.tick_failing = True
                     # Text only (see LayerHealth.failed); the traceback, when it is not an outage, as text too.
                     trace = "" if isinstance(exc, (OSError, DatabaseError)) else "\n" + "".join(
@@ -761,6 +810,7 @@ class Room:
                                 type(exc).__name__, str(exc), trace)
             else:
                 self.tick_failing = False
+            self._retry_parked()
             self._expire_remote_presence()
             self._adopt_unconfirmed()
             if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:
@@ -768,7 +818,10 @@ class Room:
                 return
 
     def _adopt_unconfirmed(self, older_than: float = ADOPT_SECONDS) -> None:
-        """Store peers' edits that were never confirmed stored: their process may have died before writing."""
+        """Store peers' edits that were never confirmed stored: their process may have died before writing. Not
+        while this room cannot store either (the database is away: peers cannot confirm anything meanwhile)."""
+        if self.store_failing and older_than > 0:
+            return
         limit = time.monotonic() - older_than
         adopted = 0
         for key, (at, item) in list(self.unconfirmed.items()):

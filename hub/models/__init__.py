@@ -7,6 +7,7 @@ from hub.meetings.models import (  # noqa: F401
     Minutes,
     MinutesAnswer,
     NoteClient,
+    NoteClock,
     NoteSnapshot,
     NoteUpdate,
     Participant,

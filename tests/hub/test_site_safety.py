@@ -177,7 +177,11 @@ def answered_within(client, url, status, seconds):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_pages_answer_503_promptly_while_the_database_is_down_and_recover(database_unreachable):
+def test_pages_answer_503_promptly_while_the_database_is_down_and_recover(database_unreachable, caplog,
+                                                                           monkeypatch):
+    from hub.db.health import database_health
+
+    monkeypatch.setattr(database_health, "down", False)
     cut, restore = database_unreachable
     client = Client(raise_request_exception=False)
     assert client.get("/events/").status_code == 200
@@ -195,6 +199,11 @@ def test_pages_answer_503_promptly_while_the_database_is_down_and_recover(databa
     restore()  # the server is back: the hub finds it by itself within its retry interval
     answered_within(client, "/events/", 200, 10)
     assert client.get("/healthz").status_code == 200
+    # One line when the database went and one when it came back, not a line and a traceback per page answered.
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("database unreachable" in m for m in messages) == 1, messages
+    assert sum("database reachable again" in m for m in messages) == 1, messages
+    assert not [r for r in caplog.records if r.name.startswith("django")], messages
 
 
 @pytest.mark.django_db

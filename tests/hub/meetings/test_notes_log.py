@@ -7,7 +7,7 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.meetings import notes
+from hub.meetings import notes, protocol
 from hub.models import NoteUpdate
 from tests.hub.meetings.factories import MeetingFactory
 from tests.hub.meetings.ywsclient import YClient
@@ -119,3 +119,106 @@ def test_a_retried_write_stores_each_edit_once_and_keeps_numbers_gapless():
     assert list(NoteUpdate.objects.filter(meeting=meeting).order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
     doc, last = notes.build_doc(meeting.pk)
     assert last == 3 and str(doc.get("t", type=pycrdt.Text)) == plain([one, two, three])
+
+
+# --- one row per edit ------------------------------------------------------------------------------------------
+def edits_in_two_rows(meeting_id: int) -> int:
+    """Edits (client, clock of an item; deletions by the item they delete) that more than one log row holds."""
+    count: dict[tuple, int] = {}
+    for data in NoteUpdate.objects.filter(meeting_id=meeting_id).values_list("data", flat=True):
+        items, deleted, _end = protocol.update_ranges(bytes(data))
+        for kind, ranges in (("item", items), ("delete", deleted)):
+            for client, spans in ranges.items():
+                for start, end in spans:
+                    for clock in range(start, end):
+                        count[kind, client, clock] = count.get((kind, client, clock), 0) + 1
+    return sum(1 for n in count.values() if n > 1)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["type", "type", "delete", "sync"])),
+                    min_size=2, max_size=14),
+       data=st.data())
+def test_resyncs_and_retries_store_each_edit_once(ops, data):
+    """What reaches the log after a worker died: every edit in order, plus sync replies (a merge of any run of
+    earlier edits, partly stored, partly not) and retried batches, anywhere later. The log holds each edit
+    (item or deletion) in one row and replays to what plain Yjs makes of the edits."""
+    updates = real_updates(ops)
+    if not updates:
+        return
+    arrival = [[u] for u in updates]
+    for _ in range(data.draw(st.integers(1, 4))):
+        first = data.draw(st.integers(0, len(updates) - 1))
+        last = data.draw(st.integers(first, len(updates) - 1))
+        # Anywhere after the edits it follows (Yjs's own pending handling is not what this test is about).
+        after = arrival.index([updates[first - 1]]) + 1 if first else 0
+        at = data.draw(st.integers(after, len(arrival)))
+        arrival.insert(at, [pycrdt.merge_updates(*updates[first:last + 1])])
+    for _ in range(data.draw(st.integers(0, 2))):
+        arrival.append(list(data.draw(st.sampled_from(arrival))))
+    meeting = MeetingFactory()
+    for batch in arrival:
+        notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(u, None, frozenset()) for u in batch])
+    assert edits_in_two_rows(meeting.pk) == 0
+    doc, last = notes.build_doc(meeting.pk)
+    assert str(doc.get("t", type=pycrdt.Text)) == plain(updates)
+    assert list(NoteUpdate.objects.filter(meeting=meeting).values_list("seq", flat=True)) == list(range(1, last + 1))
+
+
+def test_a_resync_that_overlaps_the_log_stores_only_the_new_part_and_a_full_repeat_nothing():
+    meeting = MeetingFactory()
+    one, two, three = real_updates([(0, "type"), (0, "type"), (0, "type")])
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(one, None, frozenset())]) == [1]
+    # A reconnecting client's sync reply carries "one" (already stored by a worker that died) and "two".
+    resync = pycrdt.merge_updates(one, two)
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(resync, None, frozenset())]) == [2]
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(resync, None, frozenset()),
+                                                              notes.Pending(three, None, frozenset())]) == [None, 3]
+    assert edits_in_two_rows(meeting.pk) == 0
+    assert plain([bytes(d) for d in NoteUpdate.objects.filter(meeting=meeting).order_by("seq")
+                  .values_list("data", flat=True)]) == plain([one, two, three])
+
+
+def test_two_processes_storing_the_same_edits_at_once_store_each_once():
+    """Two workers that both hold the same edits (one relayed them, the other received them again in a resync)
+    race to store them: the meeting's row lock orders them and the second stores only what the first did not."""
+    assert connection.vendor == "postgresql", "row locks are what this test is about: run it on PostgreSQL"
+    meeting = MeetingFactory()
+    updates = real_updates([(0, "type")] * 40)
+    errors, barrier = [], threading.Barrier(2)
+
+    def writer(step):
+        try:
+            barrier.wait()
+            for i in range(0, len(updates), step):
+                chunk = updates[i:i + step]
+                notes.append_updates(meeting_id=meeting.pk, items=[
+                    notes.Pending(pycrdt.merge_updates(*chunk), None, frozenset())])
+        except Exception as exc:  # collected and asserted below: a thread's exception must fail the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(step,)) for step in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert edits_in_two_rows(meeting.pk) == 0
+    doc, _last = notes.build_doc(meeting.pk)
+    assert str(doc.get("t", type=pycrdt.Text)) == plain(updates)
+
+
+def test_a_resync_across_a_hole_in_the_log_stores_only_what_the_log_lacks():
+    """A process stored a client's later edit before an earlier one (relayed by a worker that died, adopted later):
+    a sync reply spanning the hole and what follows it stores the hole and the rest, not the edit in between."""
+    meeting = MeetingFactory()
+    one, two, three, four = real_updates([(0, "type")] * 4)
+    for update in (one, three):
+        notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(update, None, frozenset())])
+    resync = pycrdt.merge_updates(one, two, three, four)
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(resync, None, frozenset())]) == [3]
+    assert edits_in_two_rows(meeting.pk) == 0
+    rows = [bytes(d) for d in NoteUpdate.objects.filter(meeting=meeting).order_by("seq").values_list("data", flat=True)]
+    assert plain([pycrdt.merge_updates(*rows)]) == plain([one, two, three, four])
