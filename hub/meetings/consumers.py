@@ -28,13 +28,22 @@ RATE_BURST = 400.0
 
 
 def handshake(*, scope, meeting_id) -> tuple[object, dict | None]:
-    """(user, identity) of a handshake, in one call on a handshake thread: the user from the scope when a
-    middleware resolved it (in-process tests), else from the session as Channels' auth middleware and the
-    second-factor gate decide it (``accounts.middleware.websocket_user``); the identity (``notes_identity``, one
-    query) only for a signed-in user."""
+    """(user, identity) of a handshake, in one call on a handshake thread. The user from the scope when a
+    middleware resolved it (in-process tests); else from the session, as Channels' auth middleware and the
+    second-factor gate decide it (``accounts.middleware.websocket_user``), with the user loaded by the access
+    statement itself (``selectors.notes_user_and_identity``): two queries in all, the session's and that one.
+    The identity (``notes_identity``) only for a signed-in user."""
     user = scope.get("user")
     if user is None:
-        user = websocket_user(scope)
+        found = {}
+
+        def load_user(user_id):
+            loaded, found["identity"] = selectors.notes_user_and_identity(user_id=user_id, meeting_id=meeting_id)
+            return loaded
+
+        user = websocket_user(scope, load_user=load_user)
+        if user.is_authenticated and "identity" in found:
+            return user, found["identity"]
     if not user.is_authenticated:
         return user, None
     return user, selectors.notes_identity(user=user, meeting_id=meeting_id)

@@ -79,7 +79,7 @@ def _identity_statement():
         query = _with_notes_role(get_user_model().objects.filter(pk=_USER_MARK), _MEETING_MARK).annotate(
             province_name_=Subquery(own.values("name_zh")[:1]),
             province_colour_=Subquery(own.values("colour")[:1]),
-        ).values_list("notes_role_", "province_name_", "province_colour_").order_by()[:1]
+        ).values_list(*_user_fields(), "notes_role_", "province_name_", "province_colour_").order_by()[:1]
         sql, params = query.query.sql_with_params()
         places = [(i, "meeting" if p == _MEETING_MARK else "user") for i, p in enumerate(params)
                   if p in (_MEETING_MARK, _USER_MARK)]
@@ -87,27 +87,41 @@ def _identity_statement():
     return compiled
 
 
-def _identity_row(*, user, meeting_id) -> tuple | None:
-    """(role, province name, province colour) from the compiled statement, or None without a role."""
+def _user_fields() -> list[str]:
+    """The user's own columns, selected by the handshake's statement too: a handshake that has only the session's
+    user id gets the user (as the authentication backend would load it) and the identity in one query."""
+    return [f.attname for f in get_user_model()._meta.concrete_fields]
+
+
+def _statement_row(*, user_id, meeting_id) -> tuple | None:
+    """The compiled statement's row: the user's fields, then role, province name and colour; None when there is no
+    such active user (or the meeting id is not one)."""
     from django.db import connection
 
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
     try:
-        meeting_id = int(meeting_id)
+        meeting_id, user_id = int(meeting_id), int(user_id)
     except (ValueError, TypeError):
         return None
     sql, params, places = _identity_statement()
     params = list(params)
     for i, kind in places:
-        params[i] = meeting_id if kind == "meeting" else int(user.pk)
+        params[i] = meeting_id if kind == "meeting" else user_id
     if connection.vendor == "postgresql":
-        row = _fetch_prepared(connection, sql, params)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    return row if row is not None and row[0] is not None else None
+        return _fetch_prepared(connection, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _identity_row(*, user, meeting_id) -> tuple | None:
+    """(role, province name, province colour) from the compiled statement, or None without a role."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    row = _statement_row(user_id=user.pk, meeting_id=meeting_id)
+    if row is None:
+        return None
+    tail = row[len(_user_fields()):]
+    return tail if tail[0] is not None else None
 
 
 def _fetch_prepared(connection, sql: str, params: list) -> tuple | None:
@@ -133,7 +147,31 @@ def _fetch_prepared(connection, sql: str, params: list) -> tuple | None:
 def notes_identity(*, user, meeting_id) -> dict | None:
     """What a live-notes handshake needs, in one query: the user's role (``notes_role``: the same statement) and
     the province shown beside their name (``user_province``); None when they have no role."""
-    row = _identity_row(user=user, meeting_id=meeting_id)
+    return _identity(user, _identity_row(user=user, meeting_id=meeting_id))
+
+
+def notes_user_and_identity(*, user_id, meeting_id) -> tuple[object | None, dict | None]:
+    """A handshake that has only the session's user id: (the user as Django's ``ModelBackend.get_user`` would
+    load it — None unless an active user has that id —, ``notes_identity`` of that user), in one query. The
+    caller verifies the session against the user (``accounts.middleware.websocket_user``) and must drop the
+    identity when it refuses the user."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.db import connection
+
+    try:
+        int(meeting_id)
+    except (ValueError, TypeError):
+        return ModelBackend().get_user(user_id), None
+    row = _statement_row(user_id=user_id, meeting_id=meeting_id)
+    if row is None:
+        return None, None
+    fields = _user_fields()
+    user = get_user_model().from_db(connection.alias, fields, row[:len(fields)])
+    tail = row[len(fields):]
+    return user, _identity(user, tail if tail[0] is not None else None)
+
+
+def _identity(user, row: tuple | None) -> dict | None:
     if row is None:
         return None
     role, name, colour = row
