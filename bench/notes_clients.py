@@ -402,6 +402,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4, help="Node processes the clients are spread over")
     parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for the last deliveries")
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--rss-repeats", type=int, default=3, help="RSS measurements per server (fresh each time)")
     parser.add_argument("--browser", dest="browser", action="store_true", default=True)
     parser.add_argument("--no-browser", dest="browser", action="store_false")
     parser.add_argument("--browser-sizes", default="5,10")
@@ -444,38 +445,48 @@ def main() -> None:
             return new_meeting() if name in (HUB1, HUB2) else f"bench-{time.time_ns()}"
 
         if not args.only_soak:
-            print(f"stock Yjs clients (yjs 13, y-websocket 1.5 on ws, default options; Hocuspocus: its provider), "
-                  f"{args.edits} edits per client every {args.interval:g} ms, {args.rounds} round(s) per server, "
-                  f"servers taking turns; clients in ≤{args.procs} Node processes.\nlatency = send → seen in each "
-                  "other client, median over rounds (p95: min–max over rounds); undel = edits some client never saw "
-                  f"within {args.drain:g} s; conv/late = rounds converged / late joiner correct; conn = time to "
-                  "connect and sync N clients; CPU = server process-tree CPU per delivered edit", flush=True)
-            print(TABLE_HEAD, flush=True)
-            t_start = time.monotonic()
-            for n in [] if args.only_rss else sizes:
-                rounds: dict[str, list[dict]] = {name: [] for name in setups}
-                names = list(setups)
-                for k in range(args.rounds):
-                    for name in names[k % len(names):] + names[:k % len(names)]:
-                        rounds[name].append(run_round(setups[name], room_for(name), cookies, n, args))
-                print_table(n, {name: summarise(r) for name, r in rounds.items()})
-            print(f"(latency runs took {time.monotonic() - t_start:.0f} s; load average now "
-                  f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n", flush=True)
+            if not args.only_rss:
+                print(f"stock Yjs clients (yjs 13, y-websocket 1.5 on ws, default options; Hocuspocus: its provider), "
+                      f"{args.edits} edits per client every {args.interval:g} ms, {args.rounds} round(s) per server, "
+                      f"servers taking turns; clients in ≤{args.procs} Node processes.\nlatency = send → seen in each "
+                      "other client, median over rounds (p95: min–max over rounds); undel = edits some client never saw "
+                      f"within {args.drain:g} s; conv/late = rounds converged / late joiner correct; conn = time to "
+                      "connect and sync N clients; CPU = server process-tree CPU per delivered edit", flush=True)
+                print(TABLE_HEAD, flush=True)
+                t_start = time.monotonic()
+                for n in sizes:
+                    rounds: dict[str, list[dict]] = {name: [] for name in setups}
+                    names = list(setups)
+                    for k in range(args.rounds):
+                        for name in names[k % len(names):] + names[:k % len(names)]:
+                            rounds[name].append(run_round(setups[name], room_for(name), cookies, n, args))
+                    print_table(n, {name: summarise(r) for name, r in rounds.items()})
+                print(f"(latency runs took {time.monotonic() - t_start:.0f} s; load average now "
+                      f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n", flush=True)
 
-            print(f"server RSS per idle synced connection ({args.connections} clients; servers started for it, "
-                  "RSS settled before and after; KiB):", flush=True)
-            rss, base = {}, {}
+            print(f"server RSS per idle synced connection ({args.connections} clients; servers started for each "
+                  f"measurement, RSS settled before and after; median of {args.rss_repeats} with min–max; KiB):",
+                  flush=True)
+            names = [HUB1, HUB2, REF, HOCUS]
+            rss: dict[str, list[float]] = {name: [] for name in names}
+            base: dict[str, list[int]] = {name: [] for name in names}
             cycle = cookies * (args.connections // len(cookies) + 1)
-            for name in (HUB1, HUB2, REF, HOCUS):
-                fresh = [server(s.kind, s.env, s.name + " (RSS)") for s in setups[name]]
-                try:
-                    rss[name], base[name] = rss_per_connection(fresh, room_for(name), cycle, args.connections,
-                                                               args.procs)
-                finally:
-                    for s in fresh:
-                        s.stop()
-            print("  " + "; ".join(f"{name}: {kib:.1f} ({ratio(kib, rss[REF])} ref; idle {base[name] / 2**20:.0f} MB)"
-                                   for name, kib in rss.items()) + f"  (load {os.getloadavg()[0]:.1f})", flush=True)
+            for k in range(args.rss_repeats):
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    fresh = [server(s.kind, s.env, s.name + " (RSS)") for s in setups[name]]
+                    try:
+                        kib, before = rss_per_connection(fresh, room_for(name), cycle, args.connections, args.procs)
+                    finally:
+                        for s in fresh:
+                            s.stop()
+                    rss[name].append(kib)
+                    base[name].append(before)
+            med = {name: statistics.median(values) for name, values in rss.items()}
+            for name in names:
+                print(f"  {name:<24} {med[name]:6.1f} [{min(rss[name]):.1f}–{max(rss[name]):.1f}]  "
+                      f"{ratio(med[name], med[REF]):>6} ref  (idle {statistics.median(base[name]) / 2**20:.0f} MB)",
+                      flush=True)
+            print(f"  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
 
             if args.browser and not args.only_rss and os.path.exists("/usr/bin/chromium"):
                 bsizes = [int(s) for s in args.browser_sizes.split(",")]

@@ -78,7 +78,6 @@ class NotesConsumer(AsyncWebsocketConsumer):
         if identity is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.scope["user"] = user
         session = self.scope.get("session")
         self.conn = Connection(consumer=self, user_id=user.pk, session_key=getattr(session, "session_key", None),
                                raw_send=self.scope.get("hub.send"), **identity)
