@@ -219,19 +219,48 @@ TABLE_HEAD = (f"{'N':>3}  {'server':<24} {'p50 ms':>7} {'p95 ms':>7} {'p95 min�
 
 
 # --- memory per idle connection -------------------------------------------------------------------------------
-def rss_per_connection(servers: list[Server], room: str, cookies: list[str], count: int, procs: int) -> float:
-    """KiB of server RSS (process trees, summed over the servers) per idle synced connection."""
-    time.sleep(1)
-    before = sum(s.rss_bytes() for s in servers)
-    clients = start_clients(servers, room, cookies, count, procs)
+RSS_WINDOW_SECONDS = 2.0
+RSS_STILL_BYTES = 128 * 1024  # "settled": RSS moved less than this over the window
+
+
+def settled_rss(servers: list[Server], timeout: float = 30.0) -> int:
+    """Summed RSS of the servers' process trees once it stopped moving (less than RSS_STILL_BYTES over
+    RSS_WINDOW_SECONDS, sampled every 0.25 s), or the last sample after ``timeout``."""
+    samples: list[tuple[float, int]] = []
+    start = time.monotonic()
+    while True:
+        now = time.monotonic()
+        samples.append((now, sum(s.rss_bytes() for s in servers)))
+        recent = [v for t, v in samples if t >= now - RSS_WINDOW_SECONDS]
+        if now - start >= RSS_WINDOW_SECONDS and max(recent) - min(recent) < RSS_STILL_BYTES:
+            return samples[-1][1]
+        if now - start > timeout:
+            return samples[-1][1]
+        time.sleep(0.25)
+
+
+def rss_per_connection(servers: list[Server], room: str, cookies: list[str], count: int,
+                       procs: int) -> tuple[float, int]:
+    """(KiB of server RSS per idle synced connection, settled RSS before them in bytes), on servers started for
+    this measurement alone: a server that served the latency rounds holds their garbage, which a garbage
+    collector may hand back in the middle of the measurement (the reference then came out negative).
+
+    A few warm-up clients join first and stay connected (code paths, pools and the room itself are then loaded,
+    and a hub room is not dropped as idle in between); RSS is read once it settled, before and after ``count``
+    more clients joined and synced, and the difference divided by ``count``."""
+    warm_n = 2 * len(servers)
+    warm = start_clients(servers, room, cookies, warm_n, len(servers))
+    clients: list[NodeClients] = []
     try:
+        connect_all(warm)
+        before = settled_rss(servers)
+        clients = start_clients(servers, room, cookies, count, procs, first_index=warm_n)
         connect_all(clients, timeout=300)
-        time.sleep(3)  # idle: what stays per connection, not the join's transient buffers
-        after = sum(s.rss_bytes() for s in servers)
+        after = settled_rss(servers)
     finally:
-        for c in clients:
+        for c in clients + warm:
             c.close()
-    return (after - before) / 1024 / count
+    return (after - before) / 1024 / count, before
 
 
 # --- soak -----------------------------------------------------------------------------------------------------
@@ -373,6 +402,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4, help="Node processes the clients are spread over")
     parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for the last deliveries")
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--rss-repeats", type=int, default=3, help="RSS measurements per server (fresh each time)")
     parser.add_argument("--browser", dest="browser", action="store_true", default=True)
     parser.add_argument("--no-browser", dest="browser", action="store_false")
     parser.add_argument("--browser-sizes", default="5,10")
@@ -380,6 +410,7 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--meeting-minutes", type=float, default=3.0, help="length of one soak meeting")
     parser.add_argument("--only-soak", action="store_true")
+    parser.add_argument("--only-rss", action="store_true", help="skip the latency rounds (and the browser check)")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.rounds, args.connections = "2,10,40", 1, 100
@@ -414,32 +445,50 @@ def main() -> None:
             return new_meeting() if name in (HUB1, HUB2) else f"bench-{time.time_ns()}"
 
         if not args.only_soak:
-            print(f"stock Yjs clients (yjs 13, y-websocket 1.5 on ws, default options; Hocuspocus: its provider), "
-                  f"{args.edits} edits per client every {args.interval:g} ms, {args.rounds} round(s) per server, "
-                  f"servers taking turns; clients in ≤{args.procs} Node processes.\nlatency = send → seen in each "
-                  "other client, median over rounds (p95: min–max over rounds); undel = edits some client never saw "
-                  f"within {args.drain:g} s; conv/late = rounds converged / late joiner correct; conn = time to "
-                  "connect and sync N clients; CPU = server process-tree CPU per delivered edit", flush=True)
-            print(TABLE_HEAD, flush=True)
-            t_start = time.monotonic()
-            for n in sizes:
-                rounds: dict[str, list[dict]] = {name: [] for name in setups}
-                names = list(setups)
-                for k in range(args.rounds):
-                    for name in names[k % len(names):] + names[:k % len(names)]:
-                        rounds[name].append(run_round(setups[name], room_for(name), cookies, n, args))
-                print_table(n, {name: summarise(r) for name, r in rounds.items()})
-            print(f"(latency runs took {time.monotonic() - t_start:.0f} s)\n", flush=True)
+            if not args.only_rss:
+                print(f"stock Yjs clients (yjs 13, y-websocket 1.5 on ws, default options; Hocuspocus: its provider), "
+                      f"{args.edits} edits per client every {args.interval:g} ms, {args.rounds} round(s) per server, "
+                      f"servers taking turns; clients in ≤{args.procs} Node processes.\nlatency = send → seen in each "
+                      "other client, median over rounds (p95: min–max over rounds); undel = edits some client never saw "
+                      f"within {args.drain:g} s; conv/late = rounds converged / late joiner correct; conn = time to "
+                      "connect and sync N clients; CPU = server process-tree CPU per delivered edit", flush=True)
+                print(TABLE_HEAD, flush=True)
+                t_start = time.monotonic()
+                for n in sizes:
+                    rounds: dict[str, list[dict]] = {name: [] for name in setups}
+                    names = list(setups)
+                    for k in range(args.rounds):
+                        for name in names[k % len(names):] + names[:k % len(names)]:
+                            rounds[name].append(run_round(setups[name], room_for(name), cookies, n, args))
+                    print_table(n, {name: summarise(r) for name, r in rounds.items()})
+                print(f"(latency runs took {time.monotonic() - t_start:.0f} s; load average now "
+                      f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n", flush=True)
 
-            print(f"server RSS per idle synced connection ({args.connections} clients, KiB):", flush=True)
-            rss = {}
-            for name in (HUB1, HUB2, REF, HOCUS):
-                cycle = cookies * (args.connections // len(cookies) + 1)
-                rss[name] = rss_per_connection(setups[name], room_for(name), cycle, args.connections, args.procs)
-            print("  " + "; ".join(f"{name}: {kib:.0f} ({ratio(kib, rss[REF])} ref)" for name, kib in rss.items()),
+            print(f"server RSS per idle synced connection ({args.connections} clients; servers started for each "
+                  f"measurement, RSS settled before and after; median of {args.rss_repeats} with min–max; KiB):",
                   flush=True)
+            names = [HUB1, HUB2, REF, HOCUS]
+            rss: dict[str, list[float]] = {name: [] for name in names}
+            base: dict[str, list[int]] = {name: [] for name in names}
+            cycle = cookies * (args.connections // len(cookies) + 1)
+            for k in range(args.rss_repeats):
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    fresh = [server(s.kind, s.env, s.name + " (RSS)") for s in setups[name]]
+                    try:
+                        kib, before = rss_per_connection(fresh, room_for(name), cycle, args.connections, args.procs)
+                    finally:
+                        for s in fresh:
+                            s.stop()
+                    rss[name].append(kib)
+                    base[name].append(before)
+            med = {name: statistics.median(values) for name, values in rss.items()}
+            for name in names:
+                print(f"  {name:<24} {med[name]:6.1f} [{min(rss[name]):.1f}–{max(rss[name]):.1f}]  "
+                      f"{ratio(med[name], med[REF]):>6} ref  (idle {statistics.median(base[name]) / 2**20:.0f} MB)",
+                      flush=True)
+            print(f"  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
 
-            if args.browser and os.path.exists("/usr/bin/chromium"):
+            if args.browser and not args.only_rss and os.path.exists("/usr/bin/chromium"):
                 bsizes = [int(s) for s in args.browser_sizes.split(",")]
                 print(f"\nbrowser check: Chromium pages of the notes page (Tiptap + y-websocket, {args.browser_edits} "
                       f"insertions each every {args.interval:g} ms), hub with 1 worker, latency measured in the pages:",

@@ -5,10 +5,12 @@ import logging
 import time
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from hub.accounts.middleware import websocket_user
 from hub.meetings import protocol, selectors
-from hub.meetings.room import Connection, db, registry
+from hub.meetings.room import Connection, handshake_db, registry
 
 log = logging.getLogger("hub.notes")
 
@@ -23,6 +25,28 @@ CLOSE_NOTES_CLOSED = protocol.CLOSE_NOTES_CLOSED
 #: Per connection: a steady 120 messages a second with bursts of 400 is far above fast typing plus cursor moves.
 RATE_PER_SECOND = 120.0
 RATE_BURST = 400.0
+
+
+def handshake(*, scope, meeting_id) -> tuple[object, dict | None]:
+    """(user, identity) of a handshake, in one call on a handshake thread. The user from the scope when a
+    middleware resolved it (in-process tests); else from the session, as Channels' auth middleware and the
+    second-factor gate decide it (``accounts.middleware.websocket_user``), with the user loaded by the access
+    statement itself (``selectors.notes_user_and_identity``): two queries in all, the session's and that one.
+    The identity (``notes_identity``) only for a signed-in user."""
+    user = scope.get("user")
+    if user is None:
+        found = {}
+
+        def load_user(user_id):
+            loaded, found["identity"] = selectors.notes_user_and_identity(user_id=user_id, meeting_id=meeting_id)
+            return loaded
+
+        user = websocket_user(scope, load_user=load_user)
+        if user.is_authenticated and "identity" in found:
+            return user, found["identity"]
+    if not user.is_authenticated:
+        return user, None
+    return user, selectors.notes_identity(user=user, meeting_id=meeting_id)
 
 
 def direct_send(application):
@@ -44,14 +68,13 @@ class NotesConsumer(AsyncWebsocketConsumer):
     conn = None
 
     async def connect(self):
-        user = self.scope.get("user")
+        meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
+        # One thread hop for the whole handshake, on a handshake thread that keeps its database connection: the
+        # session's user (unless a middleware above resolved it already) and the access query.
+        user, identity = await handshake_db(handshake, scope=self.scope, meeting_id=meeting_id)
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
-        # One query, on the rooms' long-lived database thread: a handshake must not open a database connection of
-        # its own, nor queue several gate calls behind the rooms' writes.
-        identity = await db(selectors.notes_identity, user=user, meeting_id=meeting_id)
         if identity is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -74,6 +97,12 @@ class NotesConsumer(AsyncWebsocketConsumer):
         self.room = self.conn = None
         if room is not None and conn is not None:
             await room.remove(conn)
+
+    async def websocket_disconnect(self, message):
+        # Channels' own also closes stale database connections, a thread hop per closing socket; this consumer
+        # has none on that thread (see dispatch) and no channel-layer groups.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every message, a thread hop per frame and per

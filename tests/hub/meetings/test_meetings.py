@@ -107,6 +107,39 @@ def test_handshake_identity_is_one_query_and_agrees_with_the_rule(staff_of, user
     assert sel.notes_identity(user=host_editor, meeting_id="x") is None
 
 
+def test_handshake_by_user_id_loads_the_user_as_the_backend_would_in_the_same_query(staff_of, user_factory,
+                                                                                      django_assert_num_queries):
+    """A handshake that has only the session's user id gets the user and the identity from one statement: the same
+    user ``ModelBackend.get_user`` loads (None for an inactive or unknown id), the same identity as
+    ``notes_identity``."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+
+    meeting = MeetingFactory()
+    host_editor, outsider = staff_of("SH", "editor"), staff_of("ZJ", "editor")
+    observer = staff_of("ZJ", "member")
+    Participant.objects.create(meeting=meeting, user=observer, role="observer")
+    superuser = get_user_model().objects.create_superuser("handshake-root", "root@example.org", "x")
+    inactive = staff_of("SH", "editor")
+    inactive.is_active = False
+    inactive.save()
+    for person in (host_editor, outsider, observer, superuser, inactive):
+        expected_user = ModelBackend().get_user(person.pk)
+        expected_identity = sel.notes_identity(user=expected_user, meeting_id=meeting.pk) if expected_user else None
+        # A superuser's province is asked of the gate afterwards (``user_province``: two more queries).
+        with django_assert_num_queries(1 if not person.is_superuser else 3):
+            user, identity = sel.notes_user_and_identity(user_id=person.pk, meeting_id=meeting.pk)
+        assert identity == expected_identity, person
+        if expected_user is None:
+            assert user is None, person
+            continue
+        assert {f.attname: getattr(user, f.attname) for f in get_user_model()._meta.concrete_fields} == {
+            f.attname: getattr(expected_user, f.attname) for f in get_user_model()._meta.concrete_fields}, person
+        assert user.get_session_auth_hash() == expected_user.get_session_auth_hash()
+    assert sel.notes_user_and_identity(user_id=10**9, meeting_id=meeting.pk) == (None, None)
+    assert sel.notes_user_and_identity(user_id=host_editor.pk, meeting_id=meeting.pk + 999)[1] is None
+
+
 def test_participant_needs_exactly_one_of_user_or_group():
     from django.db import IntegrityError
 

@@ -532,6 +532,53 @@ async def test_full_stack_refuses_anonymous(meeting):
     assert not connected and code == 4401
 
 
+async def test_full_stack_resolves_the_session_as_the_auth_middleware_would(meeting):
+    """The websocket stack has no AuthMiddleware: the consumer resolves the session's user itself (one thread hop
+    with its access query). A session waiting for its second factor, one whose password changed since sign-in
+    (hash no longer verified), a deactivated account and an unknown session are anonymous; the same session once
+    verified is accepted."""
+    from django.contrib.auth import HASH_SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from hub.accounts.middleware import SESSION_KEY
+
+    editor = await sync_to_async(participant)(meeting)
+    key, headers = await sync_to_async(session_headers)(editor)
+
+    def set_in_session(name, value):
+        store = SessionStore(key)
+        if value is None:
+            store.pop(name, None)
+        else:
+            store[name] = value
+        store.save()
+
+    await sync_to_async(set_in_session)(SESSION_KEY, "verify")
+    _communicator, connected, code = await full_stack(meeting, headers)
+    assert not connected and code == 4401
+    await sync_to_async(set_in_session)(SESSION_KEY, None)
+    communicator, connected, _ = await full_stack(meeting, headers)
+    assert connected
+    await communicator.disconnect()
+
+    stale_hash = await sync_to_async(lambda: SessionStore(key)[HASH_SESSION_KEY])()
+    await sync_to_async(set_in_session)(HASH_SESSION_KEY, "0" * len(stale_hash))
+    _communicator, connected, code = await full_stack(meeting, headers)
+    assert not connected and code == 4401
+
+    other_key, other_headers = await sync_to_async(session_headers)(editor)
+    editor.is_active = False
+    await sync_to_async(editor.save)(update_fields=["is_active"])
+    _communicator, connected, code = await full_stack(meeting, other_headers)
+    assert not connected and code == 4401
+
+    from django.conf import settings
+
+    unknown = [ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=nosuchsession".encode())]
+    _communicator, connected, code = await full_stack(meeting, unknown)
+    assert not connected and code == 4401
+
+
 async def test_logging_out_disconnects_within_seconds(meeting):
     from django.contrib.sessions.models import Session
 
