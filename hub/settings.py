@@ -166,6 +166,10 @@ if REDIS_URL:
             "OPTIONS": {"pool_class": "redis.BlockingConnectionPool", "max_connections": 16, "timeout": 5},
         }
     }
+    # Sessions read from the shared Redis cache, written through to PostgreSQL (kept across a Redis restart): a
+    # signed-in page no longer spends a database query on its session. Logout (flush) deletes both copies. Only with
+    # a shared cache: with per-process memory a logout in one worker would leave the session cached in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
                       "notes": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
