@@ -133,8 +133,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # pool's wait is for bursts); a connection attempt to a host that does not answer gives up after 3 s.
     DATABASES["default"]["ENGINE"] = "hub.db"
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
-    # No JIT compilation: the read rules' queries (every place a file or page is used, per province) plan above
-    # jit_above_cost, and compiling them took 5.7 s of a 5.8 s document listing that runs in 30 ms without it.
+    # No JIT compilation: the read rules' subqueries give short queries cost estimates above jit_above_cost, and
+    # PostgreSQL then spent 750 ms compiling an anonymous documents search that executes in 20 ms (ten times the
+    # demo data, after ANALYZE), on every execution, and 5.7 s of a staff document listing (admin API) that executes
+    # in 3 ms. The hub's queries are all short.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and one writer without "database is locked" during live editing.
@@ -169,6 +171,10 @@ if REDIS_URL:
             "OPTIONS": {"pool_class": "redis.BlockingConnectionPool", "max_connections": 16, "timeout": 5},
         }
     }
+    # Sessions read from the shared Redis cache, written through to PostgreSQL (kept across a Redis restart): a
+    # signed-in page no longer spends a database query on its session. Logout (flush) deletes both copies. Only with
+    # a shared cache: with per-process memory a logout in one worker would leave the session cached in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
                       "notes": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -120,16 +120,20 @@ def filter_standards(queryset, params: dict):
     return queryset
 
 
-def search_ids(query: str) -> list[int]:
+def search_ids(query: str, limit: int | None = None) -> list[int]:
     """Primary keys of public standards matching a (Chinese) query, through the site's search backend; a standard
-    number typed with a hyphen finds its record too."""
+    number typed with a hyphen finds its record too. With ``limit``, the first ``limit`` of them: the site search's
+    group shows a page of results and no longer loads 500 standards to keep 21 (150 ms of an anonymous search at ten
+    times the demo data)."""
     from sharing.models.standards import normalise_number
 
     base = GroupStandard.objects.public()
     ids = list(base.filter(number=normalise_number(query)).values_list("pk", flat=True))
-    ids += [s.pk for s in base.search(query)[:500]]
-    ids += list(base.filter(Q(title_zh__icontains=query) | Q(number__icontains=query)).values_list("pk", flat=True)[:500])
-    return list(dict.fromkeys(ids))
+    each = limit or 500
+    ids += [s.pk for s in base.search(query)[:each]]
+    ids += list(base.filter(Q(title_zh__icontains=query) | Q(number__icontains=query))
+                .values_list("pk", flat=True)[:each])
+    return list(dict.fromkeys(ids))[:limit]
 
 
 def registry(params: dict):

@@ -170,7 +170,7 @@ def standards_home_section(request):
 def standards_search_group(*, user, query, limit):
     from sharing import selectors
 
-    ids = selectors.search_ids(query)[:limit]
+    ids = selectors.search_ids(query, limit=limit)
     found = {s.pk: s for s in GroupStandard.objects.public().filter(pk__in=ids).select_related("province__association")}
     results = [{"title": f"{s.number} {s.title_zh}", "url": s.get_absolute_url(),
                 "summary": f"{s.province.association.name_zh} · {s.get_status_display()}",

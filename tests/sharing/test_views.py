@@ -183,3 +183,24 @@ def test_home_page_shows_latest_standards_and_region_wide_count(client, staff_of
     menu = [item["label"] for item in __import__("hub.templatetags.hub_tags", fromlist=["x"]).main_menu(
         {"request": client.get("/").wsgi_request})]
     assert "团体标准" in menu and "互认矩阵" in menu
+
+
+@pytest.mark.django_db
+def test_site_search_loads_only_a_page_of_standards(client, monkeypatch):
+    """The standards group asks for as many standards as it shows (issue 13: it loaded 500 to keep 21), and they are
+    the first of the registry's own matches."""
+    from hub.views import PER_GROUP
+    from sharing import selectors
+
+    standards = [make_standard("SH", title_zh=f"质量管理小组活动准则 第{n}部分") for n in range(5)]
+    every = selectors.search_ids("小组活动")
+    assert set(every) == {s.pk for s in standards}
+    assert selectors.search_ids("小组活动", limit=2) == every[:2]
+    asked = []
+    search_ids = selectors.search_ids
+    monkeypatch.setattr(selectors, "search_ids", lambda query, limit=None: asked.append(limit) or search_ids(
+        query, limit=limit))
+    response = client.get("/search/", {"q": "小组活动"})
+    group = next(g for g in response.context["groups"] if g["key"] == "standards")
+    assert asked == [PER_GROUP + 1]  # a page, and one more to tell whether there are more
+    assert len(group["results"]) == len(standards)
