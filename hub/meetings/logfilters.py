@@ -4,11 +4,19 @@ from __future__ import annotations
 import logging
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def _is_connection_error(exc: BaseException | None) -> bool:
+    """A lost or refused connection, also when redis-py's reconnect then fails on the closed socket: uvloop raises
+    RuntimeError ("unable to perform operation on <TCPTransport closed=True …>; the handler is closed") while
+    handling the ConnectionError, so the connection error is in the chain, not the record's own exception."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    return isinstance(exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError))
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class ChannelLayerOutage(logging.Filter):
