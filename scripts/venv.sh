@@ -43,7 +43,7 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$hash" ]]; then
     if [[ "$("$venv/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
         "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "uv==$UV_VERSION" 2>/dev/null || true
     fi
-    if ! UV_LINK_MODE=copy "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" -r "$req" 2>/dev/null; then
+    if ! UV_LINK_MODE=copy "$venv/bin/uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -r "$req" 2>/dev/null; then
         echo "[venv] uv could not install $req; using pip" >&2
         "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$req"
     fi

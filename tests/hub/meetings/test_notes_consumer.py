@@ -537,10 +537,14 @@ async def test_full_stack_resolves_the_session_as_the_auth_middleware_would(meet
     with its access query). A session waiting for its second factor, one whose password changed since sign-in
     (hash no longer verified), a deactivated account and an unknown session are anonymous; the same session once
     verified is accepted."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import HASH_SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     from hub.accounts.middleware import SESSION_KEY
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # cached_db with Redis: through the cache
 
     editor = await sync_to_async(participant)(meeting)
     key, headers = await sync_to_async(session_headers)(editor)
@@ -571,8 +575,6 @@ async def test_full_stack_resolves_the_session_as_the_auth_middleware_would(meet
     await sync_to_async(editor.save)(update_fields=["is_active"])
     _communicator, connected, code = await full_stack(meeting, other_headers)
     assert not connected and code == 4401
-
-    from django.conf import settings
 
     unknown = [ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=nosuchsession".encode())]
     _communicator, connected, code = await full_stack(meeting, unknown)
