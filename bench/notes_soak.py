@@ -53,6 +53,7 @@ class Totals:
     def __init__(self):
         self.lock = threading.Lock()
         self.meetings = self.converged = self.undelivered = self.edits = self.visitors = self.failed = 0
+        self.target = 0  # edits the clients would have typed at --interval (the rest: the clients were starved)
         self.errors: list[str] = []
 
     def add(self, **kw) -> None:
@@ -62,6 +63,15 @@ class Totals:
                     self.errors.append(v)
                 else:
                     setattr(self, k, getattr(self, k) + v)
+
+
+def typed_now(clients: NodeClients) -> int:
+    """Stop a process's typing (if it is still typing: a starved process falls behind the clock) and return how many
+    edits its clients typed."""
+    clients.send("stop")
+    clients.expect("typed", 120)
+    clients.send("state")
+    return sum(row["typed"] for row in clients.expect("state", 60)["clients"])
 
 
 def meeting(servers: list[Server], room: str, cookies: list[str], first_index: int, args, stop_at: float,
@@ -81,8 +91,9 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
         for c in stable:
             c.send("type", start=begin, count=count, interval=args.interval)
         end = time.monotonic() + length
-        k = 0
+        k = visits = 0
         while time.monotonic() + args.visit_seconds + 5 < end:
+            visits += 1
             visit_count = int(args.visit_seconds * 1000 / args.interval)
             server = servers[k % len(servers)]
             visitor = NodeClients(server.base_url(), "yws", room,
@@ -90,8 +101,8 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
                                                                                                % len(cookies)]}])
             connect_all([visitor])
             visitor.send("type", start=now_ms() + 100, count=visit_count, interval=args.interval)
-            visitor.expect("typed", args.visit_seconds + 120)
-            visitors_typed += visit_count
+            time.sleep(args.visit_seconds + 0.1)  # the visit's length, by the clock
+            visitors_typed += typed_now(visitor)
             visitor.close()
             visitor = None
             totals.add(visitors=1)
@@ -99,9 +110,10 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
             pause = min(30.0, end - time.monotonic())
             if pause > 0:
                 time.sleep(pause)
-        for c in stable:
-            c.expect("typed", length + 300)
-        total = count * args.stable + visitors_typed
+        time.sleep(max(0.0, end - time.monotonic()))  # the meeting's length, by the clock
+        typed = sum(typed_now(c) for c in stable)
+        totals.add(target=count * args.stable + visits * int(args.visit_seconds * 1000 / args.interval))
+        total = typed + visitors_typed
         for c in stable:
             c.send("drain", total=total, timeout=args.drain * 1000)
         rows = [row for c in stable for row in c.expect("drained", args.drain + 60)["clients"]]
@@ -214,7 +226,8 @@ def main() -> None:
                   f"{s.cpu_seconds() - cpu0[s.name]:>7.0f}", flush=True)
         for name, t in totals.items():
             print(f"{name}: meetings finished {t.meetings} (failed {t.failed}), converged {t.converged}/{t.meetings}, "
-                  f"undelivered {t.undelivered} of {t.edits} edits, visitors {t.visitors}", flush=True)
+                  f"undelivered {t.undelivered} of {t.edits} edits ({t.edits / t.target:.0%} of the {t.target} the clients "
+                f"would have typed on time), visitors {t.visitors}" if t.target else f"{name}: no meeting finished", flush=True)
             for err in t.errors[:5]:
                 print(f"  failure: {err}", flush=True)
         for s in procs:
