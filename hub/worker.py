@@ -96,10 +96,11 @@ class StoringServer(uvicorn.Server):
         """SIGTERM/SIGINT: uvicorn stops accepting and closes every socket (1012, clients reconnect elsewhere);
         then every room stores what it still holds — its own edits and peers' edits not yet confirmed stored —
         before the process exits."""
-        from hub.meetings.room import registry
+        from hub.meetings.room import close_db, registry
 
         await super().shutdown(sockets=sockets)
         await registry.store_all()
+        await close_db()  # the lookup threads keep their connections while the worker runs
 
 
 if __name__ == "__main__":

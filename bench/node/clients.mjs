@@ -13,7 +13,7 @@
 // An edit appends the tag "<client index>:<k>:<send time, epoch ms>" to the Y.Array "edits"; whoever sees a tag
 // knows when it was sent (all processes share the machine's clock).
 //
-// Commands (stdin):  {cmd: "connect"} | {cmd: "type", start, count, interval} | {cmd: "state"}
+// Commands (stdin):  {cmd: "connect"} | {cmd: "type", start, count, interval} | {cmd: "stop"} | {cmd: "state"}
 //                    {cmd: "drain", total, timeout} | {cmd: "late", total, timeout} | {cmd: "close"}
 // Events (stdout):   {ev: "loaded"} {ev: "synced", ms: [...]} {ev: "t", i, k} (with reportEach) {ev: "typed"}
 //                    {ev: "state", clients} {ev: "drained", clients} {ev: "late", ...}
@@ -143,6 +143,7 @@ async function main () {
     check()
   })
 
+  let stopped = false
   const commands = {
     connect () {
       waitingSync = now()
@@ -155,6 +156,10 @@ async function main () {
         let base = start + (client.index * 7.3) % interval
         let k = 0
         const step = () => {
+          if (stopped) {
+            if (--running === 0) out({ ev: 'typed' })
+            return
+          }
           const t = now()
           client.edits.push([`${client.index}:${k}:${t.toFixed(2)}`])
           client.typed = ++k
@@ -171,6 +176,10 @@ async function main () {
         }
         setTimeout(step, Math.max(0, base - now()))
       }
+    },
+    stop () {
+      // Ends typing now (a soak's meeting ends by the clock even when a starved process typed fewer edits)
+      stopped = true
     },
     state () {
       out({ ev: 'state', clients: clients.map((c) => report(c, false)) })

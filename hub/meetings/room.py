@@ -98,8 +98,7 @@ async def handshake_db(fn, **kwargs):
 
 
 async def close_db() -> None:
-    """Close the rooms' connection and the handshake threads' (when the last room closes, and in tests before the
-    database goes away)."""
+    """Close the rooms' connection and the handshake threads' (in tests before the database goes away)."""
     loop = asyncio.get_running_loop()
     # The lookup must happen on the executor thread: each thread has its own connection object.
     for executor in (_db_executor, *_handshake_executors):
@@ -991,8 +990,11 @@ class Registry:
         # A pycrdt document that is still observed is never freed natively, even once Python lets go of it
         # (about the size of the document lost per meeting; bench/notes_latency.py --only-soak shows the slope).
         room.doc.unobserve(room._sub)
-        if not self.rooms:
-            await close_db()
+        # The lookup threads keep their connections when the last room goes: the next meeting's first joiners
+        # would otherwise each wait for a new PostgreSQL session and for the handshake statement to be prepared
+        # and planned again (five custom plans per session before PostgreSQL settles on a generic one). With two
+        # workers that was twice the cold handshakes of one worker for the same clients. Tests and the worker's
+        # shutdown close them (close_db).
 
     async def store_all(self) -> None:
         """Store everything every room holds and drop the rooms (the worker is stopping)."""
