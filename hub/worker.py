@@ -62,6 +62,16 @@ def warm_up() -> None:
             for path in ("/search/?q=" + quote("标准互认"), "/"):
                 client.get(path, secure=True, HTTP_X_FORWARDED_PROTO="https")  # as nginx forwards it
         connections.close_all()
+        # A live-notes room's first document, inside an event loop: pycrdt then loads its async backend (anyio's
+        # asyncio module), which the first meeting's joiners would otherwise wait for.
+        import asyncio
+
+        import pycrdt
+
+        async def first_document():
+            pycrdt.Doc()
+
+        asyncio.run(first_document())
     except Exception:  # noqa: BLE001 - warming up is an optimisation only
         import logging
 
