@@ -385,6 +385,31 @@ async def test_presence_carries_the_server_side_name_and_province_colour(meeting
     await b.ws.disconnect()
 
 
+async def test_a_burst_of_presence_changes_reaches_the_others_in_fewer_frames_and_ends_on_the_last(meeting):
+    """Presence leaves at most every PRESENCE_SECONDS per room: a cursor moving 20 times at once costs every other
+    socket a few frames, not 20, and the last position is never held back."""
+    alice, bob = await sync_to_async(participant)(meeting), await sync_to_async(participant)(meeting)
+    a, b = await connect(meeting, alice), await connect(meeting, bob)
+    await b.pump()
+    frames = []
+    for position in range(20):
+        await a.ws.send_to(bytes_data=a.y.presence({"cursor": {"anchor": position, "head": position}}))
+    final = {"anchor": 19, "head": 19}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while (b.y.awareness.get(a.y.doc.client_id) or {}).get("cursor") != final and loop.time() < deadline:
+        if await b.ws.receive_nothing(timeout=0.1, interval=0.01):
+            continue
+        data = (await b.ws.receive_output())["bytes"]
+        if data[0] == 1:  # an awareness message
+            frames.append(data)
+        b.y.handle(data)
+    assert (b.y.awareness.get(a.y.doc.client_id) or {}).get("cursor") == final
+    assert 1 <= len(frames) <= 10
+    await a.ws.disconnect()
+    await b.ws.disconnect()
+
+
 async def test_removed_participant_is_disconnected_within_seconds(meeting):
     editor = await sync_to_async(participant)(meeting)
     peer = await connect(meeting, editor)
