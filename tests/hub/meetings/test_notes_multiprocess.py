@@ -119,8 +119,17 @@ def test_two_processes_converge_load_late_joiners_and_lose_nothing_when_one_dies
         assert await a.wait_for(lambda: a.y.text() == b.y.text(), 10)
         converged = a.y.text()
 
+        # Presence crosses processes too: a's cursor reaches b with a's name from the server, and a's leaving
+        # removes it there.
+        cursor = {"anchor": 3, "head": 5}
+        await a.ws.send(a.y.presence({"cursor": cursor}))
+        assert await b.wait_for(lambda: (b.y.awareness.get(a.y.doc.client_id) or {}).get("cursor") == cursor, 10)
+        assert b.y.awareness[a.y.doc.client_id]["user"]["id"] == users[0].pk
+
         # A late joiner, alone with the server: everybody else has left.
         await a.close()
+        assert await b.wait_for(lambda: a.y.doc.client_id in b.y.awareness
+                                and b.y.awareness[a.y.doc.client_id] is None, 10)
         await b.close()
         late = WSClient(url(port2), cookie=cookies[2])
         await late.connect()
