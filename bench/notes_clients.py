@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_notes REDIS_URL=redis://127.0.0.1:6379/5 \
         python bench/notes_clients.py [--quick] [--sizes 2,5,10,20,40] [--rounds 3] [--edits 60] [--interval 30]
-        [--procs 4] [--connections 200] [--browser|--no-browser] [--soak-minutes 30]
+        [--procs 4] [--connections 200] [--browser|--no-browser] [--soak-minutes 30] [--only-rss|--only-connect]
 
 (`make bench` runs it on throwaway PostgreSQL + Redis.) It creates and migrates a scratch database
 ``<DATABASE name>_nodebench`` and installs the benchmark's own Node dependencies (``npm ci --prefix bench/node``).
@@ -21,7 +21,8 @@ Per N and server: p50/p95/p99 latency (send → seen in each other client; media
 its min–max over rounds), undelivered edits (summed over rounds), converged (every client's document identical
 and complete), late join (a new client receives the same complete document), time to connect and sync all N
 clients, server CPU per delivered edit (utime+stime from /proc/<pid>/stat of the server's process tree). Then RSS
-per idle synced connection (``--connections`` clients), the browser check (5 and 10 Chromium pages of the real
+per idle synced connection (``--connections`` clients; ``--only-rss`` measures only that, ``--only-connect`` only the
+connect time of N clients and the servers' CPU meanwhile, for ``--rounds`` rounds), the browser check (5 and 10 Chromium pages of the real
 notes page typing together, latency measured in the pages) and, with ``--soak-minutes``, a soak with real clients
 that reports the RSS slope of the second half.
 
@@ -263,6 +264,32 @@ def rss_per_connection(servers: list[Server], room: str, cookies: list[str], cou
     return (after - before) / 1024 / count, before
 
 
+def connect_rounds(setups: dict[str, list[Server]], room_for, cookies: list[str], sizes: list[int], args) -> None:
+    """Connect time of N clients and the servers' CPU meanwhile, every set-up in turn (rotated), a new room each
+    round; median and range per set-up, and the ratio of the medians to the reference's."""
+    for n in sizes:
+        times: dict[str, list[float]] = {name: [] for name in setups}
+        cpu: dict[str, list[float]] = {name: [] for name in setups}
+        names = list(setups)
+        for k in range(args.rounds):
+            for name in names[k % len(names):] + names[:k % len(names)]:
+                servers = setups[name]
+                clients = start_clients(servers, room_for(name), cookies, n, args.procs)
+                try:
+                    before = sum(s.cpu_seconds() for s in servers)
+                    times[name].append(connect_all(clients) * 1000)
+                    cpu[name].append((sum(s.cpu_seconds() for s in servers) - before) * 1000)
+                finally:
+                    for c in clients:
+                        c.close()
+        print(f"connect {n} clients, {args.rounds} rounds (ms: median [min–max]; server CPU meanwhile, median):")
+        for name in names:
+            med = statistics.median(times[name])
+            print(f"  {name:<24} {med:6.0f} [{min(times[name]):.0f}–{max(times[name]):.0f}]  CPU "
+                  f"{statistics.median(cpu[name]):5.0f}  {ratio(med, statistics.median(times[REF])):>6} ref", flush=True)
+    print(f"  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
+
+
 # --- soak -----------------------------------------------------------------------------------------------------
 def soak(servers: list[Server], new_room, cookies: list[str], minutes: float, meeting_minutes: float,
          args) -> tuple[float, float, list]:
@@ -411,6 +438,8 @@ def main() -> None:
     parser.add_argument("--meeting-minutes", type=float, default=3.0, help="length of one soak meeting")
     parser.add_argument("--only-soak", action="store_true")
     parser.add_argument("--only-rss", action="store_true", help="skip the latency rounds (and the browser check)")
+    parser.add_argument("--only-connect", action="store_true",
+                        help="only connect time and server CPU while connecting, N = --sizes, --rounds rounds")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.rounds, args.connections = "2,10,40", 1, 100
@@ -444,6 +473,9 @@ def main() -> None:
         def room_for(name: str) -> str:
             return new_meeting() if name in (HUB1, HUB2) else f"bench-{time.time_ns()}"
 
+        if args.only_connect:
+            connect_rounds(setups, room_for, cookies, sizes, args)
+            return
         if not args.only_soak:
             if not args.only_rss:
                 print(f"stock Yjs clients (yjs 13, y-websocket 1.5 on ws, default options; Hocuspocus: its provider), "
