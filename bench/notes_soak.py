@@ -65,13 +65,29 @@ class Totals:
                     setattr(self, k, getattr(self, k) + v)
 
 
-def typed_now(clients: NodeClients) -> int:
+def typed_now(clients: NodeClients) -> dict[int, int]:
     """Stop a process's typing (if it is still typing: a starved process falls behind the clock) and return how many
-    edits its clients typed."""
+    edits each of its clients typed, by client index."""
     clients.send("stop")
     clients.expect("typed", 120)
     clients.send("state")
-    return sum(row["typed"] for row in clients.expect("state", 60)["clients"])
+    return {row["index"]: row["typed"] for row in clients.expect("state", 60)["clients"]}
+
+
+def missing_by_author(stable: list[NodeClients], typed: dict[int, int], where: dict[int, str]) -> str:
+    """For a meeting that did not converge: whose edits are missing where. An author whose edits no client holds
+    never got them to a server; edits some clients hold and others lack were not relayed to those."""
+    holdings = []
+    for c in stable:
+        c.send("tags")
+        holdings += c.expect("tags", 60)["clients"]
+    lines = []
+    for author, count in sorted(typed.items()):
+        held = {h["index"]: sum(1 for tag in h["tags"] if tag.split(":", 1)[0] == str(author)) for h in holdings}
+        if min(held.values(), default=count) < count:
+            lines.append(f"author {author} ({where[author]}) typed {count}; clients hold " +
+                         ", ".join(f"{index}: {n}" for index, n in sorted(held.items())))
+    return "; ".join(lines) or "every author's edits are held by every client, in a different order"
 
 
 def meeting(servers: list[Server], room: str, cookies: list[str], first_index: int, args, stop_at: float,
@@ -81,7 +97,9 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
     procs = min(len(servers), args.stable)
     groups = [specs[p::procs] for p in range(procs)]
     stable = [NodeClients(servers[p % len(servers)].base_url(), "yws", room, groups[p]) for p in range(procs)]
-    visitors_typed = 0
+    typed: dict[int, int] = {}  # edits per client index
+    where = {spec["index"]: servers[p % len(servers)].base_url().split("/ws/")[0]
+             for p in range(procs) for spec in groups[p]}
     visitor: NodeClients | None = None
     try:
         connect_all(stable)
@@ -99,10 +117,11 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
             visitor = NodeClients(server.base_url(), "yws", room,
                                   [{"index": first_index + args.stable + k, "cookie": cookies[(args.stable + k)
                                                                                                % len(cookies)]}])
+            where[first_index + args.stable + k] = server.base_url().split("/ws/")[0] + " (visitor)"
             connect_all([visitor])
             visitor.send("type", start=now_ms() + 100, count=visit_count, interval=args.interval)
             time.sleep(args.visit_seconds + 0.1)  # the visit's length, by the clock
-            visitors_typed += typed_now(visitor)
+            typed.update(typed_now(visitor))
             visitor.close()
             visitor = None
             totals.add(visitors=1)
@@ -111,15 +130,18 @@ def meeting(servers: list[Server], room: str, cookies: list[str], first_index: i
             if pause > 0:
                 time.sleep(pause)
         time.sleep(max(0.0, end - time.monotonic()))  # the meeting's length, by the clock
-        typed = sum(typed_now(c) for c in stable)
+        for c in stable:
+            typed.update(typed_now(c))
         totals.add(target=count * args.stable + visits * int(args.visit_seconds * 1000 / args.interval))
-        total = typed + visitors_typed
+        total = sum(typed.values())
         for c in stable:
             c.send("drain", total=total, timeout=args.drain * 1000)
         rows = [row for c in stable for row in c.expect("drained", args.drain + 60)["clients"]]
         undelivered = sum(max(0, total - row["len"]) for row in rows)
         converged = all(row["len"] == total for row in rows) and len({row["digest"] for row in rows}) == 1
         totals.add(meetings=1, converged=int(converged), undelivered=undelivered, edits=total)
+        if not converged:
+            totals.add(error=f"meeting {room} did not converge: {missing_by_author(stable, typed, where)}")
     except (TimeoutError, RuntimeError) as exc:
         totals.add(failed=1, error=str(exc)[:300])
     finally:
