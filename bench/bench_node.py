@@ -299,7 +299,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of (seconds, MB) points, in MB per hour."""
+    """Least-squares slope of (seconds, value) points, in the values' unit per hour."""
     if len(points) < 2:
         return float("nan")
     mean_t = sum(t for t, _ in points) / len(points)

@@ -81,6 +81,18 @@ def prepare_database(url: str) -> None:
                    env={**os.environ, "DATABASE_URL": url})
 
 
+def hub_environments() -> tuple[dict, dict]:
+    """Install the benchmark's Node packages, create and migrate the scratch database and name it in DATABASE_URL;
+    returns the environments of hub workers behind Redis (``REDIS_URL`` kept) and of a lone worker without it
+    (in-memory channel layer)."""
+    ensure_bench_node_modules()
+    url = scratch_database_url()
+    prepare_database(url)
+    os.environ["DATABASE_URL"] = url
+    base_env = {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_DEBUG": "0"}
+    return base_env, {k: v for k, v in base_env.items() if k != "REDIS_URL"}
+
+
 def hub_people(n_users: int):
     """``n_users`` editors with session cookies, and a function that opens a new live meeting they all edit."""
     import django
@@ -447,12 +459,7 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         raise SystemExit("set REDIS_URL (the two-worker hub shares it)")
-    ensure_bench_node_modules()
-    url = scratch_database_url()
-    prepare_database(url)
-    os.environ["DATABASE_URL"] = url
-    base_env = {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_DEBUG": "0"}
-    one_env = {k: v for k, v in base_env.items() if k != "REDIS_URL"}
+    base_env, one_env = hub_environments()
     node_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     users, cookies, new_meeting = hub_people(max(sizes + [10]))
 

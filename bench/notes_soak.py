@@ -35,18 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-from bench.bench_node import NodeClients, Server, ensure_bench_node_modules, now_ms  # noqa: E402
-from bench.notes_clients import connect_all, hub_people, prepare_database, scratch_database_url  # noqa: E402
+from bench.bench_node import NodeClients, Server, now_ms, slope_per_hour  # noqa: E402
+from bench.notes_clients import connect_all, hub_environments, hub_people  # noqa: E402
 
 
 def slope_kib_per_min(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of (seconds, bytes) points, in KiB per minute."""
-    if len(points) < 2:
-        return float("nan")
-    mean_t = sum(t for t, _ in points) / len(points)
-    mean_v = sum(v for _, v in points) / len(points)
-    den = sum((t - mean_t) ** 2 for t, _ in points)
-    return 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / den / 1024 if den else float("nan")
+    return slope_per_hour(points) / 60 / 1024
 
 
 class Totals:
@@ -181,12 +176,7 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL")
     if "hub2" in setup_names and not redis_url:
         raise SystemExit("set REDIS_URL (the two-worker hub shares it)")
-    ensure_bench_node_modules()
-    url = scratch_database_url()
-    prepare_database(url)
-    os.environ["DATABASE_URL"] = url
-    base_env = {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_DEBUG": "0"}
-    one_env = {k: v for k, v in base_env.items() if k != "REDIS_URL"}
+    base_env, one_env = hub_environments()
     _, cookies, new_meeting = hub_people(10)
 
     started: list[Server] = []
