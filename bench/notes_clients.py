@@ -115,6 +115,13 @@ def hub_people(n_users: int):
         client.force_login(user)
         cookies.append(f"sessionid={client.cookies['sessionid'].value}")
 
+    # A live database has statistics (autovacuum keeps them); one migrated a moment ago has none until autovacuum's
+    # next round, and PostgreSQL then plans the handshake's access statement for empty tables (1.3 ms instead of 0.7).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
     def new_meeting() -> str:
         meeting = Meeting.objects.create(title="基准测试会议", host=Province.objects.get(code="SH"),
                                          starts_at=timezone.now(), status=Meeting.Status.LIVE)

@@ -142,6 +142,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers and one writer without "database is locked" during live editing.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django's database sessions, read with one prepared statement instead of an ORM query (hub/accounts/sessions.py).
+SESSION_ENGINE = "hub.accounts.sessions"
 
 REDIS_URL = env.get("REDIS_URL")
 #: Prefix of every key the hub keeps in Redis. Parallel test workers share one server (pytest-xdist names each in
@@ -174,7 +176,8 @@ if REDIS_URL:
     # Sessions read from the shared Redis cache, written through to PostgreSQL (kept across a Redis restart): a
     # signed-in page no longer spends a database query on its session. Logout (flush) deletes both copies. Only with
     # a shared cache: with per-process memory a logout in one worker would leave the session cached in another.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django's cached_db, its database read prepared (hub/accounts/cached_sessions.py).
+    SESSION_ENGINE = "hub.accounts.cached_sessions"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
                       "notes": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

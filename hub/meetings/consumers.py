@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import time
+from importlib import import_module
 
-from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http.cookie import parse_cookie
 
 from hub.accounts.middleware import websocket_user
 from hub.meetings import protocol, selectors
@@ -49,26 +49,60 @@ def handshake(*, scope, meeting_id) -> tuple[object, dict | None]:
     return user, selectors.notes_identity(user=user, meeting_id=meeting_id)
 
 
-def direct_send(application):
-    """ASGI middleware, outside Channels' session wrapper: hands the server's own send to the notes consumer, so
-    relayed frames are written without a session check per frame (room.Connection.deliver)."""
-    async def middleware(scope, receive, send):
-        return await application({**scope, "hub.send": send}, receive, send)
-    return middleware
+def session_of(scope):
+    """The handshake's session (not loaded until read), from the session cookie as Django reads it on a request;
+    None without the cookie. Channels' session middleware does this too, but also wraps the consumer's ``send``
+    to check the lazy session on every outgoing frame: the notes socket reads the session once, in its handshake,
+    and never writes it."""
+    cookies = b"; ".join(value for name, value in scope.get("headers") or () if name == b"cookie")
+    key = parse_cookie(cookies.decode("latin1")).get(settings.SESSION_COOKIE_NAME) if cookies else None
+    return import_module(settings.SESSION_ENGINE).SessionStore(key) if key else None
 
 
-class NotesConsumer(AsyncWebsocketConsumer):
-    """Authenticate, authorise through ``notes_role``, then hand every validated frame to the meeting's room."""
+class NotesConsumer:
+    """One live-notes socket, as a plain ASGI application: authenticate, authorise through ``notes_role``, then
+    hand every validated frame to the meeting's room.
 
-    #: No per-connection channel: the meeting's room is the one subscriber per process, and an idle
-    #: per-socket receiver on the layer only costs memory and Redis traffic.
-    channel_layer_alias = None
+    Not a Channels consumer: ``AsyncConsumer`` waits for each incoming frame with a new task and an
+    ``asyncio.wait`` (it listens to the channel layer as well; this socket never does: the meeting's room is the
+    one subscriber per process), and its session wrapper checks the session on every outgoing frame. Measured with
+    stock Yjs clients (``bench/notes_clients.py``), that loop was a tenth of the worker's CPU while 40 people
+    joined. Here one ``receive()`` is awaited at a time and the room writes to the server's own ``send``."""
 
     room = None
     conn = None
 
+    def __init__(self, scope, send):
+        self.scope, self.base_send = scope, send
+
+    @classmethod
+    def as_asgi(cls):
+        async def app(scope, receive, send):
+            await cls(scope, send).run(receive)
+        return app
+
+    async def run(self, receive) -> None:
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                await self.receive(message.get("text"), message.get("bytes"))
+            elif kind == "websocket.connect":
+                await self.connect()
+            elif kind == "websocket.disconnect":
+                await self.disconnect(message.get("code", 1000))
+                return
+
+    async def send(self, *, bytes_data: bytes) -> None:
+        await self.base_send({"type": "websocket.send", "bytes": bytes_data})
+
+    async def close(self, *, code: int) -> None:
+        await self.base_send({"type": "websocket.close", "code": code})
+
     async def connect(self):
         meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
+        if "user" not in self.scope:
+            self.scope["session"] = session_of(self.scope)
         # One thread hop for the whole handshake, on a handshake thread that keeps its database connection: the
         # session's user (unless a middleware above resolved it already) and the access query.
         user, identity = await handshake_db(handshake, scope=self.scope, meeting_id=meeting_id)
@@ -80,9 +114,9 @@ class NotesConsumer(AsyncWebsocketConsumer):
             return
         session = self.scope.get("session")
         self.conn = Connection(consumer=self, user_id=user.pk, session_key=getattr(session, "session_key", None),
-                               raw_send=self.scope.get("hub.send"), **identity)
+                               **identity)
         self.tokens, self.stamp = RATE_BURST, time.monotonic()
-        await self.accept()
+        await self.base_send({"type": "websocket.accept"})
         self.room = await registry.join(meeting_id, self.conn)
         await self.send(bytes_data=self.room.sync_step1())
         presence = self.room.awareness_snapshot()
@@ -97,21 +131,6 @@ class NotesConsumer(AsyncWebsocketConsumer):
         self.room = self.conn = None
         if room is not None and conn is not None:
             await room.remove(conn)
-
-    async def websocket_disconnect(self, message):
-        # Channels' own also closes stale database connections, a thread hop per closing socket; this consumer
-        # has none on that thread (see dispatch) and no channel-layer groups.
-        await self.disconnect(message["code"])
-        raise StopConsumer()
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections before every message, a thread hop per frame and per
-        # handshake. This consumer never touches that thread's connection (its lookups and the room's work run on
-        # the rooms' own database thread, ``db``), so every message skips it.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     def _take_token(self) -> bool:
         now = time.monotonic()

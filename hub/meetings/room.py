@@ -180,9 +180,6 @@ class Connection:
     colour: str
     province: str
     client_ids: set[int] = field(default_factory=set)
-    #: The server's own ASGI send for this socket, below Channels' session wrapper (which would check the lazy
-    #: session on every outgoing frame); the consumer's send when there is none (in-process test clients).
-    raw_send: object = None
     outbox: deque | None = None  # frames waiting behind a write the socket is not ready for
     queued: int = 0
     writer: asyncio.Task | None = None
@@ -202,7 +199,7 @@ class Connection:
                 self.writer.cancel()
                 asyncio.ensure_future(self._close_quietly(CLOSE_TOO_SLOW))
             return
-        send = self.raw_send or self.consumer.base_send
+        send = self.consumer.base_send  # the server's own ASGI send
         coro = send({"type": "websocket.send", "bytes": data})
         try:
             first = coro.send(None)
@@ -291,6 +288,10 @@ class Room:
         self._presence: list[protocol.AwarenessEntry] | None = None
         self._presence_local: list[protocol.AwarenessEntry] = []
         self._presence_at = 0.0  # when the last presence frame went out
+        # The presence frame every joiner gets (awareness_snapshot), encoded once until presence changes: 40 people
+        # joining together made it 40 encodings of up to 40 states.
+        self._snapshot: bytes | None = None
+        self._snapshot_stale = True
         self.retired = False  # set once the registry discards the room
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -526,6 +527,7 @@ class Room:
             if known is not None and entry.clock < known[0]:
                 continue
             self.awareness[entry.client_id] = (entry.clock, entry.state, conn, time.monotonic())
+            self._snapshot_stale = True
             accepted.append(entry)
         if accepted:
             self._queue_presence(accepted, local=True)
@@ -566,11 +568,12 @@ class Room:
             self._queue_publish({"type": "notes.awareness", "data": protocol.encode_awareness(local)})
 
     def awareness_snapshot(self) -> bytes | None:
-        entries = [protocol.AwarenessEntry(c, clock, state) for c, (clock, state, _conn, _t) in self.awareness.items()
-                   if state is not None]
-        if not entries:
-            return None
-        return protocol.awareness_message(protocol.encode_awareness(entries))
+        if self._snapshot_stale:
+            entries = [protocol.AwarenessEntry(c, clock, state)
+                       for c, (clock, state, _conn, _t) in self.awareness.items() if state is not None]
+            self._snapshot = protocol.awareness_message(protocol.encode_awareness(entries)) if entries else None
+            self._snapshot_stale = False
+        return self._snapshot
 
     async def _drop_presence(self, conn: Connection) -> None:
         gone = []
@@ -578,6 +581,7 @@ class Room:
             if owner is conn:
                 gone.append(protocol.AwarenessEntry(client, clock + 1, None))
                 del self.awareness[client]
+                self._snapshot_stale = True
         if gone:
             await self.broadcast(protocol.awareness_message(protocol.encode_awareness(gone)))
             await self._publish({"type": "notes.awareness", "data": protocol.encode_awareness(gone)})
@@ -784,6 +788,7 @@ class Room:
                 known = self.awareness.get(entry.client_id)
                 if known is not None and (known[2] is not None or entry.clock < known[0]):
                     continue
+                self._snapshot_stale = True
                 if entry.state is None:
                     self.awareness.pop(entry.client_id, None)
                     gone.append(entry)
@@ -904,6 +909,7 @@ class Room:
         for client, (_clock, _state, owner, seen) in list(self.awareness.items()):
             if owner is None and seen < limit:
                 del self.awareness[client]
+                self._snapshot_stale = True
 
     async def _recheck(self) -> None:
         conns = list(self.conns)

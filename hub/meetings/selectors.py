@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub import permissions
+from hub.db import prepared
 from hub.models import ActionItem, AgendaItem, Meeting, Participant, Province
 
 EDITOR, OBSERVER = "editor", "observer"
@@ -118,11 +119,9 @@ def _statement_row(*, user_id, meeting_id) -> tuple | None:
     params = list(params)
     for i, kind in places:
         params[i] = meeting_id if kind == "meeting" else user_id
-    if connection.vendor == "postgresql":
-        return _fetch_prepared(connection, sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    # Prepared: PostgreSQL planning this statement (a dozen nested EXISTS) cost 15-20 ms of server CPU under load
+    # against 2-6 ms to run it, i.e. most of a handshake; prepared, it is planned once per database session.
+    return prepared.fetch_one(connection, sql, params)
 
 
 def _identity_row(*, user, meeting_id) -> tuple | None:
@@ -133,31 +132,6 @@ def _identity_row(*, user, meeting_id) -> tuple | None:
     if row is None:
         return None
     return _tail(row)
-
-
-def _fetch_prepared(connection, sql: str, params: list) -> tuple | None:
-    """One row of ``sql`` as a prepared statement of this PostgreSQL session. Django's cursors bind parameters on
-    the client, so PostgreSQL plans the statement anew at every execution; for the handshake's statement (a
-    dozen nested EXISTS) planning cost 15-20 ms of server CPU under load against 2-6 ms to run it, i.e. most of
-    a handshake. Prepared, PostgreSQL plans it the first five times and then keeps a generic plan (2-3.5 ms in
-    all, measured at load 7-8). The cursor binds on the server ($1, $2, ...) and is wrapped as Django wraps its own
-    (errors, query logging and counting). Only such cursors prepare: Django's own bind on the client and never
-    do, whatever the connection's threshold."""
-    import psycopg
-
-    connection.ensure_connection()
-    raw = connection.connection
-    raw.prepare_threshold = 0  # Django turns preparing off (None); 0: a server-bound statement is prepared at once
-    if not getattr(raw, "_hub_generic_plans", False):
-        # One generic plan from the first execution instead of five custom ones first (15-20 ms each under load):
-        # a new session's first handshakes cost what later ones do. Only prepared statements are affected.
-        raw.execute("SET plan_cache_mode = force_generic_plan")
-        raw._hub_generic_plans = True
-    cursor = psycopg.Cursor(raw)
-    wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
-    with wrapped:
-        wrapped.execute(sql, params)
-        return wrapped.fetchone()
 
 
 def notes_identity(*, user, meeting_id) -> dict | None:
@@ -419,8 +393,11 @@ def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]
     keys = [s for _u, s in sessions if s]
     live_sessions = {}
     if keys:
+        from django.contrib.sessions.backends import cached_db, db
+
         engine = import_module(settings.SESSION_ENGINE)
-        if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        if issubclass(engine.SessionStore, db.SessionStore) and not issubclass(engine.SessionStore,
+                                                                                cached_db.SessionStore):
             from django.contrib.sessions.models import Session
 
             store = engine.SessionStore()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 LISTINGS = ["/", "/events/", "/achievements/", "/standards/", "/standards/matrix/", "/experts/", "/search/?q=质量"]
 #: What a signed-in page still asks on a content hit: the user row, and the session where it is not kept in the cache
 #: (``cached_db`` with Redis; the embedded default reads it from the database) — the header's unread count is kept.
-MEMBER_HIT_QUERIES = 1 + (settings.SESSION_ENGINE != "django.contrib.sessions.backends.cached_db")
+MEMBER_HIT_QUERIES = 1 + (settings.SESSION_ENGINE != "hub.accounts.cached_sessions")
 #: …plus, for pages Wagtail serves, finding the site and the page and its view restrictions.
 # Routing a Wagtail page also reads its locale now that pages have English versions (hub/translations.py).
 ROUTING_TABLES = ("wagtailcore_site", "wagtailcore_page", "wagtailcore_pageviewrestriction", "cms_homepage",

@@ -385,6 +385,35 @@ async def test_presence_carries_the_server_side_name_and_province_colour(meeting
     await b.ws.disconnect()
 
 
+async def test_each_joiner_is_told_who_is_present_now(meeting):
+    """The presence a joiner gets first is encoded once and kept until presence changes (room.awareness_snapshot):
+    a change, an arrival and a departure after one joiner was told must each reach the next joiner."""
+    alice, bob, carol = [await sync_to_async(participant)(meeting) for _ in range(3)]
+
+    async def first_presence(user):
+        peer = await connect(meeting, user, hello=False)
+        await peer.pump()  # the server's opening frames only: this client has not said anything yet
+        return peer, {client: (state or {}).get("cursor") for client, state in peer.y.awareness.items() if state}
+
+    a = await connect(meeting, alice)
+    await a.ws.send_to(bytes_data=a.y.presence({"cursor": 1}))
+    b, seen = await first_presence(bob)
+    assert seen == {a.y.doc.client_id: 1}
+    await a.ws.send_to(bytes_data=a.y.presence({"cursor": 2}))
+    await b.ws.send_to(bytes_data=b.y.presence({"cursor": 7}))
+    await b.pump()  # b's own announcement is in before carol comes (it is also what b sees of a's move)
+    assert b.y.awareness[a.y.doc.client_id]["cursor"] == 2
+    c, seen = await first_presence(carol)
+    assert seen == {a.y.doc.client_id: 2, b.y.doc.client_id: 7}
+    await a.ws.disconnect()
+    await c.pump()  # a's departure reaches c before the next joiner comes
+    assert not c.y.awareness.get(a.y.doc.client_id)
+    d, seen = await first_presence(alice)
+    assert seen == {b.y.doc.client_id: 7}
+    for peer in (b, c, d):
+        await peer.ws.disconnect()
+
+
 async def test_a_burst_of_presence_changes_reaches_the_others_in_fewer_frames_and_ends_on_the_last(meeting):
     """Presence leaves at most every PRESENCE_SECONDS per room: a cursor moving 20 times at once costs every other
     socket a few frames, not 20, and the last position is never held back."""

@@ -1,0 +1,35 @@
+"""Run a statement compiled once as a server-side prepared statement of the connection's PostgreSQL session.
+
+Django's cursors bind parameters on the client, so PostgreSQL plans every statement anew at every execution. For a
+statement that runs on every handshake or page (the notes handshake's access statement, the session read) planning
+cost more than running it: prepared, PostgreSQL plans it once per session and keeps the plan. Callers compile
+their statement with the ORM once (``query.sql_with_params()``) and rebind its parameters on each call.
+"""
+from __future__ import annotations
+
+
+def fetch_one(connection, sql: str, params: list) -> tuple | None:
+    """One row of ``sql`` (``%s`` placeholders) with ``params``; prepared on PostgreSQL, a plain cursor elsewhere.
+    The cursor binds on the server ($1, $2, ...) and is wrapped as Django wraps its own (errors, query logging and
+    counting). Only such cursors prepare: Django's own bind on the client and never do, whatever the connection's
+    threshold."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.prepare_threshold = 0  # Django turns preparing off (None); 0: a server-bound statement is prepared at once
+    if not getattr(raw, "_hub_generic_plans", False):
+        # One generic plan from the first execution instead of five custom ones first (15-20 ms each for the
+        # handshake's statement under load): a new session's first executions cost what later ones do. Only
+        # prepared statements are affected.
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+        raw._hub_generic_plans = True
+    cursor = psycopg.Cursor(raw)
+    wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    with wrapped:
+        wrapped.execute(sql, params)
+        return wrapped.fetchone()
