@@ -3,8 +3,11 @@
 A room holds the meeting's Yjs document, the connections of this process, and the awareness (presence) of
 everyone in the meeting. An accepted update is applied to the room document, sent at once to the other local
 connections and published on the channel layer ("notes.edit"), then appended to the database log in small
-batches; once stored, its sequence numbers are announced ("notes.stored"). The channel layer is only the fast
-path, and it may drop messages:
+batches; once stored, its sequence numbers are announced ("notes.stored"). Messages go to the rooms of the other
+processes that hold the meeting (``peers``: each room says "hello" to the meeting's group when it starts and every
+``HELLO_TICKS`` seconds, and answers a room it has not heard of yet), each on its own channel, so no process
+receives its own edits back; until a room knows of any peer it publishes to the group. The channel layer is only the
+fast path, and it may drop messages:
 
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
@@ -54,6 +57,9 @@ ADOPT_SECONDS = 5.0
 UNSTORED_SECONDS = 1.0
 MAX_UNSTORED = 2000
 GROUP_REFRESH_TICKS = 60
+#: A room says hello to the meeting's group this often; a peer not heard of for PEER_SECONDS is forgotten.
+HELLO_TICKS = 5
+PEER_SECONDS = 3 * HELLO_TICKS + 1
 PARKED_TICKS = 120  # how long an update the room document could not integrate is applied again (_retry_parked)
 PUBLISH_DRAIN_SECONDS = 2.0  # how long a discarded room waits for its last messages to reach Redis
 PUBLISH_RETRY_SECONDS = 0.2  # while Redis is away, one publish attempt per this long per room
@@ -271,6 +277,10 @@ class Room:
         self.outgoing: list[dict] = []
         self.publisher: asyncio.Task | None = None
         self.publishing = True  # False once the room is discarded: nothing more leaves for the other processes
+        #: The other processes' rooms of this meeting: their channel -> when one of their messages last came. Batches
+        #: go to each of them, not to the group: with the group, every process read back (and decoded) each of its
+        #: own batches, a third of the cross-process work per edit.
+        self.peers: dict[str, float] = {}
         layer = get_channel_layer(NOTES_LAYER)
         # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
@@ -307,6 +317,7 @@ class Room:
             self.channel = await self.layer.new_channel(prefix="notes-room")
             await self._subscribe()
             self.tasks.append(asyncio.create_task(self._receive_loop()))
+            await self._hello()
         self.tasks.append(asyncio.create_task(self._write_loop()))
         self.tasks.append(asyncio.create_task(self._tick_loop()))
 
@@ -690,6 +701,32 @@ class Room:
         except Exception as exc:  # the room still works from the database log; the tick subscribes again
             layer_health.failed(exc)
 
+    async def _hello(self) -> None:
+        """Tell the meeting's group that this room is here (the peers answer the first time they hear of it)."""
+        try:
+            await self.layer.group_send(group_name(self.meeting_id), self._batch([{"type": "notes.hello"}]))
+        except Exception as exc:  # the room still works from the database log; the next tick says it again
+            layer_health.failed(exc)
+
+    def _batch(self, messages: list[dict]) -> dict:
+        return {"type": "notes.batch", "origin": self.token, "channel": self.channel, "messages": messages}
+
+    def _heard(self, channel: str | None) -> None:
+        """A message came from the room on ``channel``: keep it as a peer; a new peer is answered, so that it knows
+        of this room at once instead of at this room's next hello."""
+        if not channel or channel == self.channel:
+            return
+        new = channel not in self.peers
+        self.peers[channel] = time.monotonic()
+        if new:
+            self._queue_publish({"type": "notes.hello"})
+
+    def _forget_quiet_peers(self) -> None:
+        limit = time.monotonic() - PEER_SECONDS
+        for channel, heard in list(self.peers.items()):
+            if heard < limit:
+                del self.peers[channel]
+
     async def _publish(self, message: dict) -> None:
         """Queue a message for the other processes' rooms and return at once: an editor's frame must not wait for a
         Redis round trip (awaited per edit, publishing serialised every connection of the process behind Redis:
@@ -702,8 +739,7 @@ class Room:
             return
         self.outgoing.append(message)
         if self.publisher is None:
-            self.publisher = asyncio.create_task(
-                _send_batches(self.layer, group_name(self.meeting_id), self.token, self.outgoing, weakref.ref(self)))
+            self.publisher = asyncio.create_task(_send_batches(self.layer, self.outgoing, weakref.ref(self)))
 
     async def _stop_publishing(self, timeout: float) -> None:
         """Send what is queued (waiting at most ``timeout``: Redis may be away), then stop publishing for good."""
@@ -732,6 +768,7 @@ class Room:
             if origin == self.token:
                 continue
             if message.get("type") == "notes.batch":
+                self._heard(message.get("channel"))
                 # The batch's edits go to the local sockets as one update (one frame per socket, not one per edit
                 # per socket: the writes were a fifth of a busy worker's CPU).
                 changes: list[bytes] = []
@@ -801,6 +838,8 @@ class Room:
                 self._queue_presence(fresh, local=False)
         elif kind == "notes.recheck":
             await self._recheck()
+        elif kind == "notes.bye":
+            self.peers.pop(message.get("channel"), None)
 
     async def _apply_remote(self, update: bytes, changes: list[bytes] | None = None) -> None:
         try:
@@ -846,7 +885,7 @@ class Room:
         # Periodic work is due by the clock, not by the number of wake-ups: a room woken early to catch up (a gap
         # in the fast path) must not re-check access or compact more often for it.
         now = time.monotonic()
-        last_recheck = last_compact = last_subscribe = now
+        last_recheck = last_compact = last_subscribe = last_hello = now
         while True:
             try:
                 await asyncio.wait_for(self.catchup.wait(), timeout=TICK_SECONDS)
@@ -865,6 +904,10 @@ class Room:
                 if self.layer is not None and now - last_subscribe >= GROUP_REFRESH_TICKS * TICK_SECONDS:
                     last_subscribe = now
                     await self._subscribe()
+                if self.layer is not None and now - last_hello >= HELLO_TICKS * TICK_SECONDS - TICK_SLACK:
+                    last_hello = now
+                    self._forget_quiet_peers()
+                    await self._hello()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -939,16 +982,25 @@ def _flush_presence(room_ref) -> None:
         room._flush_presence()
 
 
-async def _send_batches(layer, group: str, token: str, outgoing: list, room_ref) -> None:
-    """A room's publisher: sends the room's queued messages, one layer message per batch, until none is left, then
-    ends (the next _publish starts a new one). It holds the room only weakly, so that neither the task nor an
-    exception it keeps (a traceback holds the frames) keeps a discarded room alive."""
+async def _send_batches(layer, outgoing: list, room_ref) -> None:
+    """A room's publisher: sends the room's queued messages, one layer message per batch to each peer (to the
+    meeting's group while it knows of none), until none is left, then ends (the next _publish starts a new one). It
+    holds the room only weakly, so that neither the task nor an exception it keeps (a traceback holds the frames)
+    keeps a discarded room alive."""
     try:
         while outgoing:
-            batch = outgoing[:]
+            room = room_ref()
+            if room is None:
+                return
+            message, peers, group = room._batch(outgoing[:]), list(room.peers), group_name(room.meeting_id)
+            del room
             outgoing.clear()
             try:
-                await layer.group_send(group, {"type": "notes.batch", "origin": token, "messages": batch})
+                if peers:
+                    for channel in peers:
+                        await layer.send(channel, message)
+                else:
+                    await layer.group_send(group, message)
             except Exception as exc:  # dropped: the other processes read these edits from the database log
                 layer_health.failed(exc)
                 del exc
@@ -1001,7 +1053,10 @@ class Registry:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
         await room._flush_pending()
-        # The last "stored" notices, so that peers need not adopt what is stored; then nothing more is sent.
+        if room.layer is not None:
+            room._queue_publish({"type": "notes.bye", "channel": room.channel})
+        # The last "stored" notices, so that peers need not adopt what is stored, and the goodbye; then nothing
+        # more is sent.
         await room._stop_publishing(timeout=PUBLISH_DRAIN_SECONDS)
         others = [task for task in room.tasks if task is not asyncio.current_task()]
         for task in others:

@@ -115,6 +115,50 @@ async def test_an_edit_crosses_processes_before_it_is_stored_and_is_stored_once(
         await stop(a, b)
 
 
+async def test_rooms_send_their_edits_to_each_other_not_back_to_themselves(meeting):
+    """Once two processes' rooms know of each other (a hello on start, answered), each edit goes to the other's
+    channel only: no process reads its own edits back from Redis. A room that is discarded says goodbye, and a
+    peer that went quiet (its process died) is forgotten."""
+    from hub.meetings import room as room_module
+
+    meeting, alice, bob = meeting
+    a, a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    layer = a.layer
+    seen: list[tuple[str, dict]] = []
+    receive = layer.receive
+
+    async def recording_receive(channel):
+        message = await receive(channel)
+        seen.append((channel, message))
+        return message
+
+    layer.receive = recording_receive  # the rooms' receive loops call it again for every message
+    try:
+        assert await until(lambda: a.peers.keys() == {b.channel} and b.peers.keys() == {a.channel}, 3)
+        update, _client = typed("两地互认")
+        await a.receive_update(a_conn, update, step2=False)
+        assert await until(lambda: received_text(b_conn) == "两地互认", 2)
+        edits = [(channel, m["origin"]) for channel, m in seen if m.get("type") == "notes.batch"
+                 and any(item.get("type") == "notes.edit" for item in m["messages"])]
+        assert (b.channel, a.token) in edits
+        assert all(channel != a.channel for channel, origin in edits if origin == a.token)
+    finally:
+        layer.receive = receive
+    b._forget_quiet_peers()
+    assert a.channel in b.peers  # heard from recently
+    b.peers[a.channel] -= room_module.PEER_SECONDS + 1
+    b._forget_quiet_peers()
+    assert not b.peers
+    c, _c_conn = await open_room(meeting.pk, bob)
+    try:
+        assert await until(lambda: c.channel in a.peers, 3)
+        await room_module.registry.discard(c)
+        assert await until(lambda: c.channel not in a.peers, 3)  # its goodbye
+    finally:
+        await stop(a, b, c)
+
+
 async def test_an_edit_relayed_by_a_process_that_dies_before_storing_it_is_stored_by_a_peer(meeting):
     meeting, alice, bob = meeting
     a, a_conn = await open_room(meeting.pk, alice)
