@@ -8,10 +8,7 @@ writing, expiry, the key rules, and the Redis cache in front when there is one (
 """
 from __future__ import annotations
 
-import logging
-
 from django.contrib.sessions.backends import db
-from django.core.exceptions import SuspiciousOperation
 from django.db import connections, router
 from django.utils import timezone
 
@@ -38,11 +35,7 @@ class PreparedRead:
             assert len(params) == 2 and params[0] == "", sql
             compiled = _statements[key] = sql
         when = model._meta.get_field("expire_date").get_db_prep_value(now, connection)
-        try:
-            row = prepared.fetch_one(connection, compiled, [self.session_key, when])
-        except SuspiciousOperation as exc:
-            logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
-            row = None
+        row = prepared.fetch_one(connection, compiled, [self.session_key, when])
         if row is None:
             self._session_key = None
             return None

@@ -78,7 +78,7 @@ def test_the_prepared_read_answers_as_djangos_own(engine, staff_of):
     assert ours(live).load() == {"_auth_user_id": str(user.pk), "note": "质量"}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.postgres  # prepared statements are PostgreSQL's
 def test_the_read_is_one_statement_planned_once_per_database_session(staff_of):
     """After the first read, the statement is prepared in the connection's PostgreSQL session; later reads
     execute it (PostgreSQL keeps it in pg_prepared_statements) and it is one query each."""
