@@ -7,10 +7,12 @@ their statement with the ORM once (``query.sql_with_params()``) and rebind its p
 """
 from __future__ import annotations
 
+import re
+
 
 def fetch_one(connection, sql: str, params: list) -> tuple | None:
     """One row of ``sql`` (``%s`` placeholders) with ``params``; prepared on PostgreSQL, a plain cursor elsewhere.
-    The cursor binds on the server ($1, $2, ...) and is wrapped as Django wraps its own (errors, query logging and
+    The cursor binds on the server (``numbered``) and is wrapped as Django wraps its own (errors, query logging and
     counting). Only such cursors prepare: Django's own bind on the client and never do, whatever the connection's
     threshold."""
     if connection.vendor != "postgresql":
@@ -28,8 +30,36 @@ def fetch_one(connection, sql: str, params: list) -> tuple | None:
         # prepared statements are affected.
         raw.execute("SET plan_cache_mode = force_generic_plan")
         raw._hub_generic_plans = True
-    cursor = psycopg.Cursor(raw)
+    cursor = psycopg.RawCursor(raw)
     wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
     with wrapped:
-        wrapped.execute(sql, params)
+        wrapped.execute(numbered(sql), params)
         return wrapped.fetchone()
+
+
+_numbered: dict[str, str] = {}
+
+
+def numbered(sql: str) -> str:
+    """``sql`` with PostgreSQL's own placeholders ($1, $2, ...) for Django's ``%s`` (and ``%`` for ``%%``), converted
+    once per statement. A raw cursor sends it as it is; psycopg's ``Cursor`` would convert it on every execution
+    (it caches conversions only of statements up to 4 KiB, and the notes handshake's is longer): that conversion
+    was half of the handshake's time in psycopg."""
+    converted = _numbered.get(sql)
+    if converted is None:
+        parts, count = [], 0
+        for i, piece in enumerate(_PLACEHOLDER.split(sql)):
+            if i % 2 == 0:
+                if "%" in piece:
+                    raise ValueError(f"unexpected % in statement: {piece[:80]!r}")
+                parts.append(piece)
+            elif piece == "%%":
+                parts.append("%")
+            else:
+                count += 1
+                parts.append(f"${count}")
+        converted = _numbered[sql] = "".join(parts)
+    return converted
+
+
+_PLACEHOLDER = re.compile(r"(%%|%s)")

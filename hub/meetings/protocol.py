@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import pycrdt
 
@@ -447,6 +448,13 @@ class AwarenessEntry:
     clock: int
     state: dict | None
 
+    @cached_property
+    def encoded(self) -> bytes:
+        """This entry as it stands in an awareness update (client id, clock, JSON state), encoded once: the same
+        entry goes to the room's sockets, to the other processes and into every joiner's snapshot."""
+        raw = json.dumps(self.state, ensure_ascii=False, separators=(",", ":")).encode()
+        return write_var_uint(self.client_id) + write_var_uint(self.clock) + var_bytes(raw)
+
 
 def _json_depth(value) -> int:
     """Nesting depth of decoded JSON, without recursion (the value came from a client)."""
@@ -487,8 +495,9 @@ def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
 
 
 def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
-    out = [write_var_uint(len(entries))]
-    for entry in entries:
-        raw = json.dumps(entry.state, ensure_ascii=False, separators=(",", ":")).encode()
-        out += [write_var_uint(entry.client_id), write_var_uint(entry.clock), var_bytes(raw)]
-    return b"".join(out)
+    return join_awareness([entry.encoded for entry in entries])
+
+
+def join_awareness(encoded: list[bytes]) -> bytes:
+    """An awareness update of entries already encoded (``AwarenessEntry.encoded``)."""
+    return write_var_uint(len(encoded)) + b"".join(encoded)

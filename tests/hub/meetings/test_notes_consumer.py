@@ -648,3 +648,27 @@ async def test_logging_out_disconnects_within_seconds(meeting):
     await sync_to_async(import_module(settings.SESSION_ENGINE).SessionStore(key).delete)()
     peer = Peer(communicator)
     assert await closed_within(peer, 5) == 4403
+
+
+async def test_people_leaving_together_cost_each_remaining_socket_one_presence_frame_or_two(meeting):
+    """Departures are batched like arrivals (room._queue_presence): when five people leave at once, the one who
+    stays is told in one or two frames, not five, and every departure is in them."""
+    users = [await sync_to_async(participant)(meeting) for _ in range(6)]
+    stays, *leavers = [await connect(meeting, user) for user in users]
+    for peer in leavers:
+        await peer.ws.send_to(bytes_data=peer.y.presence({"cursor": 1}))
+    gone = {peer.y.doc.client_id for peer in leavers}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not gone <= {c for c, s in stays.y.awareness.items() if s} and loop.time() < deadline:
+        stays.y.handle((await stays.ws.receive_output(timeout=10))["bytes"])
+    frames = []
+    await asyncio.gather(*(peer.ws.disconnect() for peer in leavers))
+    while {c for c, s in stays.y.awareness.items() if s} & gone and loop.time() < deadline:
+        data = (await stays.ws.receive_output(timeout=10))["bytes"]
+        if data[0] == 1:  # an awareness message
+            frames.append(data)
+        stays.y.handle(data)
+    assert not {c for c, s in stays.y.awareness.items() if s} & gone
+    assert 1 <= len(frames) <= 2
+    await stays.ws.disconnect()
