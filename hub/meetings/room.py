@@ -607,6 +607,7 @@ class Room:
             if owner is conn:
                 gone.append(protocol.AwarenessEntry(client, clock + 1, None))
                 del self.awareness[client]
+                self._entries.pop(client, None)
                 self._snapshot_stale = True
         if gone:
             self._queue_presence(gone, local=True)
@@ -834,7 +835,7 @@ class Room:
         elif kind == "notes.awareness":
             entries = protocol.parse_awareness(message["data"])
             now = time.monotonic()
-            fresh = []
+            changed = []
             for entry in entries:
                 known = self.awareness.get(entry.client_id)
                 if known is not None and (known[2] is not None or entry.clock < known[0]):
@@ -842,12 +843,13 @@ class Room:
                 self._snapshot_stale = True
                 if entry.state is None:
                     self.awareness.pop(entry.client_id, None)
+                    self._entries.pop(entry.client_id, None)
                 else:
                     self.awareness[entry.client_id] = (entry.clock, entry.state, None, now)
                     self._entries[entry.client_id] = entry
-                fresh.append(entry)
-            if fresh:
-                self._queue_presence(fresh, local=False)
+                changed.append(entry)
+            if changed:
+                self._queue_presence(changed, local=False)
         elif kind == "notes.recheck":
             await self._recheck()
         elif kind == "notes.bye":
@@ -964,6 +966,7 @@ class Room:
         for client, (_clock, _state, owner, seen) in list(self.awareness.items()):
             if owner is None and seen < limit:
                 del self.awareness[client]
+                self._entries.pop(client, None)
                 self._snapshot_stale = True
 
     async def _recheck(self) -> None:
