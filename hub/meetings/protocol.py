@@ -495,9 +495,4 @@ def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
 
 
 def encode_awareness(entries: list[AwarenessEntry]) -> bytes:
-    return join_awareness([entry.encoded for entry in entries])
-
-
-def join_awareness(encoded: list[bytes]) -> bytes:
-    """An awareness update of entries already encoded (``AwarenessEntry.encoded``)."""
-    return write_var_uint(len(encoded)) + b"".join(encoded)
+    return write_var_uint(len(entries)) + b"".join(entry.encoded for entry in entries)

@@ -252,8 +252,10 @@ class Room:
         self.seen: set[int] = set()
         self.writable = True
         self.bindings: dict[int, int] = {}
-        # client id -> (clock, encoded state JSON entry, connection or None for another process, last seen)
-        self.awareness: dict[int, tuple[int, dict | None, Connection | None, float]] = {}
+        # client id -> (its latest entry, connection or None for another process, last seen). The entry is encoded
+        # once (``AwarenessEntry.encoded``), whether it goes out in a presence frame, to the other processes or in
+        # joiners' snapshots.
+        self.awareness: dict[int, tuple[protocol.AwarenessEntry, Connection | None, float]] = {}
         self.pending: list[notes_log.Pending] = []
         self.pending_ids: list[int | None] = []  # fast-path id of each pending item (None: adopted from a peer)
         self.pending_at: list[float] = []  # when each pending item was queued
@@ -302,9 +304,6 @@ class Room:
         # joining together made it 40 encodings of up to 40 states.
         self._snapshot: bytes | None = None
         self._snapshot_stale = True
-        # The entries of the last snapshot and those received since, by client id: each is encoded once
-        # (``AwarenessEntry.encoded``), whether it goes out in a presence frame, to the other processes or to joiners.
-        self._entries: dict[int, protocol.AwarenessEntry] = {}
         self.retired = False  # set once the registry discards the room
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -529,19 +528,18 @@ class Room:
         accepted = []
         for entry in entries:
             known = self.awareness.get(entry.client_id)
-            if known is not None and known[2] is not conn:
+            if known is not None and known[1] is not conn:
                 continue  # someone else's presence: a client speaks only for itself
             if known is None and entry.state is not None and len(
-                    [c for c, v in self.awareness.items() if v[2] is conn]) >= 4:
+                    [c for c, v in self.awareness.items() if v[1] is conn]) >= 4:
                 continue
             if entry.state is not None:
                 # Names and colours come from the account on the server, never from the client.
                 entry.state["user"] = {"name": conn.name, "color": conn.colour, "province": conn.province,
                                        "role": conn.role, "id": conn.user_id}
-            if known is not None and entry.clock < known[0]:
+            if known is not None and entry.clock < known[0].clock:
                 continue
-            self.awareness[entry.client_id] = (entry.clock, entry.state, conn, time.monotonic())
-            self._entries[entry.client_id] = entry
+            self.awareness[entry.client_id] = (entry, conn, time.monotonic())
             self._snapshot_stale = True
             accepted.append(entry)
         if accepted:
@@ -575,7 +573,7 @@ class Room:
             known = self.awareness.get(entry.client_id)
             if entry.state is None:
                 return known is None
-            return known is not None and known[0] == entry.clock
+            return known is not None and known[0].clock == entry.clock
 
         batch = [e for e in batch if current(e)]
         if batch:
@@ -588,26 +586,17 @@ class Room:
 
     def awareness_snapshot(self) -> bytes | None:
         if self._snapshot_stale:
-            entries = {}
-            for client, (clock, state, _conn, _t) in self.awareness.items():
-                if state is not None:
-                    entry = self._entries.get(client)
-                    if entry is None or entry.clock != clock or entry.state is not state:
-                        entry = protocol.AwarenessEntry(client, clock, state)
-                    entries[client] = entry
-            self._entries = entries
-            self._snapshot = (protocol.awareness_message(protocol.encode_awareness(list(entries.values())))
-                              if entries else None)
+            entries = [entry for entry, _conn, _t in self.awareness.values() if entry.state is not None]
+            self._snapshot = protocol.awareness_message(protocol.encode_awareness(entries)) if entries else None
             self._snapshot_stale = False
         return self._snapshot
 
     def _drop_presence(self, conn: Connection) -> None:
         gone = []
-        for client, (clock, _state, owner, _t) in list(self.awareness.items()):
+        for client, (entry, owner, _t) in list(self.awareness.items()):
             if owner is conn:
-                gone.append(protocol.AwarenessEntry(client, clock + 1, None))
+                gone.append(protocol.AwarenessEntry(client, entry.clock + 1, None))
                 del self.awareness[client]
-                self._entries.pop(client, None)
                 self._snapshot_stale = True
         if gone:
             self._queue_presence(gone, local=True)
@@ -838,15 +827,13 @@ class Room:
             changed = []
             for entry in entries:
                 known = self.awareness.get(entry.client_id)
-                if known is not None and (known[2] is not None or entry.clock < known[0]):
+                if known is not None and (known[1] is not None or entry.clock < known[0].clock):
                     continue
                 self._snapshot_stale = True
                 if entry.state is None:
                     self.awareness.pop(entry.client_id, None)
-                    self._entries.pop(entry.client_id, None)
                 else:
-                    self.awareness[entry.client_id] = (entry.clock, entry.state, None, now)
-                    self._entries[entry.client_id] = entry
+                    self.awareness[entry.client_id] = (entry, None, now)
                 changed.append(entry)
             if changed:
                 self._queue_presence(changed, local=False)
@@ -963,10 +950,9 @@ class Room:
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
         limit = time.monotonic() - 35
-        for client, (_clock, _state, owner, seen) in list(self.awareness.items()):
+        for client, (_entry, owner, seen) in list(self.awareness.items()):
             if owner is None and seen < limit:
                 del self.awareness[client]
-                self._entries.pop(client, None)
                 self._snapshot_stale = True
 
     async def _recheck(self) -> None:
