@@ -18,6 +18,7 @@ VARIABLES = {
     "DJANGO_EMAIL_URL": "smtp://user:pass@host:587 (console e-mail when unset)",
     "DJANGO_DEFAULT_FROM_EMAIL": "sender of the hub's e-mail",
     "HUB_BASE_URL": "public base URL used in e-mails and feeds (default http://127.0.0.1:8000)",
+    "HUB_NOTES_LINK_HOST": "address each worker listens at for the others' live-notes edits (127.0.0.1); empty: Redis",
     "HUB_CACHE_PURGE_URL": "nginx address that accepts PURGE for its proxy_cache (http://127.0.0.1:8080); unset: none",
     "PYTEST_XDIST_WORKER": "set by pytest-xdist in parallel test workers (gw0, gw1…): Redis keys prefixed hub-gw0…",
     "HUB_PDF_FONT": "TrueType/OpenType collection with Chinese glyphs embedded in PDF minutes (default: WenQuanYi Micro Hei)",

@@ -163,6 +163,10 @@ if REDIS_URL:
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:notes:"},
     }
+    #: Where this process listens for the other workers' live-notes batches (hub/meetings/link.py): an address the
+    #: other workers reach it at. Workers on one machine: the default. Several machines: this machine's private
+    #: address. Empty: every batch goes through Redis.
+    HUB_NOTES_LINK_HOST = env.get("HUB_NOTES_LINK_HOST", "127.0.0.1")
     CACHES = {
         "default": {
             # Django's RedisCache on one connection pool per process (hub/redis_pool.py), not one per thread.

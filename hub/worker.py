@@ -106,10 +106,12 @@ class StoringServer(uvicorn.Server):
         """SIGTERM/SIGINT: uvicorn stops accepting and closes every socket (1012, clients reconnect elsewhere);
         then every room stores what it still holds — its own edits and peers' edits not yet confirmed stored —
         before the process exits."""
+        from hub.meetings.link import close_link
         from hub.meetings.room import close_db, registry
 
         await super().shutdown(sockets=sockets)
         await registry.store_all()
+        await close_link()
         await close_db()  # the lookup threads keep their connections while the worker runs
 
 

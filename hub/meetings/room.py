@@ -40,6 +40,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError, close_old_connections, connection
 
 from hub.db.health import database_health, is_unreachable
+from hub.meetings import link as notes_link
 from hub.meetings import log as notes_log
 from hub.meetings import protocol, selectors
 
@@ -141,6 +142,14 @@ layer_health = LayerHealth()
 
 def group_name(meeting_id: int) -> str:
     return f"notes.{meeting_id}"
+
+
+@dataclass
+class Peer:
+    """Another process's room of the same meeting, as this room last heard of it."""
+
+    heard: float  # time.monotonic() of its last message
+    link: str | None = None  # where its process takes batches directly (hub.meetings.link), if it said
 
 
 #: A socket that has this much waiting to be written (it stopped reading) is closed with CLOSE_TOO_SLOW; its
@@ -279,13 +288,15 @@ class Room:
         self.outgoing: list[dict] = []
         self.publisher: asyncio.Task | None = None
         self.publishing = True  # False once the room is discarded: nothing more leaves for the other processes
-        #: The other processes' rooms of this meeting: their channel -> when one of their messages last came. Batches
-        #: go to each of them, not to the group: with the group, every process read back (and decoded) each of its
-        #: own batches, a third of the cross-process work per edit.
-        self.peers: dict[str, float] = {}
+        #: The other processes' rooms of this meeting, by channel. Batches go to each of them, not to the group: with
+        #: the group, every process read back (and decoded) each of its own batches, a third of the cross-process
+        #: work per edit. They go over the direct link to a peer that gave its address, else through Redis.
+        self.peers: dict[str, Peer] = {}
         layer = get_channel_layer(NOTES_LAYER)
         # An in-memory layer never reaches another process: publishing to it would only echo to ourselves.
         self.layer = None if isinstance(layer, InMemoryChannelLayer) else layer
+        self.link: notes_link.Link | None = None
+        self.link_address: str | None = None  # this process's, announced in every batch
         self.last_flush = 0.0
         self.idle_since: float | None = None
         # The callback must not refer to the room: pycrdt holds it from Rust, where Python's garbage collector
@@ -317,6 +328,10 @@ class Room:
         self.stored_clients = set(loaded.bindings)
         if self.layer is not None:
             self.channel = await self.layer.new_channel(prefix="notes-room")
+            self.link = notes_link.link()
+            self.link_address = await self.link.start()
+            if self.link_address:
+                self.link.register(self.channel, _batch_handler(weakref.ref(self)))
             await self._subscribe()
             self.tasks.append(asyncio.create_task(self._receive_loop()))
             await self._hello()
@@ -713,22 +728,25 @@ class Room:
             layer_health.failed(exc)
 
     def _batch(self, messages: list[dict]) -> dict:
-        return {"type": "notes.batch", "origin": self.token, "channel": self.channel, "messages": messages}
+        return {"type": "notes.batch", "origin": self.token, "channel": self.channel, "link": self.link_address,
+                "messages": messages}
 
-    def _heard(self, channel: str | None) -> None:
+    def _heard(self, channel: str | None, link: str | None) -> None:
         """A message came from the room on ``channel``: keep it as a peer; a new peer is answered, so that it knows
         of this room at once instead of at this room's next hello."""
         if not channel or channel == self.channel:
             return
-        new = channel not in self.peers
-        self.peers[channel] = time.monotonic()
-        if new:
+        peer = self.peers.get(channel)
+        if peer is None:
+            self.peers[channel] = Peer(time.monotonic(), link)
             self._queue_publish({"type": "notes.hello"})
+        else:
+            peer.heard, peer.link = time.monotonic(), link
 
     def _forget_quiet_peers(self) -> None:
         limit = time.monotonic() - PEER_SECONDS
-        for channel, heard in list(self.peers.items()):
-            if heard < limit:
+        for channel, peer in list(self.peers.items()):
+            if peer.heard < limit:
                 del self.peers[channel]
 
     async def _publish(self, message: dict) -> None:
@@ -768,22 +786,33 @@ class Room:
                 await asyncio.sleep(1)
                 continue
             layer_health.ok()
-            origin = message.get("origin")
-            if origin == self.token:
-                continue
             if message.get("type") == "notes.batch":
-                self._heard(message.get("channel"))
-                # The batch's edits go to the local sockets as one update (one frame per socket, not one per edit
-                # per socket: the writes were a fifth of a busy worker's CPU).
-                changes: list[bytes] = []
-                for item in message.get("messages", ()):
-                    item["origin"] = origin
-                    await self._on_message(item, changes)
-                self._relay(changes)
+                self._on_batch(message)
             else:  # from a service (notes.update, notes.recheck)
                 await self._on_message(message)
 
+    def _on_batch(self, message: dict) -> None:
+        """A batch of another process's room, through Redis or the direct link."""
+        origin = message.get("origin")
+        if origin == self.token or self.retired:
+            return
+        self._heard(message.get("channel"), message.get("link"))
+        # The batch's edits go to the local sockets as one update (one frame per socket, not one per edit per
+        # socket: the writes were a fifth of a busy worker's CPU).
+        changes: list[bytes] = []
+        for item in message.get("messages", ()):
+            item["origin"] = origin
+            self._take(item, changes)
+        self._relay(changes)
+
     async def _on_message(self, message: dict, changes: list[bytes] | None = None) -> None:
+        """One message of a service or another process."""
+        if message.get("type") == "notes.recheck":
+            await self._recheck()
+        else:
+            self._take(message, changes)
+
+    def _take(self, message: dict, changes: list[bytes] | None = None) -> None:
         """One message of another process (or a service). Document changes it makes are relayed to the local
         sockets at once, or, when ``changes`` is given, added to it for the caller to relay (``_relay``)."""
         kind = message.get("type")
@@ -795,7 +824,7 @@ class Room:
             item = notes_log.Pending(update=message["data"], user_id=message.get("user"),
                                  clients=frozenset(message.get("clients", ())))
             self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
-            await self._apply_remote(message["data"], changes)
+            self._apply_remote(message["data"], changes)
         elif kind == "notes.stored":
             origin = message.get("origin")
             missing = False
@@ -816,7 +845,7 @@ class Room:
             for client in message.get("clients", ()):
                 if message.get("user"):
                     self.bindings.setdefault(client, message["user"])
-            await self._apply_remote(message["data"], changes)
+            self._apply_remote(message["data"], changes)
             gap = seq != self.last_seq + 1
             self._advance([seq])
             if gap:
@@ -837,12 +866,10 @@ class Room:
                 changed.append(entry)
             if changed:
                 self._queue_presence(changed, local=False)
-        elif kind == "notes.recheck":
-            await self._recheck()
         elif kind == "notes.bye":
             self.peers.pop(message.get("channel"), None)
 
-    async def _apply_remote(self, update: bytes, changes: list[bytes] | None = None) -> None:
+    def _apply_remote(self, update: bytes, changes: list[bytes] | None = None) -> None:
         try:
             effective = self.apply(update)
         except Exception:
@@ -876,7 +903,7 @@ class Room:
             changes: list[bytes] = []
             for seq, data in rows:
                 if seq not in self.seen:
-                    await self._apply_remote(data, changes)
+                    self._apply_remote(data, changes)
             self._relay(changes)
             self._advance([seq for seq, _ in rows])
             if len(rows) < 2000:
@@ -977,6 +1004,15 @@ def _flush_local(room_ref) -> None:
         room._flush_local()
 
 
+def _batch_handler(room_ref):
+    """What the link calls with a peer's batch for a room: weakly held, like the loop's callbacks."""
+    def handle(message: dict) -> None:
+        room = room_ref()
+        if room is not None:
+            room._on_batch(message)
+    return handle
+
+
 def _flush_presence(room_ref) -> None:
     room = room_ref()
     if room is not None:
@@ -993,12 +1029,18 @@ async def _send_batches(layer, outgoing: list, room_ref) -> None:
             room = room_ref()
             if room is None:
                 return
-            message, peers, group = room._batch(outgoing[:]), list(room.peers), group_name(room.meeting_id)
+            message, group, link = room._batch(outgoing[:]), group_name(room.meeting_id), room.link
+            peers = [(channel, peer.link) for channel, peer in room.peers.items()]
             del room
             outgoing.clear()
             try:
                 if peers:
-                    for channel in peers:
+                    packed = None
+                    for channel, address in peers:
+                        if address and link is not None:
+                            packed = packed or notes_link.pack(message)
+                            if await link.send(address, channel, packed):
+                                continue
                         await layer.send(channel, message)
                 else:
                     await layer.group_send(group, message)
@@ -1069,6 +1111,8 @@ class Registry:
         # so discarded rooms piled up between full collections. Without the list, reference counting frees
         # the room and its document as soon as the last connection lets go.
         room.tasks.clear()
+        if room.link is not None:
+            room.link.unregister(room.channel)
         if room.layer is not None and room.channel:
             try:
                 await room.layer.group_discard(group_name(room.meeting_id), room.channel)

@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 
 from bench.bench_node import repeated_edits
 from hub.meetings import notes
+from hub.meetings.link import close_link
 from hub.meetings.room import Connection, Room, close_db
 from hub.models import NoteUpdate, Participant
 from tests.conftest import make_user
@@ -62,6 +63,7 @@ async def stop(*rooms):
         if room.layer is not None and room.channel:
             await room.layer.group_discard(f"notes.{room.meeting_id}", room.channel)
     await close_db()
+    await close_link()
 
 
 def received_text(conn) -> str:
@@ -115,39 +117,60 @@ async def test_an_edit_crosses_processes_before_it_is_stored_and_is_stored_once(
         await stop(a, b)
 
 
-async def test_rooms_send_their_edits_to_each_other_not_back_to_themselves(meeting):
+@pytest.mark.parametrize("link_host", ["127.0.0.1", ""], ids=["direct-link", "redis-only"])
+async def test_rooms_send_their_edits_to_each_other_not_back_to_themselves(meeting, settings, link_host):
     """Once two processes' rooms know of each other (a hello on start, answered), each edit goes to the other's
-    channel only: no process reads its own edits back from Redis. A room that is discarded says goodbye, and a
-    peer that went quiet (its process died) is forgotten."""
+    channel only, over the direct link between the processes when they announced one (else through Redis): no
+    process reads its own edits back. A room that is discarded says goodbye, and a peer that went quiet (its
+    process died) is forgotten."""
+    import msgpack
+
     from hub.meetings import room as room_module
 
+    settings.HUB_NOTES_LINK_HOST = link_host
     meeting, alice, bob = meeting
     a, a_conn = await open_room(meeting.pk, alice)
     b, b_conn = await open_room(meeting.pk, bob)
     layer = a.layer
-    seen: list[tuple[str, dict]] = []
+    by_redis: list[tuple[str, dict]] = []
+    by_link: list[tuple[str, dict]] = []
     receive = layer.receive
 
     async def recording_receive(channel):
         message = await receive(channel)
-        seen.append((channel, message))
+        by_redis.append((channel, message))
         return message
 
     layer.receive = recording_receive  # the rooms' receive loops call it again for every message
+    if link_host:
+        assert a.link is b.link and a.link_address  # one link per process, announced by both rooms
+        send = a.link.send
+
+        async def recording_send(address, channel, packed):
+            by_link.append((channel, msgpack.unpackb(packed)))
+            return await send(address, channel, packed)
+
+        a.link.send = recording_send
+    else:
+        assert a.link_address is None
     try:
         assert await until(lambda: a.peers.keys() == {b.channel} and b.peers.keys() == {a.channel}, 3)
         update, _client = typed("两地互认")
         await a.receive_update(a_conn, update, step2=False)
         assert await until(lambda: received_text(b_conn) == "两地互认", 2)
-        edits = [(channel, m["origin"]) for channel, m in seen if m.get("type") == "notes.batch"
-                 and any(item.get("type") == "notes.edit" for item in m["messages"])]
-        assert (b.channel, a.token) in edits
-        assert all(channel != a.channel for channel, origin in edits if origin == a.token)
+
+        def edits(seen):
+            return [(channel, m["origin"]) for channel, m in seen if m.get("type") == "notes.batch"
+                    and any(item.get("type") == "notes.edit" for item in m["messages"])]
+
+        assert (b.channel, a.token) in edits(by_link if link_host else by_redis)
+        assert edits(by_redis if link_host else by_link) == []
+        assert all(channel != a.channel for channel, origin in edits(by_redis + by_link) if origin == a.token)
     finally:
         layer.receive = receive
     b._forget_quiet_peers()
     assert a.channel in b.peers  # heard from recently
-    b.peers[a.channel] -= room_module.PEER_SECONDS + 1
+    b.peers[a.channel].heard -= room_module.PEER_SECONDS + 1
     b._forget_quiet_peers()
     assert not b.peers
     c, _c_conn = await open_room(meeting.pk, bob)
