@@ -11,14 +11,29 @@ import re
 
 
 def fetch_one(connection, sql: str, params: list) -> tuple | None:
-    """One row of ``sql`` (``%s`` placeholders) with ``params``; prepared on PostgreSQL, a plain cursor elsewhere.
-    The cursor binds on the server (``numbered``) and is wrapped as Django wraps its own (errors, query logging and
-    counting). Only such cursors prepare: Django's own bind on the client and never do, whatever the connection's
-    threshold."""
+    """One row of ``sql`` (``%s`` placeholders) with ``params``; prepared on PostgreSQL, a plain cursor elsewhere."""
+    with _cursor(connection) as cursor:
+        cursor.execute(_statement(connection, sql), params)
+        return cursor.fetchone()
+
+
+def fetch_all(connection, sql: str, params: list) -> list[tuple]:
+    """Every row of ``sql`` with ``params``, as ``fetch_one``."""
+    with _cursor(connection) as cursor:
+        cursor.execute(_statement(connection, sql), params)
+        return cursor.fetchall()
+
+
+def _statement(connection, sql: str) -> str:
+    return numbered(sql) if connection.vendor == "postgresql" else sql
+
+
+def _cursor(connection):
+    """On PostgreSQL a cursor that binds on the server (``numbered`` statements), wrapped as Django wraps its own
+    (errors, query logging and counting). Only such cursors prepare: Django's own bind on the client and never do,
+    whatever the connection's threshold. Elsewhere Django's own cursor."""
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+        return connection.cursor()
     import psycopg
 
     connection.ensure_connection()
@@ -31,10 +46,7 @@ def fetch_one(connection, sql: str, params: list) -> tuple | None:
         raw.execute("SET plan_cache_mode = force_generic_plan")
         raw._hub_generic_plans = True
     cursor = psycopg.RawCursor(raw)
-    wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
-    with wrapped:
-        wrapped.execute(numbered(sql), params)
-        return wrapped.fetchone()
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
 
 
 _numbered: dict[str, str] = {}

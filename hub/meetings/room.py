@@ -183,6 +183,20 @@ class _Resume:
                     return stop.value
 
 
+def _start(coro) -> asyncio.Task | None:
+    """Run ``coro`` at once up to its first suspension (as ``Connection.deliver`` runs a send): None when it finished
+    without one, else the task that carries on from there."""
+    try:
+        first = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_resumed(coro, first))
+
+
+async def _resumed(coro, first):
+    return await _Resume(coro, first)
+
+
 @dataclass(eq=False)
 class Connection:
     """What the room knows about one websocket: who is behind it (from the server-side session) and its role."""
@@ -761,7 +775,9 @@ class Room:
             return
         self.outgoing.append(message)
         if self.publisher is None:
-            self.publisher = asyncio.create_task(_send_batches(self.layer, self.outgoing, weakref.ref(self)))
+            # Run at once: over open links the batch leaves now, before this turn's writes to local sockets, and
+            # without a task; a task only when the publisher has to wait (Redis, a link being opened).
+            self.publisher = _start(_send_batches(self.layer, self.outgoing, weakref.ref(self)))
 
     async def _stop_publishing(self, timeout: float) -> None:
         """Send what is queued (waiting at most ``timeout``: Redis may be away), then stop publishing for good."""

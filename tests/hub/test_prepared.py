@@ -30,3 +30,14 @@ def test_a_compiled_orm_statement_answers_as_the_orm():
     assert "%%" in sql and params == ("测试",)
     assert prepared.fetch_one(connection, sql, list(params)) == ("甲方代表",) == tuple(query.get())
     assert prepared.fetch_one(connection, sql, ["无此人"]) is None  # rebound
+
+
+@pytest.mark.django_db
+def test_every_row_of_a_compiled_statement_in_the_orms_order():
+    User = get_user_model()
+    for name in ("丙", "甲", "乙"):
+        User.objects.create(username=f"{name}代表", last_name="清单")
+    query = User.objects.filter(last_name="清单").order_by("-username").values_list("username", "last_name")
+    sql, params = query.query.sql_with_params()
+    assert prepared.fetch_all(connection, sql, list(params)) == [tuple(row) for row in query]
+    assert prepared.fetch_all(connection, sql, ["无此人"]) == []

@@ -121,6 +121,18 @@ def test_a_retried_write_stores_each_edit_once_and_keeps_numbers_gapless():
     assert last == 3 and str(doc.get("t", type=pycrdt.Text)) == plain([one, two, three])
 
 
+def test_the_rows_after_a_number_come_oldest_first_as_bytes_and_only_this_meetings():
+    meeting, other = MeetingFactory(), MeetingFactory()
+    one, two, three = real_updates([(0, "type"), (0, "type"), (0, "type")])
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(u, None, frozenset()) for u in (one, two, three)])
+    notes.append_updates(meeting_id=other.pk, items=[notes.Pending(one, None, frozenset())])
+    assert notes.updates_after(meeting_id=meeting.pk, seq=0) == [(1, one), (2, two), (3, three)]
+    assert notes.updates_after(meeting_id=meeting.pk, seq=1) == [(2, two), (3, three)]  # rebound, not the first
+    assert notes.updates_after(meeting_id=meeting.pk, seq=3) == []
+    assert notes.updates_after(meeting_id=meeting.pk, seq=0, limit=2) == [(1, one), (2, two)]
+    assert notes.updates_after(meeting_id=other.pk, seq=0) == [(1, one)]
+
+
 # --- one row per edit ------------------------------------------------------------------------------------------
 def edits_in_two_rows(meeting_id: int) -> int:
     """Edits (client, clock of an item; deletions by the item they delete) that more than one log row holds."""
