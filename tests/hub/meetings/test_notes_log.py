@@ -133,6 +133,20 @@ def test_the_rows_after_a_number_come_oldest_first_as_bytes_and_only_this_meetin
     assert notes.updates_after(meeting_id=other.pk, seq=0) == [(1, one)]
 
 
+def test_a_document_rebuilt_in_chunks_holds_every_row_up_to_the_version_asked(monkeypatch):
+    from hub.meetings import log as notes_log
+
+    monkeypatch.setattr(notes_log, "REPLAY_CHUNK", 2)  # five rows: three chunks, the last one short
+    meeting = MeetingFactory()
+    updates = real_updates([(0, "type")] * 5)
+    notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(u, None, frozenset()) for u in updates])
+    doc, last = notes.build_doc(meeting.pk)
+    assert last == 5 and str(doc.get("t", type=pycrdt.Text)) == plain(updates)
+    for upto in (1, 2, 3, 4):  # ends inside a chunk and at a chunk's end
+        doc, last = notes.build_doc(meeting.pk, upto)
+        assert last == upto and str(doc.get("t", type=pycrdt.Text)) == plain(updates[:upto])
+
+
 # --- one row per edit ------------------------------------------------------------------------------------------
 def edits_in_two_rows(meeting_id: int) -> int:
     """Edits (client, clock of an item; deletions by the item they delete) that more than one log row holds."""
