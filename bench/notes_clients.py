@@ -404,7 +404,10 @@ def browser_check(server: Server, new_room, cookies: list[str], sizes: list[int]
                 room = rooms[n]
                 pages = []
                 for i in range(n):
-                    context = browser.new_context(viewport={"width": 1000, "height": 800}, locale="zh-CN")
+                    # The harness's own scripts (wait_for_function evaluates its predicate) are not the page's:
+                    # the page's Content-Security-Policy refuses them, as tests/browser.py bypasses it too.
+                    context = browser.new_context(viewport={"width": 1000, "height": 800}, locale="zh-CN",
+                                                  bypass_csp=True)
                     context.add_cookies([{"name": "sessionid", "value": cookies[i].split("=", 1)[1],
                                           "url": f"http://127.0.0.1:{server.port}"}])
                     page = context.new_page()

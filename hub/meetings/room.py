@@ -2,12 +2,13 @@
 
 A room holds the meeting's Yjs document, the connections of this process, and the awareness (presence) of
 everyone in the meeting. An accepted update is applied to the room document, sent at once to the other local
-connections and published on the channel layer ("notes.edit"), then appended to the database log in small
-batches; once stored, its sequence numbers are announced ("notes.stored"). Messages go to the rooms of the other
-processes that hold the meeting (``peers``: each room says "hello" to the meeting's group when it starts and every
-``HELLO_TICKS`` seconds, and answers a room it has not heard of yet), each on its own channel, so no process
-receives its own edits back; until a room knows of any peer it publishes to the group. The channel layer is only the
-fast path, and it may drop messages:
+connections and sent to the other processes ("notes.edit"), then appended to the database log in small batches;
+once stored, its sequence numbers are announced ("notes.stored"). Messages go to the rooms of the other processes
+that hold the meeting (``peers``: each room says "hello" to the meeting's group on the channel layer when it starts
+and every ``HELLO_TICKS`` seconds, and answers a room it has not heard of yet), each on its own channel, so no
+process receives its own edits back: over the direct link between the two processes (``hub.meetings.link``) when
+the peer announced one, else on the channel layer; until a room knows of any peer it publishes to the group. Both
+are only the fast path, and may drop messages:
 
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
@@ -1036,8 +1037,9 @@ def _flush_presence(room_ref) -> None:
 
 
 async def _send_batches(layer, outgoing: list, room_ref) -> None:
-    """A room's publisher: sends the room's queued messages, one layer message per batch to each peer (to the
-    meeting's group while it knows of none), until none is left, then ends (the next _publish starts a new one). It
+    """A room's publisher: sends the room's queued messages, one message per batch to each peer — over its link,
+    else on the layer — (to the meeting's group while it knows of none), until none is left, then ends (the next
+    _publish starts a new one; ``_start`` runs it without a task while it need not wait). It
     holds the room only weakly, so that neither the task nor an exception it keeps (a traceback holds the frames)
     keeps a discarded room alive."""
     try:
