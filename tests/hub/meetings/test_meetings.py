@@ -107,6 +107,58 @@ def test_handshake_identity_is_one_query_and_agrees_with_the_rule(staff_of, user
     assert sel.notes_identity(user=host_editor, meeting_id="x") is None
 
 
+@pytest.mark.parametrize("sizes", [None, (1, 2)], ids=["default", "small-statements"])
+def test_the_access_sweep_agrees_with_the_rule_in_a_constant_number_of_queries(staff_of, user_factory, monkeypatch,
+                                                                                sizes, django_assert_num_queries):
+    """The rooms' re-check (``notes_access_sweep``, compiled statements in a few sizes) must say what the
+    gate-based ``notes_roles`` says for every kind of person, drop ended sessions, and say "closed" for a meeting
+    that is gone; with small statements (``sizes``) the users are looked up in several chunks."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    if sizes:
+        monkeypatch.setattr(sel, "SWEEP_SIZES", sizes)
+    meeting = MeetingFactory()
+    host_editor, host_member = staff_of("SH", "editor"), staff_of("SH", "member")
+    direct_observer, outsider = staff_of("ZJ", "member"), staff_of("ZJ", "editor")
+    Participant.objects.create(meeting=meeting, user=direct_observer, role="observer")
+    via_group = make_user(province_code="JS", role="reviewer")
+    Participant.objects.create(meeting=meeting, group=via_group.groups.first(), role="editor")
+    secretariat = user_factory(role="secretariat")
+    superuser = get_user_model().objects.create_superuser("sweep-root", "root@example.org", "x")
+    people = [host_editor, host_member, direct_observer, outsider, via_group, secretariat, superuser]
+    expected = sel.notes_roles(meeting_id=meeting.pk, user_ids=[p.pk for p in people])
+    sessions = []
+    for person in people:  # a browser each: a login in one client would end the previous person's session
+        browser = Client()
+        browser.force_login(person)
+        sessions.append((person.pk, browser.session.session_key))
+    verdict = sel.notes_access_sweep(meeting_id=meeting.pk, sessions=sessions)
+    assert verdict.writable
+    assert verdict.roles == {(pk, key): expected[pk] for pk, key in sessions if pk in expected}
+    assert {pk for pk, _key in verdict.roles} == {host_editor.pk, direct_observer.pk, via_group.pk, superuser.pk}
+
+    second = Client()
+    second.force_login(host_editor)
+    ended = second.session.session_key
+    second.logout()  # the host editor signed out on a second device; the first session is still live
+    verdict = sel.notes_access_sweep(meeting_id=meeting.pk, sessions=[*sessions, (host_editor.pk, ended)])
+    assert (host_editor.pk, ended) not in verdict.roles and (host_editor.pk, sessions[0][1]) in verdict.roles
+    if not sizes:
+        many = [(user_factory(province_code="AH", role="member").pk, None) for _ in range(20)]
+        queries = 1 if "cache" in settings.SESSION_ENGINE else 2  # the statement, and the sessions unless cached
+        for crowd in (sessions, [*sessions, *many]):
+            with django_assert_num_queries(queries):
+                sel.notes_access_sweep(meeting_id=meeting.pk, sessions=crowd)
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.CLOSED)
+    assert not sel.notes_access_sweep(meeting_id=meeting.pk, sessions=sessions).writable
+    assert not sel.notes_access_sweep(meeting_id=meeting.pk, sessions=[]).writable
+    gone = meeting.pk
+    meeting.delete()
+    assert sel.notes_access_sweep(meeting_id=gone, sessions=sessions) == sel.Verdict(False, {})
+
+
 def test_handshake_by_user_id_loads_the_user_as_the_backend_would_in_the_same_query(staff_of, user_factory,
                                                                                       django_assert_num_queries):
     """A handshake that has only the session's user id gets the user and the identity from one statement: the same
