@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 
 from hub.accounts.middleware import websocket_user
+from hub.accounts.sessions import load_many
 from hub.meetings import protocol, selectors
 from hub.meetings.room import Connection, handshake_db, registry
 
@@ -27,18 +28,49 @@ RATE_PER_SECOND = 120.0
 RATE_BURST = 400.0
 
 
-def handshake(*, scope, meeting_id) -> tuple[object, dict | None]:
-    """(user, identity) of a handshake, in one call on a handshake thread. The user from the scope when a
-    middleware resolved it (in-process tests); else from the session, as Channels' auth middleware and the
-    second-factor gate decide it (``accounts.middleware.websocket_user``), with the user loaded by the access
-    statement itself (``selectors.notes_user_and_identity``): two queries in all, the session's and that one.
-    The identity (``notes_identity``) only for a signed-in user."""
+def handshakes(items: list[tuple[dict, object]]) -> list:
+    """(user, identity) of each (scope, meeting id) of a burst of handshakes, on a handshake thread
+    (``room.handshake_db`` batches them). Each user as Channels' auth middleware and the second-factor gate decide
+    it (``accounts.middleware.websocket_user``) from the scope's session, unless a middleware resolved it already
+    (in-process tests); the identity (``notes_identity``) only for a signed-in user. For the whole burst: one
+    session read (``accounts.sessions.load_many``) and, per meeting, one access statement that loads the users too
+    (``selectors.notes_users_and_identities``). A failure is that item's result, not the others'."""
+    from django.contrib.auth import SESSION_KEY as USER_ID_KEY
+    from django.contrib.auth import get_user_model
+
+    pending = [scope["session"] for scope, _m in items if "user" not in scope and scope.get("session") is not None]
+    load_many(pending)
+    wanted: dict[object, set] = {}
+    for scope, meeting_id in items:
+        session = scope.get("session") if "user" not in scope else None
+        if session is not None and session.get(USER_ID_KEY) is not None:
+            try:  # the id as ``websocket_user`` will ask for it; only a hint: an id not read ahead is read alone
+                wanted.setdefault(meeting_id, set()).add(get_user_model()._meta.pk.to_python(session[USER_ID_KEY]))
+            except Exception:  # noqa: BLE001 - websocket_user decides what a malformed session means
+                pass
+    found = {meeting_id: (ids, selectors.notes_users_and_identities(user_ids=ids, meeting_id=meeting_id))
+             for meeting_id, ids in wanted.items()}
+    results = []
+    for scope, meeting_id in items:
+        try:
+            results.append(handshake(scope=scope, meeting_id=meeting_id, read_ahead=found.get(meeting_id)))
+        except Exception as exc:  # noqa: BLE001 - this handshake fails (its socket is refused), not the burst
+            results.append(exc)
+    return results
+
+
+def handshake(*, scope, meeting_id, read_ahead=None) -> tuple[object, dict | None]:
+    """(user, identity) of one handshake. ``read_ahead``: (user ids, their ``notes_users_and_identities``) read for
+    a burst of handshakes; a user id outside it is read here."""
     user = scope.get("user")
     if user is None:
         found = {}
 
         def load_user(user_id):
-            loaded, found["identity"] = selectors.notes_user_and_identity(user_id=user_id, meeting_id=meeting_id)
+            if read_ahead is not None and user_id in read_ahead[0]:
+                loaded, found["identity"] = read_ahead[1].get(user_id, (None, None))
+            else:
+                loaded, found["identity"] = selectors.notes_user_and_identity(user_id=user_id, meeting_id=meeting_id)
             return loaded
 
         user = websocket_user(scope, load_user=load_user)
@@ -103,9 +135,10 @@ class NotesConsumer:
         meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
         if "user" not in self.scope:
             self.scope["session"] = session_of(self.scope)
-        # One thread hop for the whole handshake, on a handshake thread that keeps its database connection: the
-        # session's user (unless a middleware above resolved it already) and the access query.
-        user, identity = await handshake_db(handshake, scope=self.scope, meeting_id=meeting_id)
+        # One thread hop for the whole handshake, on a handshake thread that keeps its database connection, batched
+        # with the handshakes waiting then: the session's user (unless a middleware above resolved it already) and
+        # the access query.
+        user, identity = await handshake_db(handshakes, (self.scope, meeting_id))
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return

@@ -91,21 +91,68 @@ async def db(fn, **kwargs):
     return await loop.run_in_executor(_db_executor, _run_db, fn, kwargs)
 
 
-#: Handshakes' lookups (session, user, access: ``consumers.handshake``) run on threads of their own, each keeping its
-#: connection, so that a burst of joiners neither waits behind the rooms' writes nor queues on one thread: 40
-#: clients joining at once spent most of their connect time waiting for one thread's queries, one after another.
+#: Handshakes' lookups (session, user, access: ``consumers.handshakes``) run on threads of their own, each keeping
+#: its connection, so that a burst of joiners neither waits behind the rooms' writes nor queues on one thread.
 HANDSHAKE_THREADS = 2
 _handshake_executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"notes-handshake-{i}")
                         for i in range(HANDSHAKE_THREADS)]
-_handshake_turn = 0
 
 
-async def handshake_db(fn, **kwargs):
-    """``db`` for a handshake's lookups: on the handshake threads in turn (each keeps its connection open)."""
-    global _handshake_turn
-    _handshake_turn = (_handshake_turn + 1) % HANDSHAKE_THREADS
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_handshake_executors[_handshake_turn], _run_db, fn, kwargs)
+class HandshakeBatches:
+    """Handshakes' lookups in batches: a handshake goes to an idle handshake thread at once; those that arrive while
+    every thread is busy wait together, and the first thread to finish takes all of them in one call of the batch
+    function (``fn(items) -> results``, one result or exception per item). 40 clients joining at once cost 40
+    session reads and 40 access statements, each a round trip, a wake-up of the event loop and an execution in
+    PostgreSQL; batched they cost a few of each, and the last joiner no longer waits for the 39 before it."""
+
+    def __init__(self, executors):
+        self.executors = executors
+        self.busy = [False] * len(executors)
+        self.waiting: list[tuple[object, object, asyncio.Future]] = []
+
+    async def run(self, fn, item):
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((fn, item, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        for i, busy in enumerate(self.busy):
+            if busy:
+                continue
+            # Those still waiting (a handshake whose socket went away meanwhile is not looked up), one function's.
+            self.waiting = [entry for entry in self.waiting if not entry[2].done()]
+            if not self.waiting:
+                return
+            fn = self.waiting[0][0]
+            batch = [entry for entry in self.waiting if entry[0] is fn]
+            self.waiting = [entry for entry in self.waiting if entry[0] is not fn]
+            self.busy[i] = True
+            done = loop.run_in_executor(self.executors[i], _run_db, fn, {"items": [item for _f, item, _w in batch]})
+            done.add_done_callback(lambda done, i=i, batch=batch: self._finished(i, batch, done))
+
+    def _finished(self, i: int, batch, done: asyncio.Future) -> None:
+        self.busy[i] = False
+        error = asyncio.CancelledError() if done.cancelled() else done.exception()
+        results = [error] * len(batch) if error is not None else done.result()
+        for (_fn, _item, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._dispatch()
+
+
+_handshakes = HandshakeBatches(_handshake_executors)
+
+
+async def handshake_db(fn, item):
+    """A handshake's lookups: ``fn([item, ...])`` on a handshake thread, batched with the others waiting then
+    (``HandshakeBatches``); ``fn``'s result for ``item``."""
+    return await _handshakes.run(fn, item)
 
 
 async def close_db() -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub import permissions
+from hub.accounts.sessions import load_many
 from hub.db import prepared
 from hub.models import ActionItem, AgendaItem, Meeting, Participant, Province
 
@@ -64,30 +65,34 @@ def notes_role(*, user, meeting_id) -> str | None:
 
 #: Stand-ins for the meeting and the user while the handshake's statement is compiled (never real primary keys).
 _MEETING_MARK, _USER_MARK = -7_301_931, -7_301_937
-_identity_sql: dict[str, tuple[str, list]] = {}
+#: Sizes of the handshake's compiled statements: the users of a burst of handshakes are looked up in the smallest
+#: that holds them (the rest of its places repeat one of them), in chunks of the largest. Few sizes: each is planned
+#: once per database session, and planning it costs more than running it.
+IDENTITY_SIZES = (1, 4, 16, 64)
+_identity_sql: dict[tuple[str, int], tuple[str, list]] = {}
 _SEPARATOR = "\x1f"  # between the province's name and colour in the statement's one province column
 
 
-def _identity_statement():
-    """The handshake's statement (``notes_identity``), compiled by the ORM once per database vendor: building it
-    (nested Exists, Case, Cast) cost ~10 ms of Python per handshake, more than running it. The SQL and its
-    parameters are kept with the meeting's and the user's places marked; each handshake only rebinds them. Both
-    are integers, so the statement's shape never depends on their values."""
+def _identity_statement(size: int) -> tuple[str, list]:
+    """The handshake's statement (``notes_identity``) for ``size`` users, compiled by the ORM once per database
+    vendor and size: building it (nested Exists, Case, Cast) cost ~10 ms of Python per handshake, more than running
+    it. The SQL and its parameters are kept with the meeting's and the users' places marked; each use only rebinds
+    them. All are integers, so the statement's shape never depends on their values."""
     from django.db import connection
 
-    compiled = _identity_sql.get(connection.vendor)
+    key = (connection.vendor, size)
+    compiled = _identity_sql.get(key)
     if compiled is None:
         own = Province.objects.filter(permissions.province_ids_condition("participate", OuterRef(OuterRef("pk"))))
         own = own.ordered()
-        query = _with_notes_role(get_user_model().objects.filter(pk=_USER_MARK), _MEETING_MARK).annotate(
+        marks = [_USER_MARK - i for i in range(size)]
+        query = _with_notes_role(get_user_model().objects.filter(pk__in=marks), _MEETING_MARK).annotate(
             # Name and colour from one subquery (it is most of the statement's cost: two of them doubled it).
             province_=Subquery(own.annotate(label_=Concat("name_zh", Value(_SEPARATOR), "colour",
                                                           output_field=CharField())).values("label_")[:1]),
-        ).values_list(*_user_fields(), "notes_role_", "province_").order_by()[:1]
+        ).values_list(*_user_fields(), "notes_role_", "province_").order_by()
         sql, params = query.query.sql_with_params()
-        places = [(i, "meeting" if p == _MEETING_MARK else "user") for i, p in enumerate(params)
-                  if p in (_MEETING_MARK, _USER_MARK)]
-        compiled = _identity_sql[connection.vendor] = (sql, list(params), places)
+        compiled = _identity_sql[key] = (sql, list(params))
     return compiled
 
 
@@ -106,22 +111,37 @@ def _user_fields() -> list[str]:
     return [f.attname for f in get_user_model()._meta.concrete_fields]
 
 
-def _statement_row(*, user_id, meeting_id) -> tuple | None:
-    """The compiled statement's row: the user's fields, then role, province name and colour; None when there is no
-    such active user (or the meeting id is not one)."""
+def _statement_rows(*, user_ids, meeting_id) -> dict[int, tuple]:
+    """{user id: the compiled statement's row} — the user's fields, then role, province name and colour — for those
+    of ``user_ids`` that are active users; empty when the meeting id is not one."""
     from django.db import connection
 
     try:
-        meeting_id, user_id = int(meeting_id), int(user_id)
+        meeting_id, ids = int(meeting_id), sorted({int(pk) for pk in user_ids})
+    except (ValueError, TypeError):
+        return {}
+    pk_at = _user_fields().index(get_user_model()._meta.pk.attname)
+    rows, largest = {}, IDENTITY_SIZES[-1]
+    for start in range(0, len(ids), largest):
+        chunk = ids[start:start + largest]
+        size = next(n for n in IDENTITY_SIZES if n >= len(chunk))
+        sql, params = _identity_statement(size)
+        values = {_MEETING_MARK: meeting_id}
+        values.update({_USER_MARK - i: chunk[min(i, len(chunk) - 1)] for i in range(size)})
+        bound = [values.get(p, p) if type(p) is int else p for p in params]
+        # Prepared: PostgreSQL planning this statement (a dozen nested EXISTS) cost 15-20 ms of server CPU under
+        # load against 2-6 ms to run it, i.e. most of a handshake; prepared, it is planned once per database session.
+        for row in prepared.fetch_all(connection, sql, bound):
+            rows[row[pk_at]] = row
+    return rows
+
+
+def _statement_row(*, user_id, meeting_id) -> tuple | None:
+    try:
+        user_id = int(user_id)
     except (ValueError, TypeError):
         return None
-    sql, params, places = _identity_statement()
-    params = list(params)
-    for i, kind in places:
-        params[i] = meeting_id if kind == "meeting" else user_id
-    # Prepared: PostgreSQL planning this statement (a dozen nested EXISTS) cost 15-20 ms of server CPU under load
-    # against 2-6 ms to run it, i.e. most of a handshake; prepared, it is planned once per database session.
-    return prepared.fetch_one(connection, sql, params)
+    return _statement_rows(user_ids=[user_id], meeting_id=meeting_id).get(user_id)
 
 
 def _identity_row(*, user, meeting_id) -> tuple | None:
@@ -140,24 +160,34 @@ def notes_identity(*, user, meeting_id) -> dict | None:
     return _identity(user, _identity_row(user=user, meeting_id=meeting_id))
 
 
-def notes_user_and_identity(*, user_id, meeting_id) -> tuple[object | None, dict | None]:
-    """A handshake that has only the session's user id: (the user as Django's ``ModelBackend.get_user`` would
-    load it — None unless an active user has that id —, ``notes_identity`` of that user), in one query. The
-    caller verifies the session against the user (``accounts.middleware.websocket_user``) and must drop the
+def notes_users_and_identities(*, user_ids, meeting_id) -> dict:
+    """Handshakes that have only their sessions' user ids: {user id: (the user as Django's ``ModelBackend.get_user``
+    would load it, ``notes_identity`` of that user)} for every id an active user has, in one query (per 64 users).
+    The caller verifies each session against its user (``accounts.middleware.websocket_user``) and must drop the
     identity when it refuses the user."""
-    from django.contrib.auth.backends import ModelBackend
     from django.db import connection
+
+    fields = _user_fields()
+    found = {}
+    for pk, row in _statement_rows(user_ids=user_ids, meeting_id=meeting_id).items():
+        user = get_user_model().from_db(connection.alias, fields, row[:len(fields)])
+        found[pk] = (user, _identity(user, _tail(row)))
+    return found
+
+
+def notes_user_and_identity(*, user_id, meeting_id) -> tuple[object | None, dict | None]:
+    """``notes_users_and_identities`` of one user: (None, None) unless an active user has that id."""
+    from django.contrib.auth.backends import ModelBackend
 
     try:
         int(meeting_id)
     except (ValueError, TypeError):
         return ModelBackend().get_user(user_id), None
-    row = _statement_row(user_id=user_id, meeting_id=meeting_id)
-    if row is None:
+    try:
+        user_id = int(user_id)
+    except (ValueError, TypeError):
         return None, None
-    fields = _user_fields()
-    user = get_user_model().from_db(connection.alias, fields, row[:len(fields)])
-    return user, _identity(user, _tail(row))
+    return notes_users_and_identities(user_ids=[user_id], meeting_id=meeting_id).get(user_id, (None, None))
 
 
 def _identity(user, row: tuple | None) -> dict | None:
@@ -438,35 +468,17 @@ def notes_access_sweep(*, meeting_id: int, sessions: list[tuple[int, str | None]
     status, roles = _swept_roles(meeting_id, [u for u, _s in sessions])
     if status is None:
         return Verdict(False, {})
-    keys = [s for _u, s in sessions if s]
+    keys = {s for _u, s in sessions if s}
     live_sessions = {}
     if keys:
-        from django.contrib.sessions.backends import cached_db, db
+        from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 
         engine = import_module(settings.SESSION_ENGINE)
-        if issubclass(engine.SessionStore, db.SessionStore) and not issubclass(engine.SessionStore,
-                                                                                cached_db.SessionStore):
-            from django.contrib.sessions.models import Session
-
-            store = engine.SessionStore()
-            for session in Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()):
-                live_sessions[session.session_key] = str(store.decode(session.session_data).get("_auth_user_id"))
-        else:
-            stores = {key: engine.SessionStore(key) for key in keys}
-            cached = {}
-            if issubclass(engine.SessionStore, cached_db.SessionStore):
-                # One round trip for every cached session (a load each was most of a 40-person sweep); a session
-                # the cache lacks is loaded as Django loads it.
-                try:
-                    cached = stores[keys[0]]._cache.get_many([store.cache_key for store in stores.values()])
-                except Exception:  # noqa: BLE001 - the cache away: each load falls back to the database
-                    cached = {}
-            for key, store in stores.items():
-                data = cached.get(store.cache_key)
-                if data is None:
-                    data = store.load()
-                if data:
-                    live_sessions[key] = str(data.get("_auth_user_id"))
+        stores = [engine.SessionStore(key) for key in keys]
+        load_many(stores)  # one cache round trip and one query for all of them: a load each was most of a sweep
+        for store in stores:
+            if store.session_key is not None:
+                live_sessions[store.session_key] = str(store.get(USER_ID_KEY))
     result = {}
     for user_id, key in sessions:
         if key is not None and live_sessions.get(key) != str(user_id):

@@ -96,3 +96,54 @@ def test_the_read_is_one_statement_planned_once_per_database_session(staff_of):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%django_session%"])
         assert cursor.fetchone()[0] == 1
+
+
+# --- many sessions at once (a burst of live-notes handshakes, the rooms' re-check) --------------------------------
+@pytest.mark.parametrize("engine", ["hub.accounts.sessions", "hub.accounts.cached_sessions"])
+@pytest.mark.parametrize("sizes", [None, (1, 2)], ids=["default", "small-statements"])
+def test_loading_many_sessions_answers_as_each_load_alone_in_one_query(engine, sizes, staff_of, monkeypatch,
+                                                                       django_assert_num_queries):
+    """``load_many``: each store afterwards holds what its own ``load`` gives and the same key (None for expired,
+    unknown and malformed keys), from one query for all of them (one per chunk with small statements); with the
+    cache in front, the sessions read from the database are cached, so the next burst reads none."""
+    from importlib import import_module
+
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.core.cache import caches
+
+    from hub.accounts import sessions
+
+    if sizes:
+        monkeypatch.setattr(sessions, "MANY_SIZES", sizes)
+    ours = import_module(engine).SessionStore
+    people = [staff_of("SH", "member"), staff_of("ZJ", "editor"), staff_of("AH", "member")]
+    live = [stored_session(person) for person in people]
+    keys = [*live, stored_session(people[0], expired=True), "x" * 32, "short", live[0]]
+    caches[settings.SESSION_CACHE_ALIAS].clear()
+    djangos = [DjangoStore(key) for key in keys]
+    expected = [(store.load(), store.session_key) for store in djangos]
+    stores = [ours(key) for key in keys]
+    chunks = 1 if not sizes else 3  # five distinct well-formed keys: one statement, or three of two at most
+    with django_assert_num_queries(chunks):
+        sessions.load_many(stores)
+    with django_assert_num_queries(0):
+        assert [(dict(store.items()), store.session_key) for store in stores] == expected
+    assert dict(stores[1].items()) == {"_auth_user_id": str(people[1].pk), "note": "质量"}
+    cached = "cached" in engine
+    with django_assert_num_queries(0 if cached else 1 if not sizes else 2):
+        again = [ours(key) for key in live]
+        sessions.load_many(again)
+    assert [(dict(store.items()), store.session_key) for store in again] == expected[:len(live)]
+    sessions.load_many([])  # nothing to load: no query, no error
+
+
+def test_loading_many_sessions_leaves_loaded_and_keyless_stores_alone(staff_of, django_assert_num_queries):
+    from hub.accounts.sessions import SessionStore, load_many
+
+    key = stored_session(staff_of("SH", "member"))
+    loaded = SessionStore(key)
+    loaded["mine"] = "unsaved"  # loaded (and changed) before: load_many must not read it again or undo the change
+    fresh = SessionStore()  # no key yet: nothing to read
+    with django_assert_num_queries(0):
+        load_many([loaded, fresh])
+    assert loaded["mine"] == "unsaved" and fresh.session_key is None and dict(fresh.items()) == {}

@@ -192,6 +192,42 @@ def test_handshake_by_user_id_loads_the_user_as_the_backend_would_in_the_same_qu
     assert sel.notes_user_and_identity(user_id=host_editor.pk, meeting_id=meeting.pk + 999)[1] is None
 
 
+@pytest.mark.parametrize("sizes", [None, (1, 2)], ids=["default", "small-statements"])
+def test_many_handshakes_by_user_id_answer_as_each_alone_in_one_query(staff_of, monkeypatch, sizes,
+                                                                        django_assert_num_queries):
+    """A burst of handshakes (``notes_users_and_identities``): for every id, what the one-user form answers —
+    nothing for an inactive or unknown id — from one statement (one per chunk with small statements)."""
+    from django.contrib.auth import get_user_model
+
+    if sizes:
+        monkeypatch.setattr(sel, "IDENTITY_SIZES", sizes)
+    meeting = MeetingFactory()
+    host_editor, host_member, outsider = staff_of("SH", "editor"), staff_of("SH", "member"), staff_of("ZJ", "editor")
+    observer = staff_of("ZJ", "member")
+    Participant.objects.create(meeting=meeting, user=observer, role="observer")
+    inactive = staff_of("SH", "editor")
+    inactive.is_active = False
+    inactive.save()
+    people = [host_editor, host_member, outsider, observer, inactive]
+    expected = {p.pk: sel.notes_user_and_identity(user_id=p.pk, meeting_id=meeting.pk) for p in people}
+    ids = [p.pk for p in people] + [10**9, host_editor.pk]
+    with django_assert_num_queries(1 if not sizes else 3):  # six distinct ids: one statement, or three of two
+        found = sel.notes_users_and_identities(user_ids=ids, meeting_id=meeting.pk)
+    assert set(found) == {pk for pk, (user, _i) in expected.items() if user is not None}
+    assert inactive.pk not in found and 10**9 not in found
+    fields = [f.attname for f in get_user_model()._meta.concrete_fields]
+    for pk, (user, identity) in found.items():
+        assert identity == expected[pk][1], pk
+        assert [getattr(user, f) for f in fields] == [getattr(expected[pk][0], f) for f in fields], pk
+    assert found[host_editor.pk][1]["role"] == "editor" and found[observer.pk][1]["role"] == "observer"
+    assert found[outsider.pk][1] is None
+    elsewhere = sel.notes_users_and_identities(user_ids=ids, meeting_id=meeting.pk + 999)
+    assert set(elsewhere) == set(found) and all(identity is None for _u, identity in elsewhere.values())
+    with django_assert_num_queries(0):
+        assert sel.notes_users_and_identities(user_ids=[], meeting_id=meeting.pk) == {}
+        assert sel.notes_users_and_identities(user_ids=[host_editor.pk], meeting_id="x") == {}
+
+
 def test_participant_needs_exactly_one_of_user_or_group():
     from django.db import IntegrityError
 

@@ -635,6 +635,56 @@ async def test_full_stack_resolves_the_session_as_the_auth_middleware_would(meet
     assert not connected and code == 4401
 
 
+def test_a_burst_of_handshakes_answers_as_each_alone_with_a_query_per_meeting(meeting, django_assert_num_queries):
+    """``handshakes`` (what a burst of joiners costs): each (scope, meeting) gets what its own ``handshake`` gives —
+    editor, observer, outsider, deactivated account, unknown session, no cookie, another meeting — from one session
+    read and one access statement per meeting."""
+    from django.conf import settings
+
+    from hub.meetings.consumers import handshake, handshakes, session_of
+
+    people = [participant(meeting) for _ in range(3)]
+    people += [participant(meeting, role="observer"), make_user(province_code="ZJ", role="member")]
+    deactivated = participant(meeting)
+    headers = [session_headers(person)[1] for person in [*people, deactivated]]
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+    headers += [[ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=nosuchsession".encode())], [ORIGIN]]
+    burst = [(h, meeting.pk) for h in headers] + [(headers[0], meeting.pk + 999)]
+
+    def scope(h):
+        return {"headers": h, "session": session_of({"headers": h})}
+
+    expected = [handshake(scope=scope(h), meeting_id=m) for h, m in burst]
+    assert [e[1]["role"] if e[1] else None for e in expected][:len(people) + 3] == [
+        "editor", "editor", "editor", "observer", None, None, None, None]
+    assert [e[0].is_authenticated for e in expected] == [True] * 5 + [False] * 3 + [True]
+    # The sessions the cache lacks (the unknown one; all of them without Redis) in one query, then a statement for
+    # each of the two meetings.
+    with django_assert_num_queries(3):
+        results = handshakes([(scope(h), m) for h, m in burst])
+    assert results == expected
+
+
+async def test_joiners_arriving_together_each_get_their_own_answer(meeting):
+    """Handshakes that wait together are looked up together (``room.HandshakeBatches``): twelve sockets opened at
+    once through the full stack, each accepted or refused as it would be alone."""
+    from django.conf import settings
+
+    editors = [await sync_to_async(participant)(meeting) for _ in range(8)]
+    outsider = await sync_to_async(make_user)(province_code="ZJ", role="member")
+    headers = [(await sync_to_async(session_headers)(person))[1] for person in [*editors, outsider]]
+    headers += [[ORIGIN], [ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=nosuchsession".encode())]]
+    opened = await asyncio.gather(*(full_stack(meeting, h) for h in headers))
+    assert [connected for _c, connected, _code in opened] == [True] * 8 + [False] * 3
+    assert [code for _c, connected, code in opened if not connected] == [4403, 4401, 4401]
+    for communicator, connected, _code in opened:
+        if connected:
+            first = await communicator.receive_output()
+            assert first["bytes"][:2] == bytes([notes.MSG_SYNC, notes.SYNC_STEP1])
+            await communicator.disconnect()
+
+
 async def test_logging_out_disconnects_within_seconds(meeting):
     from importlib import import_module
 

@@ -385,3 +385,50 @@ async def test_a_resync_repeating_edits_a_dead_process_stored_stores_each_edit_o
         assert stored.text() == "上海的意见，江苏补充"
     finally:
         await stop(b)
+
+
+async def test_handshakes_waiting_together_are_looked_up_in_one_call_each_failing_alone():
+    """``HandshakeBatches``: while the handshake thread is busy, joiners wait; the next call takes all of them (not
+    one whose socket went away meanwhile), one result or error each; another function's items get a call of their
+    own, and a call that fails as a whole fails each of its items."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.meetings.room import HandshakeBatches
+
+    executor = ThreadPoolExecutor(max_workers=1)
+    batches = HandshakeBatches([executor])
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    def lookup(items):
+        calls.append(list(items))
+        if items == ["first"]:
+            started.set()
+            release.wait(10)
+        return [ValueError(item) if item == "bad" else item.upper() for item in items]
+
+    def broken(items):
+        calls.append(list(items))
+        raise RuntimeError("database away")
+
+    loop = asyncio.get_running_loop()
+    first = asyncio.ensure_future(batches.run(lookup, "first"))
+    assert await loop.run_in_executor(None, started.wait, 10)
+    waiting = {item: asyncio.ensure_future(batches.run(lookup, item)) for item in ("a", "bad", "gone", "b")}
+    waiting.update({item: asyncio.ensure_future(batches.run(broken, item)) for item in ("x", "y")})
+    while len(batches.waiting) < 6:  # every joiner queued behind the busy thread
+        await asyncio.sleep(0)
+    waiting["gone"].cancel()
+    release.set()
+    assert await first == "FIRST"
+    assert [await waiting["a"], await waiting["b"]] == ["A", "B"]
+    with pytest.raises(ValueError):
+        await waiting["bad"]
+    with pytest.raises(asyncio.CancelledError):
+        await waiting["gone"]
+    for item in ("x", "y"):
+        with pytest.raises(RuntimeError):
+            await waiting[item]
+    assert calls == [["first"], ["a", "bad", "b"], ["x", "y"]]
+    assert batches.waiting == [] and batches.busy == [False]
+    executor.shutdown()
