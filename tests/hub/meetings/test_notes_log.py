@@ -121,6 +121,30 @@ def test_a_retried_write_stores_each_edit_once_and_keeps_numbers_gapless():
     assert last == 3 and str(doc.get("t", type=pycrdt.Text)) == plain([one, two, three])
 
 
+def test_a_write_binds_its_clients_to_their_authors_once_even_when_it_stores_nothing_new():
+    """Who wrote with which client id (``NoteClient``, the minutes' attribution): bound with the first edit; a
+    repeat that stores no row still binds a client id seen for the first time; ids the room says are bound already
+    (``known_clients``) are not written again; a closed meeting's log writes nothing at all."""
+    from hub.meetings.log import bindings_for
+    from hub.models import Meeting
+    from tests.conftest import make_user
+
+    meeting = MeetingFactory()
+    alice, bob = make_user(province_code="SH", role="member"), make_user(province_code="JS", role="member")
+    one, two = real_updates([(0, "type"), (0, "type")])
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(one, alice.pk, frozenset({11}))]) == [1]
+    assert bindings_for(meeting.pk) == {11: alice.pk}
+    # The same edit again (a resync), now also under a second client id of bob's: nothing new, a new binding.
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(one, bob.pk, frozenset({11, 12}))],
+                                known_clients=frozenset({11})) == [1]
+    assert bindings_for(meeting.pk) == {11: alice.pk, 12: bob.pk}
+    assert NoteUpdate.objects.filter(meeting=meeting).count() == 1
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.CLOSED)
+    assert notes.append_updates(meeting_id=meeting.pk, items=[notes.Pending(two, bob.pk, frozenset({13}))]) is None
+    assert bindings_for(meeting.pk) == {11: alice.pk, 12: bob.pk}
+    assert NoteUpdate.objects.filter(meeting=meeting).count() == 1
+
+
 def test_the_rows_after_a_number_come_oldest_first_as_bytes_and_only_this_meetings():
     meeting, other = MeetingFactory(), MeetingFactory()
     one, two, three = real_updates([(0, "type"), (0, "type"), (0, "type")])
