@@ -36,14 +36,21 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def warm_up() -> None:
     """Load, before the first request, what the first request would otherwise wait for: jieba's dictionary (about a
-    second; several under load), which search and indexing need. Only the worker does this: ``manage.py`` commands
-    that never search do not pay for it."""
+    second; several under load), which search and indexing need, the first pages, and the live-notes statements.
+    Only the worker does this: ``manage.py`` commands that never search do not pay for it."""
     import jieba
 
     from hub.search import tokenizer
 
     tokenizer().cut("质量", HMM=False)  # the site search's own tokenizer (hub/search.py)
     jieba.initialize()  # jieba's default tokenizer, which the expert directory's search uses
+    from hub.accounts import sessions
+    from hub.meetings import selectors as notes
+
+    # Live notes' handshake, re-check and session statements (no database needed): ~20 ms of Python each, which
+    # the first joiner of a meeting after a deploy paid.
+    notes.compile_statements()
+    sessions.compile_statements()
     # One search page and the home page requested through the whole stack (middleware, URL resolvers, templates,
     # translation catalogues, the database pool), with the page and fragment caches off so nothing is stored: the
     # first visitor's search then costs what any other does. A database that is not up yet must not stop the worker

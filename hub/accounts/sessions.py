@@ -71,6 +71,14 @@ def load_many(stores) -> None:
         store._get_session()  # Django's own load, taking the row read ahead (and filling the cache from it)
 
 
+def compile_statements() -> None:
+    """Compile the many-keys reads of every size now (the worker's warm-up, ``hub.worker``)."""
+    from django.contrib.sessions.models import Session
+
+    for size in MANY_SIZES:
+        _statement(connections[router.db_for_read(Session)], Session, size)
+
+
 def _read(connection, model, keys: list[str]) -> dict[str, tuple]:
     """{key: (session data, expiry as the ORM loads it)} of the unexpired sessions among ``keys``."""
     now = timezone.now()
