@@ -109,9 +109,15 @@ class HandshakeBatches:
         self.executors = executors
         self.busy = [False] * len(executors)
         self.waiting: list[tuple[object, object, asyncio.Future]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, fn, item):
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            # A new event loop (a worker has one; the tests one per test): a batch of a loop that closed meanwhile
+            # never reported back, so its thread must not stay marked busy, nor its waiters queued.
+            self.loop, self.busy, self.waiting = loop, [False] * len(self.executors), []
+        future = loop.create_future()
         self.waiting.append((fn, item, future))
         self._dispatch()
         return await future

@@ -432,3 +432,36 @@ async def test_handshakes_waiting_together_are_looked_up_in_one_call_each_failin
     assert calls == [["first"], ["a", "bad", "b"], ["x", "y"]]
     assert batches.waiting == [] and batches.busy == [False]
     executor.shutdown()
+
+
+def test_handshake_batches_start_afresh_on_a_new_event_loop():
+    """A batch whose event loop closed before it reported back must not leave its thread marked busy for the next
+    loop (the tests run one loop per test; a worker restarting its loop would hang every handshake otherwise)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.meetings.room import HandshakeBatches
+
+    executor = ThreadPoolExecutor(max_workers=1)
+    batches = HandshakeBatches([executor])
+    started, release = threading.Event(), threading.Event()
+
+    def stuck(items):
+        started.set()
+        release.wait(10)
+        return list(items)
+
+    async def abandon():
+        task = asyncio.ensure_future(batches.run(stuck, "first"))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        task.cancel()  # the loop ends with its batch still running
+
+    asyncio.run(abandon())
+    assert batches.busy == [True]
+    release.set()
+
+    async def again():
+        return await asyncio.wait_for(batches.run(lambda items: [item.upper() for item in items], "next"), 10)
+
+    assert asyncio.run(again()) == "NEXT"
+    executor.shutdown()
