@@ -667,7 +667,7 @@ def test_a_burst_of_handshakes_answers_as_each_alone_with_a_query_per_meeting(me
 
 
 async def test_joiners_arriving_together_each_get_their_own_answer(meeting):
-    """Handshakes that wait together are looked up together (``room.HandshakeBatches``): twelve sockets opened at
+    """Handshakes that wait together are looked up together (``room.HandshakeBatches``): eleven sockets opened at
     once through the full stack, each accepted or refused as it would be alone."""
     from django.conf import settings
 
