@@ -69,6 +69,7 @@ def load_many(stores) -> None:
             store._read_ahead = rows.get(store.session_key, _MISSING)
     for store in stores:
         store._get_session()  # Django's own load, taking the row read ahead (and filling the cache from it)
+        store.__dict__.pop("_read_ahead", None)  # unused when another process cached the session meanwhile
 
 
 def compile_statements() -> None:
