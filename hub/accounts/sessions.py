@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from hub.db import prepared
 
-_statements: dict[tuple, str] = {}
+_statements: dict[tuple, tuple[str, list]] = {}  # (vendor, model, size): (SQL, each parameter's key place)
 #: Sizes of the many-keys read (``load_many``): a batch is read by the smallest that holds it, the rest of its
 #: places repeating one of its keys, in chunks of the largest.
 MANY_SIZES = (1, 4, 16, 64)

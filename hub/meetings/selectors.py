@@ -137,6 +137,7 @@ def _statement_rows(*, user_ids, meeting_id) -> dict[int, tuple]:
 
 
 def _statement_row(*, user_id, meeting_id) -> tuple | None:
+    """``_statement_rows`` of one user: None unless an active user has that id (and the meeting id is one)."""
     try:
         user_id = int(user_id)
     except (ValueError, TypeError):

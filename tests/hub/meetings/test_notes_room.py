@@ -416,8 +416,10 @@ async def test_handshakes_waiting_together_are_looked_up_in_one_call_each_failin
     assert await loop.run_in_executor(None, started.wait, 10)
     waiting = {item: asyncio.ensure_future(batches.run(lookup, item)) for item in ("a", "bad", "gone", "b")}
     waiting.update({item: asyncio.ensure_future(batches.run(broken, item)) for item in ("x", "y")})
-    while len(batches.waiting) < 6:  # every joiner queued behind the busy thread
+    deadline = loop.time() + 10
+    while len(batches.waiting) < 6 and loop.time() < deadline:  # every joiner queued behind the busy thread
         await asyncio.sleep(0)
+    assert len(batches.waiting) == 6
     waiting["gone"].cancel()
     release.set()
     assert await first == "FIRST"
