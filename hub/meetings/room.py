@@ -2,8 +2,10 @@
 
 A room holds the meeting's Yjs document, the connections of this process, and the awareness (presence) of
 everyone in the meeting. An accepted update is applied to the room document, sent at once to the other local
-connections and sent to the other processes ("notes.edit"), then appended to the database log in small batches;
-once stored, its sequence numbers are announced ("notes.stored"). Messages go to the rooms of the other processes
+connections and sent to the other processes ("notes.edit"), then appended to the database log in small batches
+by one room of the meeting, the writer (the one with the smallest token among those that know of each other,
+``writes_for_peers``: it stores the other processes' edits with its own); once stored, their sequence numbers are
+announced ("notes.stored"), which is how the other rooms learn that their own edits are in. Messages go to the rooms of the other processes
 that hold the meeting (``peers``: each room says "hello" to the meeting's group on the channel layer when it starts
 and every ``HELLO_TICKS`` seconds, and answers a room it has not heard of yet), each on its own channel, so no
 process receives its own edits back: over the direct link between the two processes (``hub.meetings.link``) when
@@ -13,7 +15,8 @@ are only the fast path, and may drop messages:
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
 - a room that applied another process's edit but never hears that it was stored (that process died before its
-  write) stores the edit itself after ``ADOPT_SECONDS``. The log stores only what no row holds yet (log.new_part),
+  write) stores the edit itself after ``ADOPT_SECONDS``; a room whose own edits the writer has not confirmed
+  within ``UNSTORED_SECONDS`` (the writer died, or cannot be reached) stores them itself. The log stores only what no row holds yet (log.new_part),
   so an edit that reaches it twice this way, or in a reconnecting client's sync reply, is still one row.
 
 Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
@@ -35,6 +38,7 @@ import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -204,6 +208,7 @@ class Peer:
 
     heard: float  # time.monotonic() of its last message
     link: str | None = None  # where its process takes batches directly (hub.meetings.link), if it said
+    token: str = ""  # its room's token: the room with the smallest token the others know of stores for them
 
 
 #: A socket that has this much waiting to be written (it stopped reading) is closed with CLOSE_TOO_SLOW; its
@@ -334,14 +339,20 @@ class Room:
         # joiners' snapshots.
         self.awareness: dict[int, tuple[protocol.AwarenessEntry, Connection | None, float]] = {}
         self.pending: list[notes_log.Pending] = []
-        self.pending_ids: list[int | None] = []  # fast-path id of each pending item (None: adopted from a peer)
-        self.pending_at: list[float] = []  # when each pending item was queued
+        #: What each pending item is, for the "stored" notice: this room's edit id, (origin room, edit id) for a
+        #: peer's edit stored on its behalf (``writes_for_peers``), or None (adopted).
+        self.pending_ids: list[int | tuple[str, int] | None] = []
+        self.pending_at: list[float] = []  # when each pending item was accepted
+        self.pending_oldest: float | None = None  # the earliest of pending_at (adopted items are older than others)
         self.drained = asyncio.Event()  # set whenever a batch was stored: editors held back may go on
         self.store_failing = False
         self.tick_failing = False
         self.edit_counter = 0
         # (origin room, edit id) -> (received at, Pending) for peers' edits applied but not yet known stored
         self.unconfirmed: dict[tuple[str, int], tuple[float, notes_log.Pending]] = {}
+        #: This room's own edits that a peer stores (``writes_for_peers``), until its "stored" notice names them:
+        #: edit id -> (accepted at, Pending). Stored here after UNSTORED_SECONDS if no notice comes.
+        self.awaiting: dict[int, tuple[float, notes_log.Pending]] = {}
         self.stored_clients: set[int] = set()
         #: Updates applied but not (yet) integrated whole -> ticks they waited; applied again every tick until they
         #: are, for at most PARKED_TICKS (_retry_parked).
@@ -542,7 +553,11 @@ class Room:
         # Published before it is queued for storage, so that peers hear of the edit before its "stored" notice.
         await self._publish({"type": "notes.edit", "id": edit_id, "data": effective, "user": conn.user_id,
                              "clients": sorted(own)})
-        self._queue(notes_log.Pending(update=effective, user_id=conn.user_id, clients=own), edit_id)
+        item = notes_log.Pending(update=effective, user_id=conn.user_id, clients=own)
+        if self.writes_for_peers():
+            self._queue(item, edit_id)
+        else:
+            self.awaiting[edit_id] = (time.monotonic(), item)
 
     def _settle(self, update: bytes, effective: bytes | None, clients: set[int]) -> tuple[bytes | None, bool]:
         """What to relay and store of an editor's update that did not go in exactly as sent, and whether the sender
@@ -564,9 +579,23 @@ class Room:
         echo = effective is not None and bool(protocol.update_clients(effective) - clients)
         return effective, echo
 
+    def writes_for_peers(self) -> bool:
+        """Whether this room stores the meeting's edits for the other processes' rooms it knows of: the one with
+        the smallest token does. One writer per meeting, not one per process: with people on two workers, each
+        worker wrote its own editors' edits, so the meeting cost twice the transactions of one worker (a third of
+        what the second worker added per edit). The others keep their own edits (``awaiting``) until the writer's
+        "stored" notice names them, and store them themselves if it does not come (a writer that died, a link
+        that broke): two rooms that both think they write store an edit once (``log.new_part``), and a room that
+        knows of no peer writes its own."""
+        return all(self.token < peer.token for peer in self.peers.values())
+
     def backlogged(self) -> bool:
-        return bool(self.pending) and (len(self.pending) >= MAX_UNSTORED
-                                       or time.monotonic() - self.pending_at[0] > UNSTORED_SECONDS)
+        unstored = len(self.pending) + len(self.awaiting)
+        if not unstored:
+            return False
+        oldest = min([at for at in (self.pending_oldest,) if at is not None]
+                     + [at for at, _item in islice(self.awaiting.values(), 1)])
+        return unstored >= MAX_UNSTORED or time.monotonic() - oldest > UNSTORED_SECONDS
 
     async def room_for_more(self) -> None:
         """Backpressure: while the room holds more than ``UNSTORED_SECONDS`` (or ``MAX_UNSTORED`` edits) not yet
@@ -583,7 +612,10 @@ class Room:
     def _queue(self, item: notes_log.Pending, edit_id: int | None) -> None:
         self.pending.append(item)
         self.pending_ids.append(edit_id)
-        self.pending_at.append(time.monotonic())
+        now = time.monotonic()
+        self.pending_at.append(now)
+        if self.pending_oldest is None:
+            self.pending_oldest = now
         self.flush.set()
 
     def _would_change(self, update: bytes) -> bool:
@@ -711,8 +743,10 @@ class Room:
         self.pending.clear()  # the log refuses them anyway
         self.pending_ids.clear()
         self.pending_at.clear()
+        self.pending_oldest = None
         self.drained.set()
         self.unconfirmed.clear()
+        self.awaiting.clear()
         registry.forget(self)
         for conn in list(self.conns):
             await self._close(conn, protocol.CLOSE_NOTES_CLOSED)
@@ -762,6 +796,7 @@ class Room:
             del self.pending[:len(batch)]
             del self.pending_ids[:len(batch)]
             del self.pending_at[:len(batch)]
+            self.pending_oldest = min(self.pending_at, default=None)
             self.drained.set()
             if seqs is None:
                 await self._freeze()
@@ -769,8 +804,12 @@ class Room:
             self.stored_clients.update(c for item in batch for c in item.clients)
             self._advance([seq for seq in seqs if seq is not None])  # None: the log held it already
             # Peers that applied these edits from the fast path only need the numbers; the others (their
-            # notes.edit was dropped, or the row was adopted) read the rows from the log.
-            await self._publish({"type": "notes.stored", "seqs": seqs, "ids": ids})
+            # notes.edit was dropped, or the row was adopted) read the rows from the log. Edits stored for a peer
+            # are named in "for", by their origin's token and id ("ids" holds this room's own).
+            notice = {"type": "notes.stored", "seqs": seqs, "ids": [i if isinstance(i, int) else None for i in ids]}
+            if any(isinstance(i, tuple) for i in ids):
+                notice["for"] = [list(i) if isinstance(i, tuple) else None for i in ids]
+            await self._publish(notice)
 
     async def _write_loop(self) -> None:
         while True:
@@ -799,17 +838,21 @@ class Room:
         return {"type": "notes.batch", "origin": self.token, "channel": self.channel, "link": self.link_address,
                 "messages": messages}
 
-    def _heard(self, channel: str | None, link: str | None) -> None:
+    def _heard(self, channel: str | None, link: str | None, token: str | None = None) -> None:
         """A message came from the room on ``channel``: keep it as a peer; a new peer is answered, so that it knows
         of this room at once instead of at this room's next hello."""
         if not channel or channel == self.channel:
             return
         peer = self.peers.get(channel)
         if peer is None:
-            self.peers[channel] = Peer(time.monotonic(), link)
+            self.peers[channel] = Peer(time.monotonic(), link, token or "")
             self._queue_publish({"type": "notes.hello"})
         else:
             peer.heard, peer.link = time.monotonic(), link
+            peer.token = token or peer.token
+
+    def _is_peer(self, token: str | None) -> bool:
+        return bool(token) and any(peer.token == token for peer in self.peers.values())
 
     def _forget_quiet_peers(self) -> None:
         limit = time.monotonic() - PEER_SECONDS
@@ -866,7 +909,7 @@ class Room:
         origin = message.get("origin")
         if origin == self.token or self.retired:
             return
-        self._heard(message.get("channel"), message.get("link"))
+        self._heard(message.get("channel"), message.get("link"), origin)
         # The batch's edits go to the local sockets as one update (one frame per socket, not one per edit per
         # socket: the writes were a fifth of a busy worker's CPU).
         changes: list[bytes] = []
@@ -892,19 +935,35 @@ class Room:
                 if message.get("user"):
                     self.bindings.setdefault(client, message["user"])
             item = notes_log.Pending(update=message["data"], user_id=message.get("user"),
-                                 clients=frozenset(message.get("clients", ())))
-            self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
+                                     clients=frozenset(message.get("clients", ())))
+            if self.writable and self._is_peer(origin) and self.writes_for_peers():
+                self._queue(item, (origin, message["id"]))
+            else:
+                self.unconfirmed[(origin, message["id"])] = (time.monotonic(), item)
             self._apply_remote(message["data"], changes)
         elif kind == "notes.stored":
             origin = message.get("origin")
             missing = False
             held = []
-            for seq, edit_id in zip(message["seqs"], message["ids"], strict=False):
-                if self.unconfirmed.pop((origin, edit_id), None) is not None:
+            released = False
+            stored_for = message.get("for") or [None] * len(message["seqs"])
+            for seq, edit_id, peer_edit in zip(message["seqs"], message["ids"], stored_for, strict=False):
+                if peer_edit is not None:  # an edit of another room, stored by the writer on its behalf
+                    peer, peer_id = peer_edit
+                    if peer == self.token:
+                        found = self.awaiting.pop(peer_id, None)
+                        released = released or found is not None
+                    else:
+                        found = self.unconfirmed.pop((peer, peer_id), None)
+                else:
+                    found = self.unconfirmed.pop((origin, edit_id), None)
+                if found is not None:
                     if seq is not None:
                         held.append(seq)
                 elif seq is not None and seq > self.last_seq and seq not in self.seen:
                     missing = True
+            if released:
+                self.drained.set()  # editors held back on this room's own unstored edits may go on
             self._advance(held)
             if missing:
                 self.catchup.set()  # a protocol.edit never came: read those rows now
@@ -970,6 +1029,10 @@ class Room:
             for key, (_at, item) in list(self.unconfirmed.items()):
                 if item.update in stored:
                     del self.unconfirmed[key]  # its "stored" notice was dropped, but here is the row
+            for edit_id, (_at, item) in list(self.awaiting.items()):
+                if item.update in stored:
+                    del self.awaiting[edit_id]  # the writer's notice was dropped, but it did store the edit
+                    self.drained.set()
             changes: list[bytes] = []
             for seq, data in rows:
                 if seq not in self.seen:
@@ -1023,6 +1086,7 @@ class Room:
             self._retry_parked()
             self._expire_remote_presence()
             self._adopt_unconfirmed()
+            self._adopt_awaiting()
             if self.idle_since is not None and time.monotonic() - self.idle_since > IDLE_SECONDS:
                 await registry.discard(self)
                 return
@@ -1043,6 +1107,23 @@ class Room:
         if adopted:  # one line per tick, not one per edit (a dead peer leaves many)
             log.info("meeting %s: storing %d edits of another process that were never confirmed stored",
                      self.meeting_id, adopted)
+
+    def _adopt_awaiting(self, older_than: float = UNSTORED_SECONDS) -> None:
+        """Store this room's own edits that the writer has not confirmed within ``older_than`` (it died, its link
+        broke, the database is slow for it): the bound on unstored edits (``backlogged``) holds for them too. The
+        writer's notice, if it comes later, finds the rows stored once (``log.new_part``)."""
+        limit = time.monotonic() - older_than
+        while self.awaiting:
+            edit_id, (at, item) = next(iter(self.awaiting.items()))
+            if at > limit:
+                break
+            del self.awaiting[edit_id]
+            if self.writable:
+                self.pending.append(item)
+                self.pending_ids.append(edit_id)
+                self.pending_at.append(at)
+                self.pending_oldest = at if self.pending_oldest is None else min(self.pending_oldest, at)
+                self.flush.set()
 
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
@@ -1166,6 +1247,7 @@ class Registry:
         if lock is not None and not lock.locked() and room.meeting_id not in self.rooms:
             del self.locks[room.meeting_id]  # nobody is joining: a later join makes a new one
         room._adopt_unconfirmed(older_than=0)
+        room._adopt_awaiting(older_than=0)
         await room._flush_pending()
         if room.layer is not None:
             room._queue_publish({"type": "notes.bye", "channel": room.channel})

@@ -4,8 +4,10 @@ when a message is dropped or a process dies between relaying an edit and storing
 Two ``Room`` objects for the same meeting in one event loop stand for two processes: each has its own
 subscription on the real Redis pub/sub layer and its own token, exactly as in two workers."""
 import asyncio
+import itertools
 import random
 import time
+import uuid
 
 import pycrdt
 import pytest
@@ -45,8 +47,14 @@ def editor(meeting):
     return user
 
 
+_opened = itertools.count()
+
+
 async def open_room(meeting_id, user) -> tuple[Room, Connection]:
+    """A started room with one editor. Rooms opened earlier have smaller tokens, so the first one opened is the
+    meeting's writer (``Room.writes_for_peers``) once they know of each other."""
     room = Room(meeting_id)
+    room.token = f"{next(_opened):08d}-{uuid.uuid4().hex}"
     await room.start()
     conn = Connection(consumer=Socket(), user_id=user.pk, session_key=None, role="editor", name="x",
                       colour="#000", province="上海")
@@ -182,6 +190,78 @@ async def test_rooms_send_their_edits_to_each_other_not_back_to_themselves(meeti
         await stop(a, b, c)
 
 
+async def test_the_writer_stores_the_other_processes_edits_and_names_them_in_its_notice(meeting):
+    """One room per meeting writes: B's editor's edit is relayed to A, stored by A under B's editor's account, and
+    A's "stored" notice tells B it is in. B writes nothing itself."""
+    meeting, alice, bob = meeting
+    a, _a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        assert await until(lambda: b.peers and a.peers, 3)
+        assert a.writes_for_peers() and not b.writes_for_peers()
+        a.last_flush = time.monotonic() + 0.5  # A's next write waits: B's edit is seen waiting first
+        update, _client = typed("长三角质量协同")
+        await b.receive_update(b_conn, update, step2=False)
+        assert len(b.awaiting) == 1 and not b.pending  # B keeps it until A says it is stored
+        assert await until(lambda: a.last_seq == 1 and b.last_seq == 1 and not b.awaiting, 5)
+        assert not b.pending and not a.unconfirmed
+        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
+                                                .values_list("author_id", flat=True)))()
+        assert rows == [bob.pk]
+    finally:
+        await stop(a, b)
+
+
+async def test_own_edits_the_writer_never_confirms_are_stored_by_their_room(meeting):
+    meeting, alice, bob = meeting
+    a, _a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        assert await until(lambda: b.peers and a.peers, 3)
+        for task in a.tasks:
+            if task.get_coro().__name__ == "_write_loop":
+                task.cancel()  # the writer "dies" after B's edit reached it: it never writes
+        update, _client = typed("江西的补充")
+        await b.receive_update(b_conn, update, step2=False)
+        assert await until(lambda: a.pending, 2)  # A took it to store
+        b._adopt_awaiting(older_than=10)
+        assert b.awaiting and not b.pending  # not yet: younger than the bound
+        b._adopt_awaiting(older_than=0)  # what B's tick does once it is UNSTORED_SECONDS old
+        assert not b.awaiting
+        await b._flush_pending()
+        assert b.last_seq == 1
+        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
+                                                .values_list("author_id", flat=True)))()
+        assert rows == [bob.pk]
+        await a._flush_pending()  # the writer stores it too after all: still one row
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1
+    finally:
+        await stop(a, b)
+
+
+async def test_own_edits_waiting_for_the_writer_hold_editors_back_until_it_confirms_them(meeting):
+    from hub.meetings import room as room_module
+
+    meeting, alice, bob = meeting
+    a, _a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        assert await until(lambda: b.peers and a.peers, 3)
+        a.last_flush = time.monotonic() + 0.5
+        update, _client = typed("互认结果")
+        await b.receive_update(b_conn, update, step2=False)
+        assert not b.backlogged()
+        edit_id, (at, item) = next(iter(b.awaiting.items()))
+        b.awaiting[edit_id] = (at - room_module.UNSTORED_SECONDS - 1, item)  # as if it had waited that long
+        assert b.backlogged()
+        held = asyncio.ensure_future(b.room_for_more())
+        assert await until(lambda: not b.awaiting, 5)  # A's notice names it
+        await asyncio.wait_for(held, 2)  # and the editor may go on
+        assert not b.backlogged()
+    finally:
+        await stop(a, b)
+
+
 async def test_an_edit_relayed_by_a_process_that_dies_before_storing_it_is_stored_by_a_peer(meeting):
     meeting, alice, bob = meeting
     a, a_conn = await open_room(meeting.pk, alice)
@@ -218,6 +298,25 @@ async def test_a_dropped_edit_is_read_from_the_log_when_its_stored_notice_arrive
         assert b.last_seq == seqs[0]
     finally:
         await stop(b)
+
+
+async def test_a_writers_lost_notice_is_settled_by_the_log_without_storing_again(meeting):
+    meeting, alice, bob = meeting
+    a, _a_conn = await open_room(meeting.pk, alice)
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        assert await until(lambda: b.peers and a.peers, 3)
+        a.publishing = False  # A stores B's edit but its notice reaches no one
+        update, _client = typed("通知丢失")
+        await b.receive_update(b_conn, update, step2=False)
+        assert await until(lambda: a.last_seq == 1, 5)
+        assert b.awaiting
+        await b._catch_up()  # the once-a-second read of the log finds the row
+        assert not b.awaiting and b.last_seq == 1
+        b._adopt_awaiting(older_than=0)
+        assert not b.pending
+    finally:
+        await stop(a, b)
 
 
 async def test_a_lost_stored_notice_is_settled_by_the_log_without_a_duplicate_row(meeting):
