@@ -367,6 +367,7 @@ class Room:
         self.outgoing: list[dict] = []
         self.publisher: asyncio.Task | None = None
         self.publishing = True  # False once the room is discarded: nothing more leaves for the other processes
+        self._publish_soon = False  # a batch is scheduled for the end of this turn (_queue_publish)
         #: The other processes' rooms of this meeting, by channel. Batches go to each of them, not to the group: with
         #: the group, every process read back (and decoded) each of its own batches, a third of the cross-process
         #: work per edit. They go over the direct link to a peer that gave its address, else through Redis.
@@ -871,13 +872,23 @@ class Room:
         if self.layer is None or not self.publishing:
             return
         self.outgoing.append(message)
-        if self.publisher is None:
-            # Run at once: over open links the batch leaves now, before this turn's writes to local sockets, and
-            # without a task; a task only when the publisher has to wait (Redis, a link being opened).
+        if self.publisher is None and not self._publish_soon:
+            # At the end of this turn of the event loop, as _relay_local does for the local sockets: the edits read
+            # from several sockets in one turn (a busy meeting) leave as one batch, which each peer decodes, applies
+            # and writes to each of its sockets once, instead of once per edit.
+            self._publish_soon = True
+            self.loop.call_soon(_publish_now, weakref.ref(self))
+
+    def _publish_now(self) -> None:
+        self._publish_soon = False
+        if self.publisher is None and self.outgoing and self.publishing:
+            # Without a task while the batch can leave at once (open links); a task only when the publisher has to
+            # wait (Redis, a link being opened).
             self.publisher = _start(_send_batches(self.layer, self.outgoing, weakref.ref(self)))
 
     async def _stop_publishing(self, timeout: float) -> None:
         """Send what is queued (waiting at most ``timeout``: Redis may be away), then stop publishing for good."""
+        self._publish_now()  # a batch still only scheduled for the end of this turn leaves now
         task = self.publisher
         if task is not None:
             await asyncio.wait([task], timeout=timeout)
@@ -1153,6 +1164,12 @@ def _flush_local(room_ref) -> None:
     room = room_ref()  # weakly held: a callback still queued must not keep a discarded room alive
     if room is not None:
         room._flush_local()
+
+
+def _publish_now(room_ref) -> None:
+    room = room_ref()
+    if room is not None:
+        room._publish_now()
 
 
 def _batch_handler(room_ref):

@@ -359,6 +359,42 @@ async def test_edits_arriving_together_are_each_confirmed_to_the_peer(meeting):
         await stop(a, b)
 
 
+async def test_edits_read_in_one_turn_leave_for_a_peer_as_one_batch(meeting, settings):
+    import msgpack
+
+    settings.HUB_NOTES_LINK_HOST = "127.0.0.1"
+    meeting, alice, bob = meeting
+    a, a_conn = await open_room(meeting.pk, alice)
+    carol = await sync_to_async(editor)(meeting)
+    a_conn2 = Connection(consumer=Socket(), user_id=carol.pk, session_key=None, role="editor", name="y",
+                         colour="#000", province="上海")
+    await a.add(a_conn2)
+    b, b_conn = await open_room(meeting.pk, bob)
+    sent: list[dict] = []
+    send = a.link.send
+
+    async def recording_send(address, channel, packed):
+        sent.append(msgpack.unpackb(packed))
+        return await send(address, channel, packed)
+
+    a.link.send = recording_send
+    try:
+        assert await until(lambda: a.peers and b.peers, 3)
+        (first, _c1), (second, _c2) = typed("甲方"), typed("乙方")
+        # Two sockets read in the same turn of the event loop.
+        await asyncio.gather(a.receive_update(a_conn, first, step2=False),
+                             a.receive_update(a_conn2, second, step2=False))
+        assert await until(lambda: set("甲方乙方") <= set(received_text(b_conn)), 3), received_text(b_conn)
+        batches = [[item["type"] for item in m["messages"]] for m in sent
+                   if any(item["type"] == "notes.edit" for item in m["messages"])]
+        assert batches == [["notes.edit", "notes.edit"]]
+        # B wrote both to its socket in one frame.
+        assert len([f for f in b_conn.consumer.sent if f[:2] == bytes([0, 2])]) == 1
+    finally:
+        a.link.send = send
+        await stop(a, b)
+
+
 async def test_two_flushes_at_once_store_a_batch_once(meeting):
     meeting, alice, _bob = meeting
     a, _a_conn = await open_room(meeting.pk, alice)
