@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub_notes REDIS_URL=redis://127.0.0.1:6379/5 \
         python bench/notes_clients.py [--quick] [--sizes 2,5,10,20,40] [--rounds 3] [--edits 60] [--interval 30]
-        [--procs 4] [--connections 200] [--browser|--no-browser] [--soak-minutes 30] [--only-rss|--only-connect]
+        [--procs 4] [--connections 200] [--connect-sizes 40] [--connect-rounds 9] [--browser|--no-browser]
+        [--soak-minutes 30] [--only-rss|--only-connect]
 
 (`make bench` runs it on throwaway PostgreSQL + Redis.) It creates and migrates a scratch database
 ``<DATABASE name>_nodebench`` and installs the benchmark's own Node dependencies (``npm ci --prefix bench/node``).
@@ -20,7 +21,9 @@ instance (A/A: the difference between the two is the noise floor) and Hocuspocus
 Per N and server: p50/p95/p99 latency (send → seen in each other client; median of the rounds' values, p95 with
 its min–max over rounds), undelivered edits (summed over rounds), converged (every client's document identical
 and complete), late join (a new client receives the same complete document), time to connect and sync all N
-clients, server CPU per delivered edit (utime+stime from /proc/<pid>/stat of the server's process tree). Then RSS
+clients, server CPU per delivered edit (utime+stime from /proc/<pid>/stat of the server's process tree). Then the
+connect time of ``--connect-sizes`` clients alone, over ``--connect-rounds`` rounds (median and min–max: the table's
+column has only ``--rounds`` samples, and the reference's own value spreads by half at N = 40). Then RSS
 per idle synced connection (``--connections`` clients; ``--only-rss`` measures only that, ``--only-connect`` only the
 connect time of N clients and the servers' CPU meanwhile, for ``--rounds`` rounds), the browser check (5 and 10 Chromium pages of the real
 notes page typing together, latency measured in the pages) and, with ``--soak-minutes``, a soak with real clients
@@ -451,6 +454,10 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4, help="Node processes the clients are spread over")
     parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for the last deliveries")
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--connect-sizes", default="40",
+                        help="after the latency rounds, connect time alone for these N (empty: none)")
+    parser.add_argument("--connect-rounds", type=int, default=9,
+                        help="rounds of each --connect-sizes: the latency table's conn column has only --rounds")
     parser.add_argument("--rss-repeats", type=int, default=3, help="RSS measurements per server (fresh each time)")
     parser.add_argument("--browser", dest="browser", action="store_true", default=True)
     parser.add_argument("--no-browser", dest="browser", action="store_false")
@@ -512,6 +519,12 @@ def main() -> None:
                     print_table(n, {name: summarise(r) for name, r in rounds.items()})
                 print(f"(latency runs took {time.monotonic() - t_start:.0f} s; load average now "
                       f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n", flush=True)
+                if args.connect_sizes:
+                    # The latency table's conn column is --rounds samples of a quantity whose reference value alone
+                    # spreads 50–90 ms at N = 40: the connect target is read here, from more rounds.
+                    connect_rounds(setups, room_for, cookies, [int(x) for x in args.connect_sizes.split(",")],
+                                   argparse.Namespace(**{**vars(args), "rounds": args.connect_rounds}))
+                    print(flush=True)
 
             print(f"server RSS per idle synced connection ({args.connections} clients; servers started for each "
                   f"measurement, RSS settled before and after; median of {args.rss_repeats} with min–max; KiB):",
