@@ -209,6 +209,9 @@ class Peer:
     heard: float  # time.monotonic() of its last message
     link: str | None = None  # where its process takes batches directly (hub.meetings.link), if it said
     token: str = ""  # its room's token: the room with the smallest token the others know of stores for them
+    #: False once this room had to store its own edits itself because the peer, its writer, never confirmed them:
+    #: until a "stored" notice comes from it again, it is not counted as the writer (``writes_for_peers``).
+    confirms: bool = True
 
 
 #: A socket that has this much waiting to be written (it stopped reading) is closed with CLOSE_TOO_SLOW; its
@@ -588,7 +591,7 @@ class Room:
         "stored" notice names them, and store them themselves if it does not come (a writer that died, a link
         that broke): two rooms that both think they write store an edit once (``log.new_part``), and a room that
         knows of no peer writes its own."""
-        return all(self.token < peer.token for peer in self.peers.values())
+        return all(self.token < peer.token for peer in self.peers.values() if peer.confirms)
 
     def backlogged(self) -> bool:
         unstored = len(self.pending) + len(self.awaiting)
@@ -954,6 +957,9 @@ class Room:
             self._apply_remote(message["data"], changes)
         elif kind == "notes.stored":
             origin = message.get("origin")
+            for peer in self.peers.values():
+                if peer.token == origin:
+                    peer.confirms = True
             missing = False
             held = []
             released = False
@@ -1124,6 +1130,12 @@ class Room:
         broke, the database is slow for it): the bound on unstored edits (``backlogged``) holds for them too. The
         writer's notice, if it comes later, finds the rows stored once (``log.new_part``)."""
         limit = time.monotonic() - older_than
+        if self.awaiting and next(iter(self.awaiting.values()))[0] <= limit:
+            # The writer does not confirm: this room stores its own edits from now on (at once, not each a second
+            # late, for PEER_SECONDS until a dead writer is forgotten), until the writer's next notice.
+            for peer in self.peers.values():
+                if peer.token < self.token:
+                    peer.confirms = False
         while self.awaiting:
             edit_id, (at, item) = next(iter(self.awaiting.items()))
             if at > limit:

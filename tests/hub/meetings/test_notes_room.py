@@ -233,8 +233,15 @@ async def test_own_edits_the_writer_never_confirms_are_stored_by_their_room(meet
         rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
                                                 .values_list("author_id", flat=True)))()
         assert rows == [bob.pk]
-        await a._flush_pending()  # the writer stores it too after all: still one row
-        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 1
+        # Until A confirms something again, B stores its own edits at once rather than each a second late.
+        assert b.writes_for_peers()
+        later, _client = typed("又一条")
+        await b.receive_update(b_conn, later, step2=False)
+        assert not b.awaiting and len(b.pending) == 1
+        await b._flush_pending()
+        await a._flush_pending()  # the writer stores them too after all: still one row each
+        assert len(await sync_to_async(stored_rows)(meeting.pk)) == 2
+        assert await until(lambda: not b.writes_for_peers(), 3)  # A's notice: A is the writer again
     finally:
         await stop(a, b)
 
