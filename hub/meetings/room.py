@@ -5,19 +5,20 @@ everyone in the meeting. An accepted update is applied to the room document, sen
 connections and sent to the other processes ("notes.edit"), then appended to the database log in small batches
 by one room of the meeting, the writer (the one with the smallest token among those that know of each other,
 ``writes_for_peers``: it stores the other processes' edits with its own); once stored, their sequence numbers are
-announced ("notes.stored"), which is how the other rooms learn that their own edits are in. Messages go to the rooms of the other processes
-that hold the meeting (``peers``: each room says "hello" to the meeting's group on the channel layer when it starts
-and every ``HELLO_TICKS`` seconds, and answers a room it has not heard of yet), each on its own channel, so no
-process receives its own edits back: over the direct link between the two processes (``hub.meetings.link``) when
-the peer announced one, else on the channel layer; until a room knows of any peer it publishes to the group. Both
-are only the fast path, and may drop messages:
+announced ("notes.stored"), which is how the other rooms learn that their own edits are in. Messages go to the
+rooms of the other processes that hold the meeting (``peers``: each room says "hello" to the meeting's group on
+the channel layer when it starts and every ``HELLO_TICKS`` seconds, and answers a room it has not heard of yet),
+each on its own channel, so no process receives its own edits back: over the direct link between the two processes
+(``hub.meetings.link``) when the peer announced one, else on the channel layer; until a room knows of any peer it
+publishes to the group. Both are only the fast path, and may drop messages:
 
 - a room that misses an edit learns of it from the "stored" notice, or from the log it reads once a second, and
   applies the rows it has not seen (a dropped message delays an edit, never loses it);
 - a room that applied another process's edit but never hears that it was stored (that process died before its
   write) stores the edit itself after ``ADOPT_SECONDS``; a room whose own edits the writer has not confirmed
-  within ``UNSTORED_SECONDS`` (the writer died, or cannot be reached) stores them itself. The log stores only what no row holds yet (log.new_part),
-  so an edit that reaches it twice this way, or in a reconnecting client's sync reply, is still one row.
+  within ``UNSTORED_SECONDS`` (the writer died, or cannot be reached) stores them itself. The log stores only what
+  no row holds yet (log.new_part), so an edit that reaches it twice this way, or in a reconnecting client's sync
+  reply, is still one row.
 
 Every ``RECHECK_EVERY_TICKS`` seconds (by the clock, however often the room wakes) a room with connections also
 re-checks them (session still valid, account active, still a participant, editor or observer) and the meeting's
@@ -38,7 +39,6 @@ import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 
 import pycrdt
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -594,12 +594,14 @@ class Room:
         return all(self.token < peer.token for peer in self.peers.values() if peer.confirms)
 
     def backlogged(self) -> bool:
-        unstored = len(self.pending) + len(self.awaiting)
-        if not unstored:
+        oldest = self.pending_oldest
+        if self.awaiting:
+            first = next(iter(self.awaiting.values()))[0]
+            oldest = first if oldest is None else min(oldest, first)
+        if oldest is None:
             return False
-        oldest = min([at for at in (self.pending_oldest,) if at is not None]
-                     + [at for at, _item in islice(self.awaiting.values(), 1)])
-        return unstored >= MAX_UNSTORED or time.monotonic() - oldest > UNSTORED_SECONDS
+        return (len(self.pending) + len(self.awaiting) >= MAX_UNSTORED
+                or time.monotonic() - oldest > UNSTORED_SECONDS)
 
     async def room_for_more(self) -> None:
         """Backpressure: while the room holds more than ``UNSTORED_SECONDS`` (or ``MAX_UNSTORED`` edits) not yet
