@@ -469,9 +469,13 @@ def _json_depth(value) -> int:
     return deepest
 
 
-def parse_awareness(payload: bytes) -> list[AwarenessEntry]:
+#: A client speaks for itself (a few states at most); another process's room relays all of its clients' at once.
+MAX_CLIENT_AWARENESS_ENTRIES = 64
+
+
+def parse_awareness(payload: bytes, max_entries: int | None = MAX_CLIENT_AWARENESS_ENTRIES) -> list[AwarenessEntry]:
     count, pos = read_var_uint(payload, 0)
-    if count > 64:
+    if max_entries is not None and count > max_entries:
         raise ProtocolError("too many awareness entries")
     entries = []
     for _ in range(count):

@@ -696,12 +696,13 @@ class Room:
                 return known is None
             return known is not None and known[0].clock == entry.clock
 
-        batch = [e for e in batch if current(e)]
+        # One entry per client (its latest): a client that changed twice since the last frame is sent once.
+        batch = list({e.client_id: e for e in batch if current(e)}.values())
         if batch:
             frame = protocol.awareness_message(protocol.encode_awareness(batch))
             for conn in list(self.conns):
                 conn.deliver(frame)
-        local = [e for e in local if current(e)]
+        local = list({e.client_id: e for e in local if current(e)}.values())
         if local:
             self._queue_publish({"type": "notes.awareness", "data": protocol.encode_awareness(local)})
 
@@ -931,7 +932,12 @@ class Room:
         changes: list[bytes] = []
         for item in message.get("messages", ()):
             item["origin"] = origin
-            self._take(item, changes)
+            try:
+                self._take(item, changes)
+            except Exception as exc:  # one message that cannot be taken must not drop the batch's others
+                # Text, not the exception (see LayerHealth.failed).
+                log.warning("meeting %s: a peer's %s message could not be taken\n%s", self.meeting_id,
+                            item.get("type"), "".join(traceback.format_exception(exc)))
         self._relay(changes)
 
     async def _on_message(self, message: dict, changes: list[bytes] | None = None) -> None:
@@ -999,7 +1005,8 @@ class Room:
             if gap:
                 self.catchup.set()
         elif kind == "notes.awareness":
-            entries = protocol.parse_awareness(message["data"])
+            # Every presence change of the peer's clients in one message, however many: not a client's frame.
+            entries = protocol.parse_awareness(message["data"], max_entries=None)
             now = time.monotonic()
             changed = []
             for entry in entries:

@@ -402,6 +402,29 @@ async def test_edits_read_in_one_turn_leave_for_a_peer_as_one_batch(meeting, set
         await stop(a, b)
 
 
+async def test_a_peers_batch_carries_all_its_clients_presence_and_one_bad_message_drops_no_other(meeting):
+    """Another process's room relays every presence change of its clients in one message (a meeting filling up on
+    that worker: more than a client may send in one frame), and a message of the batch that cannot be taken does
+    not take the batch's edits with it."""
+    from hub.meetings import protocol
+
+    meeting, alice, bob = meeting
+    b, b_conn = await open_room(meeting.pk, bob)
+    try:
+        many = [protocol.AwarenessEntry(1000 + i, 1, {"cursor": i}) for i in range(80)]
+        update, client_id = typed("另一进程的意见")
+        b._on_batch({"type": "notes.batch", "origin": "elsewhere", "channel": "notes-room.elsewhere", "link": None,
+                     "messages": [
+                         {"type": "notes.awareness", "data": protocol.encode_awareness(many)},
+                         {"type": "notes.edit", "id": 1},  # malformed: no data
+                         {"type": "notes.edit", "id": 2, "data": update, "user": alice.pk, "clients": [client_id]},
+                     ]})
+        assert {1000 + i for i in range(80)} <= set(b.awareness)
+        assert received_text(b_conn) == "另一进程的意见"
+    finally:
+        await stop(b)
+
+
 async def test_two_flushes_at_once_store_a_batch_once(meeting):
     meeting, alice, _bob = meeting
     a, _a_conn = await open_room(meeting.pk, alice)
