@@ -74,6 +74,23 @@ async def stop(*rooms):
     await close_link()
 
 
+async def writer_and_other(meeting_id, alice, bob):
+    """Two processes' rooms that know of each other; A, opened first, writes for both (``writes_for_peers``)."""
+    a, a_conn = await open_room(meeting_id, alice)
+    b, b_conn = await open_room(meeting_id, bob)
+    if not await until(lambda: a.peers and b.peers, 3):
+        await stop(a, b)
+        raise AssertionError("the two rooms never heard of each other")
+    return a, a_conn, b, b_conn
+
+
+def never_writes(room) -> None:
+    """The room's write loop stops: the room relays but never stores, as a process that dies before its write."""
+    for task in room.tasks:
+        if task.get_coro().__name__ == "_write_loop":
+            task.cancel()
+
+
 def received_text(conn) -> str:
     client = YClient()
     for frame in conn.consumer.sent:
@@ -96,6 +113,10 @@ def typed(text: str) -> tuple[bytes, int]:
     client = YClient()
     client.append_text(text)
     return client.doc.get_update(), client.doc.client_id
+
+
+def stored_authors(meeting_id) -> list[int]:
+    return list(NoteUpdate.objects.filter(meeting_id=meeting_id).values_list("author_id", flat=True))
 
 
 def stored_rows(meeting_id) -> list[bytes]:
@@ -194,10 +215,8 @@ async def test_the_writer_stores_the_other_processes_edits_and_names_them_in_its
     """One room per meeting writes: B's editor's edit is relayed to A, stored by A under B's editor's account, and
     A's "stored" notice tells B it is in. B writes nothing itself."""
     meeting, alice, bob = meeting
-    a, _a_conn = await open_room(meeting.pk, alice)
-    b, b_conn = await open_room(meeting.pk, bob)
+    a, _a_conn, b, b_conn = await writer_and_other(meeting.pk, alice, bob)
     try:
-        assert await until(lambda: b.peers and a.peers, 3)
         assert a.writes_for_peers() and not b.writes_for_peers()
         a.last_flush = time.monotonic() + 0.5  # A's next write waits: B's edit is seen waiting first
         update, _client = typed("长三角质量协同")
@@ -205,8 +224,7 @@ async def test_the_writer_stores_the_other_processes_edits_and_names_them_in_its
         assert len(b.awaiting) == 1 and not b.pending  # B keeps it until A says it is stored
         assert await until(lambda: a.last_seq == 1 and b.last_seq == 1 and not b.awaiting, 5)
         assert not b.pending and not a.unconfirmed
-        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
-                                                .values_list("author_id", flat=True)))()
+        rows = await sync_to_async(stored_authors)(meeting.pk)
         assert rows == [bob.pk]
     finally:
         await stop(a, b)
@@ -214,13 +232,9 @@ async def test_the_writer_stores_the_other_processes_edits_and_names_them_in_its
 
 async def test_own_edits_the_writer_never_confirms_are_stored_by_their_room(meeting):
     meeting, alice, bob = meeting
-    a, _a_conn = await open_room(meeting.pk, alice)
-    b, b_conn = await open_room(meeting.pk, bob)
+    a, _a_conn, b, b_conn = await writer_and_other(meeting.pk, alice, bob)
     try:
-        assert await until(lambda: b.peers and a.peers, 3)
-        for task in a.tasks:
-            if task.get_coro().__name__ == "_write_loop":
-                task.cancel()  # the writer "dies" after B's edit reached it: it never writes
+        never_writes(a)  # the writer "dies" after B's edit reached it: it never writes
         update, _client = typed("江西的补充")
         await b.receive_update(b_conn, update, step2=False)
         assert await until(lambda: a.pending, 2)  # A took it to store
@@ -230,8 +244,7 @@ async def test_own_edits_the_writer_never_confirms_are_stored_by_their_room(meet
         assert not b.awaiting
         await b._flush_pending()
         assert b.last_seq == 1
-        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
-                                                .values_list("author_id", flat=True)))()
+        rows = await sync_to_async(stored_authors)(meeting.pk)
         assert rows == [bob.pk]
         # Until A confirms something again, B stores its own edits at once rather than each a second late.
         assert b.writes_for_peers()
@@ -250,10 +263,8 @@ async def test_own_edits_waiting_for_the_writer_hold_editors_back_until_it_confi
     from hub.meetings import room as room_module
 
     meeting, alice, bob = meeting
-    a, _a_conn = await open_room(meeting.pk, alice)
-    b, b_conn = await open_room(meeting.pk, bob)
+    a, _a_conn, b, b_conn = await writer_and_other(meeting.pk, alice, bob)
     try:
-        assert await until(lambda: b.peers and a.peers, 3)
         a.last_flush = time.monotonic() + 0.5
         update, _client = typed("互认结果")
         await b.receive_update(b_conn, update, step2=False)
@@ -274,17 +285,14 @@ async def test_an_edit_relayed_by_a_process_that_dies_before_storing_it_is_store
     a, a_conn = await open_room(meeting.pk, alice)
     b, b_conn = await open_room(meeting.pk, bob)
     try:
-        for task in a.tasks:
-            if task.get_coro().__name__ == "_write_loop":
-                task.cancel()  # A "dies" after relaying: it never writes
+        never_writes(a)  # A "dies" after relaying: it never writes
         update, _client = typed("浙江的结论")
         await a.receive_update(a_conn, update, step2=False)
         assert await until(lambda: received_text(b_conn) == "浙江的结论", 2)
         assert b.unconfirmed
         b._adopt_unconfirmed(older_than=0)  # what B's tick does after ADOPT_SECONDS without a "stored" notice
         await b._flush_pending()
-        rows = await sync_to_async(lambda: list(NoteUpdate.objects.filter(meeting_id=meeting.pk)
-                                                .values_list("author_id", flat=True)))()
+        rows = await sync_to_async(stored_authors)(meeting.pk)
         assert rows == [alice.pk]  # stored once, under the account that wrote it
         doc, _ = await sync_to_async(notes.build_doc)(meeting.pk)
         assert notes.blocks_lines(notes.doc_blocks(doc)) == ["浙江的结论"]
@@ -309,10 +317,8 @@ async def test_a_dropped_edit_is_read_from_the_log_when_its_stored_notice_arrive
 
 async def test_a_writers_lost_notice_is_settled_by_the_log_without_storing_again(meeting):
     meeting, alice, bob = meeting
-    a, _a_conn = await open_room(meeting.pk, alice)
-    b, b_conn = await open_room(meeting.pk, bob)
+    a, _a_conn, b, b_conn = await writer_and_other(meeting.pk, alice, bob)
     try:
-        assert await until(lambda: b.peers and a.peers, 3)
         a.publishing = False  # A stores B's edit but its notice reaches no one
         update, _client = typed("通知丢失")
         await b.receive_update(b_conn, update, step2=False)
@@ -429,9 +435,7 @@ async def test_two_flushes_at_once_store_a_batch_once(meeting):
     meeting, alice, _bob = meeting
     a, _a_conn = await open_room(meeting.pk, alice)
     try:
-        for task in a.tasks:
-            if task.get_coro().__name__ == "_write_loop":
-                task.cancel()
+        never_writes(a)
         update, client_id = typed("上海的纪要")
         a._queue(notes.Pending(update, alice.pk, frozenset({client_id})), None)
         # The write loop and a discarding registry flush the same room at the same moment.
