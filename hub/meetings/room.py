@@ -197,6 +197,22 @@ class LayerHealth:
 
 layer_health = LayerHealth()
 
+#: How long a layer call waits before its one retry (``layer_call``).
+LAYER_RETRY_SECONDS = 0.05
+
+
+async def layer_call(method, *args):
+    """A call to the channel layer, tried a second time once if it fails: after Redis restarts, the first call on
+    a connection the pool kept from before fails ("Connection closed by server") although Redis is back, and
+    reporting it would log a second outage for one. During a real outage the retry fails too."""
+    try:
+        return await method(*args)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - tried again; the second failure is the caller's
+        await asyncio.sleep(LAYER_RETRY_SECONDS)
+        return await method(*args)
+
 
 def group_name(meeting_id: int) -> str:
     return f"notes.{meeting_id}"
@@ -830,14 +846,15 @@ class Room:
 
     async def _subscribe(self) -> None:
         try:
-            await self.layer.group_add(group_name(self.meeting_id), self.channel)
+            await layer_call(self.layer.group_add, group_name(self.meeting_id), self.channel)
         except Exception as exc:  # the room still works from the database log; the tick subscribes again
             layer_health.failed(exc)
 
     async def _hello(self) -> None:
         """Tell the meeting's group that this room is here (the peers answer the first time they hear of it)."""
         try:
-            await self.layer.group_send(group_name(self.meeting_id), self._batch([{"type": "notes.hello"}]))
+            await layer_call(self.layer.group_send, group_name(self.meeting_id),
+                             self._batch([{"type": "notes.hello"}]))
         except Exception as exc:  # the room still works from the database log; the next tick says it again
             layer_health.failed(exc)
 
@@ -908,7 +925,7 @@ class Room:
     async def _receive_loop(self) -> None:
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                message = await layer_call(self.layer.receive, self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -1231,9 +1248,9 @@ async def _send_batches(layer, outgoing: list, room_ref) -> None:
                             packed = packed or notes_link.pack(message)
                             if await link.send(address, channel, packed):
                                 continue
-                        await layer.send(channel, message)
+                        await layer_call(layer.send, channel, message)
                 else:
-                    await layer.group_send(group, message)
+                    await layer_call(layer.group_send, group, message)
             except Exception as exc:  # dropped: the other processes read these edits from the database log
                 layer_health.failed(exc)
                 del exc

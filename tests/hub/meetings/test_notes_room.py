@@ -636,3 +636,29 @@ def test_handshake_batches_start_afresh_on_a_new_event_loop():
 
     assert asyncio.run(again()) == "NEXT"
     executor.shutdown()
+
+
+async def test_a_layer_call_is_tried_once_more_before_its_failure_counts():
+    """After Redis restarts, the first call on a connection kept from before fails although Redis is back: the
+    retry keeps that from being logged as a second outage. A call that fails twice still fails."""
+    from hub.meetings.room import layer_call
+
+    calls = []
+
+    async def stale_then_fine(channel):
+        calls.append(channel)
+        if len(calls) == 1:
+            raise ConnectionError("Connection closed by server.")
+        return {"type": "notes.hello"}
+
+    assert await layer_call(stale_then_fine, "notes-room.x") == {"type": "notes.hello"}
+    assert calls == ["notes-room.x", "notes-room.x"]
+
+    async def down(channel):
+        calls.append(channel)
+        raise ConnectionError("Connection refused.")
+
+    calls.clear()
+    with pytest.raises(ConnectionError):
+        await layer_call(down, "notes-room.y")
+    assert len(calls) == 2
