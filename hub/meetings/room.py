@@ -631,13 +631,13 @@ class Room:
             except TimeoutError:
                 pass
 
-    def _queue(self, item: notes_log.Pending, edit_id: int | None) -> None:
+    def _queue(self, item: notes_log.Pending, edit_id: int | tuple[str, int] | None, at: float | None = None) -> None:
+        """Queue an edit for the write loop; ``at``: when it was accepted, if earlier than now (an awaited edit)."""
+        at = time.monotonic() if at is None else at
         self.pending.append(item)
         self.pending_ids.append(edit_id)
-        now = time.monotonic()
-        self.pending_at.append(now)
-        if self.pending_oldest is None:
-            self.pending_oldest = now
+        self.pending_at.append(at)
+        self.pending_oldest = at if self.pending_oldest is None else min(self.pending_oldest, at)
         self.flush.set()
 
     def _would_change(self, update: bytes) -> bool:
@@ -1168,11 +1168,7 @@ class Room:
                 break
             del self.awaiting[edit_id]
             if self.writable:
-                self.pending.append(item)
-                self.pending_ids.append(edit_id)
-                self.pending_at.append(at)
-                self.pending_oldest = at if self.pending_oldest is None else min(self.pending_oldest, at)
-                self.flush.set()
+                self._queue(item, edit_id, at)
 
     def _expire_remote_presence(self) -> None:
         # y-protocols clients renew their presence every 15 s; a process that died cannot say goodbye.
